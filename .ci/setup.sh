@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything Affinity needs to build, run and test, skipping what is already there at the
+# right version. Safe to run again: a warm run costs seconds. Called by `make setup`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130
+WORKER_BUILD_VERSION=0.8.7
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+# Debian packages: the browser the tests drive, its driver, brotli for the size report.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v brotli >/dev/null || missing+=(brotli)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # A concurrent apt on the box can delete .debs mid-install: retry once.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" ||
+    { sleep 5; $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
+fi
+
+# Rust: the page target and the two CLIs whose versions must match the crates.
+rustup target list --installed | grep -qx wasm32-unknown-unknown || {
+  say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+  say "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
+  # Not --locked: its lock file pins a crate version this registry lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+if ! worker-build --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
+  say "cargo install worker-build $WORKER_BUILD_VERSION (about 5 minutes)"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --force
+fi
+
+# npm: wrangler (workerd), Node 22 for it, wasm-opt, playwright-core.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+say "ready"

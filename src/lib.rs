@@ -1,0 +1,48 @@
+//! # Overview
+//!
+//! Affinity is a storefront personalization engine. This crate is the engine: pure Rust that
+//! compiles and tests natively and runs unchanged in three places — the shopper's browser (as the
+//! Wasm page module), the Cloudflare Worker (`affinity-worker`) and offline evaluation.
+//!
+//! - [`event`]: the event model (Segment spec calls and e-commerce v2 names), validation, limits.
+//! - [`profile`]: a customer profile as a fold over events.
+//! - [`rules`]: the segment rule language (parse → typed AST → evaluate → print).
+//! - [`recommend`]: the item model, its binary encoding, strategies and evaluation metrics.
+//! - [`bucket`]: the one deterministic bucketing function behind every holdout and percentage.
+//! - [`time`]: RFC 3339 time stamps ↔ Unix milliseconds.
+//! - [`json`]: a small JSON value, parser and writer, so the page needs no serde_json.
+//!
+//! # Features
+//!
+//! - `browser` (default): the browser seam in `src/browser`, compiled only for
+//!   `wasm32-unknown-unknown`: capture, local storage, transport, rendering, JS exports.
+//!
+//! # Example
+//!
+//! ```
+//! use affinity::{event::Event, json, profile::Profile};
+//!
+//! let raw = json::parse(r#"{"type":"track","event":"Product Viewed","anonymousId":"a1",
+//!     "messageId":"m1","timestamp":"2026-11-24T10:00:00Z",
+//!     "properties":{"product_id":"p1","category":"Shoes","price":30}}"#)?;
+//! let event = Event::from_json(&raw)?;
+//! let mut profile = Profile::new("a1");
+//! profile.apply(&event);
+//! assert_eq!(profile.counters.product_views, 1);
+//! # Ok::<(), affinity::Error>(())
+//! ```
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub mod bucket;
+mod error;
+pub mod event;
+pub mod json;
+pub mod profile;
+pub mod recommend;
+pub mod rules;
+pub mod time;
+
+#[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
+mod browser;
+
+pub use error::Error;

@@ -1,0 +1,1 @@
+//! Affinity at the edge (being written).
