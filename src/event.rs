@@ -176,9 +176,9 @@ impl Event {
         if raw.as_object().is_none() {
             return Err(Error::invalid("an event must be a JSON object"));
         }
-        let kind_text = raw
-            .get_str("type")
-            .ok_or_else(|| Error::invalid("`type` is required (track, page, identify, alias, …)"))?;
+        let kind_text = raw.get_str("type").ok_or_else(|| {
+            Error::invalid("`type` is required (track, page, identify, alias, …)")
+        })?;
         let kind = Kind::parse(kind_text).ok_or_else(|| {
             Error::invalid(format!(
                 "`type` must be one of track, page, screen, identify, alias, group (got {kind_text:?})"
@@ -212,12 +212,15 @@ impl Event {
                 "`previousId` and `userId` are required for alias calls",
             ));
         }
-        let message_id = id_field(raw, "messageId")?
-            .ok_or_else(|| Error::invalid("`messageId` is required (it makes delivery idempotent)"))?;
+        let message_id = id_field(raw, "messageId")?.ok_or_else(|| {
+            Error::invalid("`messageId` is required (it makes delivery idempotent)")
+        })?;
         let timestamp_ms = match raw.get("timestamp") {
             None | Some(Value::Null) => received_ms,
             Some(Value::String(s)) => time::parse_rfc3339(s).ok_or_else(|| {
-                Error::invalid(format!("`timestamp` must be an ISO 8601 date-time (got {s:?})"))
+                Error::invalid(format!(
+                    "`timestamp` must be an ISO 8601 date-time (got {s:?})"
+                ))
             })?,
             Some(_) => return Err(Error::invalid("`timestamp` must be an ISO 8601 string")),
         };
@@ -262,7 +265,10 @@ impl Event {
         if text.len() > MAX_EVENT_BYTES {
             return Err(Error::new(
                 ErrorKind::TooLarge,
-                format!("event is {} bytes; the limit is {MAX_EVENT_BYTES}", text.len()),
+                format!(
+                    "event is {} bytes; the limit is {MAX_EVENT_BYTES}",
+                    text.len()
+                ),
             ));
         }
         Event::from_json_at(&crate::json::parse(text)?, received_ms)
@@ -292,11 +298,15 @@ impl Event {
                 ))),
             }
         };
-        for key in ["price", "quantity", "revenue", "total", "value", "tax", "shipping", "discount"] {
+        for key in [
+            "price", "quantity", "revenue", "total", "value", "tax", "shipping", "discount",
+        ] {
             numeric(key)?;
         }
         match name {
-            names::PRODUCT_VIEWED | names::PRODUCT_ADDED | names::PRODUCT_REMOVED
+            names::PRODUCT_VIEWED
+            | names::PRODUCT_ADDED
+            | names::PRODUCT_REMOVED
             | names::PRODUCT_CLICKED => {
                 if p.get("product_id").is_none() && p.get("sku").is_some() {
                     need("sku")
@@ -321,7 +331,11 @@ impl Event {
         let mut put = |k: &str, v: Value| pairs.push((k.to_string(), v));
         put("type", self.kind.as_str().into());
         if let Some(name) = &self.name {
-            let key = if self.kind == Kind::Track { "event" } else { "name" };
+            let key = if self.kind == Kind::Track {
+                "event"
+            } else {
+                "name"
+            };
             put(key, name.as_str().into());
         }
         put("messageId", self.message_id.as_str().into());
@@ -474,9 +488,18 @@ mod tests {
             (r#"[]"#, "an event must be a JSON object"),
             (r#"{"event":"x"}"#, "`type` is required"),
             (r#"{"type":"tarck"}"#, "`type` must be one of"),
-            (r#"{"type":"track","anonymousId":"a","messageId":"m"}"#, "`event` is required"),
-            (r#"{"type":"page","messageId":"m"}"#, "`anonymousId` or `userId` is required"),
-            (r#"{"type":"page","anonymousId":"a"}"#, "`messageId` is required"),
+            (
+                r#"{"type":"track","anonymousId":"a","messageId":"m"}"#,
+                "`event` is required",
+            ),
+            (
+                r#"{"type":"page","messageId":"m"}"#,
+                "`anonymousId` or `userId` is required",
+            ),
+            (
+                r#"{"type":"page","anonymousId":"a"}"#,
+                "`messageId` is required",
+            ),
             (
                 r#"{"type":"page","anonymousId":"a","messageId":"m","timestamp":"yesterday"}"#,
                 "`timestamp` must be an ISO 8601",
@@ -511,7 +534,10 @@ mod tests {
         let e = ev(text).unwrap();
         assert_eq!(e.extra.len(), 1);
         let back = e.to_json();
-        assert_eq!(back.get("integrations"), parse(r#"{"All":true}"#).ok().as_ref());
+        assert_eq!(
+            back.get("integrations"),
+            parse(r#"{"All":true}"#).ok().as_ref()
+        );
         assert_eq!(
             back.get("properties").and_then(|p| p.get_f64("x_custom")),
             Some(1.0)

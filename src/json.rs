@@ -506,7 +506,10 @@ mod tests {
     #[test]
     fn depth_is_limited() {
         let deep = "[".repeat(100_000);
-        assert!(parse(&deep).unwrap_err().message().contains("nested too deeply"));
+        assert!(parse(&deep)
+            .unwrap_err()
+            .message()
+            .contains("nested too deeply"));
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
         assert!(parse(&ok).is_ok());
     }

@@ -322,7 +322,8 @@ impl Profile {
                     self.recent.retain(|v| v.product.id != product.id);
                     let at_index = self.recent.iter().position(|v| v.at_ms <= at);
                     let viewed = Viewed { product, at_ms: at };
-                    self.recent.insert(at_index.unwrap_or(self.recent.len()), viewed);
+                    self.recent
+                        .insert(at_index.unwrap_or(self.recent.len()), viewed);
                     self.recent.truncate(MAX_RECENT);
                 }
             }
@@ -359,9 +360,14 @@ impl Profile {
             }
             names::CHECKOUT_STARTED => self.counters.checkouts += 1,
             names::ORDER_COMPLETED => {
-                let id = p.get_str("order_id").map(str::to_string).unwrap_or_else(|| {
-                    p.get_f64("order_id").map(|n| Value::Number(n).to_json()).unwrap_or_default()
-                });
+                let id = p
+                    .get_str("order_id")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        p.get_f64("order_id")
+                            .map(|n| Value::Number(n).to_json())
+                            .unwrap_or_default()
+                    });
                 if self.orders.iter().any(|o| o.id == id) {
                     return;
                 }
@@ -416,7 +422,12 @@ impl Profile {
     }
 
     fn note_interest(&mut self, product: &Product, weight: f64, at: i64) {
-        bump(&mut self.categories, product.category.as_deref(), weight, at);
+        bump(
+            &mut self.categories,
+            product.category.as_deref(),
+            weight,
+            at,
+        );
         bump(&mut self.brands, product.brand.as_deref(), weight, at);
     }
 
@@ -504,9 +515,8 @@ impl Profile {
                     .collect(),
             )
         };
-        let strings = |list: &[String]| {
-            Value::Array(list.iter().map(|s| s.as_str().into()).collect())
-        };
+        let strings =
+            |list: &[String]| Value::Array(list.iter().map(|s| s.as_str().into()).collect());
         let c = &self.counters;
         let mut v = Value::object();
         v.set("customer_id", self.customer_id.as_str().into());
@@ -749,9 +759,17 @@ mod tests {
             T0,
             r#"{"product_id":"a","price":20,"quantity":2,"category":"Tents"}"#,
         ));
-        p.apply(&track(names::PRODUCT_ADDED, T0 + 1, r#"{"product_id":"b","price":5}"#));
+        p.apply(&track(
+            names::PRODUCT_ADDED,
+            T0 + 1,
+            r#"{"product_id":"b","price":5}"#,
+        ));
         assert_eq!(p.cart_value(), 45.0);
-        p.apply(&track(names::PRODUCT_REMOVED, T0 + 2, r#"{"product_id":"b"}"#));
+        p.apply(&track(
+            names::PRODUCT_REMOVED,
+            T0 + 2,
+            r#"{"product_id":"b"}"#,
+        ));
         assert_eq!(p.cart.len(), 1);
         let order = track(
             names::ORDER_COMPLETED,
@@ -790,7 +808,11 @@ mod tests {
     fn json_round_trip() {
         let mut p = Profile::new("anon-1");
         p.apply(&view("a", "Shoes", T0));
-        p.apply(&track(names::PRODUCTS_SEARCHED, T0 + 5, r#"{"query":"boots"}"#));
+        p.apply(&track(
+            names::PRODUCTS_SEARCHED,
+            T0 + 5,
+            r#"{"query":"boots"}"#,
+        ));
         p.apply(&track(
             names::ORDER_COMPLETED,
             T0 + 9,

@@ -146,7 +146,10 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2024-02-29"), Some(1_709_164_800_000));
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59.999Z"), Some(-1));
-        assert_eq!(parse_rfc3339("2026-11-24T10:00:00.1234Z").map(|m| m % 1000), Some(123));
+        assert_eq!(
+            parse_rfc3339("2026-11-24T10:00:00.1234Z").map(|m| m % 1000),
+            Some(123)
+        );
     }
 
     #[test]
