@@ -10,6 +10,7 @@
 //! - [`recommend`]: the item model, its binary encoding, strategies and evaluation metrics.
 //! - [`bucket`]: the one deterministic bucketing function behind every holdout and percentage.
 //! - [`time`]: RFC 3339 time stamps ↔ Unix milliseconds.
+//! - [`markup`]: schema.org JSON-LD → e-commerce event properties.
 //! - [`json`]: a small JSON value, parser and writer, so the page needs no serde_json.
 //!
 //! # Features
@@ -37,6 +38,7 @@ pub mod bucket;
 mod error;
 pub mod event;
 pub mod json;
+pub mod markup;
 pub mod profile;
 pub mod recommend;
 pub mod rules;

@@ -1,0 +1,227 @@
+//! Capture without shop code: page views (SPA navigations too), schema.org markup, site search,
+//! cart forms, checkout and order confirmation, each named as the e-commerce spec names it.
+
+use wasm_bindgen::JsCast;
+
+use super::{emit, render, sys, transport, with_state};
+use crate::event::{names, Kind};
+use crate::json::{self, Value};
+use crate::markup;
+
+/// Installs the listeners and captures the current page once the DOM is parsed.
+pub fn install() {
+    let window = sys::window();
+    let doc = sys::document();
+    if doc.ready_state() == "loading" {
+        sys::listen(&doc, "DOMContentLoaded", false, |_| capture_page());
+    } else {
+        capture_page();
+    }
+    // SPA navigations: the loader turns pushState/replaceState into `affinity:navigate`.
+    for kind in ["affinity:navigate", "popstate"] {
+        sys::listen(&window, kind, false, |_| sys::set_timeout(0, capture_page));
+    }
+    // Capture phase: we see the submit before the shop's own handler cancels it.
+    sys::listen(&doc, "submit", true, on_submit);
+    // Deliver what is queued when the page goes away.
+    sys::listen(&window, "pagehide", false, |_| transport::flush(true));
+    sys::listen(&doc, "visibilitychange", false, |_| {
+        if sys::document().visibility_state() == web_sys::VisibilityState::Hidden {
+            transport::flush(true);
+        }
+    });
+}
+
+/// Page context for every event (Segment's `context`).
+pub fn context() -> Value {
+    let doc = sys::document();
+    let loc = sys::window().location();
+    let search = loc.search().unwrap_or_default();
+    let mut page = Value::object();
+    page.set("path", loc.pathname().unwrap_or_default().into());
+    page.set("url", loc.href().unwrap_or_default().into());
+    page.set("search", search.as_str().into());
+    page.set("title", doc.title().into());
+    page.set("referrer", doc.referrer().into());
+    let mut ctx = Value::object();
+    ctx.set("page", page);
+    if let Some(c) = markup::campaign(&search) {
+        ctx.set("campaign", c);
+    }
+    let nav = sys::window().navigator();
+    ctx.set("userAgent", nav.user_agent().unwrap_or_default().into());
+    ctx.set("locale", nav.language().into());
+    let mut lib = Value::object();
+    lib.set("name", "affinity".into());
+    lib.set("version", super::VERSION.into());
+    ctx.set("library", lib);
+    ctx
+}
+
+/// Every JSON-LD block on the page, decoded (blocks that are not valid JSON are skipped).
+fn json_ld() -> Vec<Value> {
+    let Ok(list) = sys::document().query_selector_all("script[type='application/ld+json']") else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i)?.text_content())
+        .filter_map(|text| json::parse(&text).ok())
+        .collect()
+}
+
+/// Products described on the page (product nodes and list items), as Segment properties.
+fn page_products(blocks: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for node in markup::nodes(blocks) {
+        if markup::is_type(node, "Product") {
+            out.extend(markup::product(node));
+        } else if let Some(list) = markup::item_list(node, "") {
+            if let Some(Value::Array(items)) = list.get("products") {
+                out.extend(items.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+/// Captures the current page: a `page` call, then what its markup and URL say happened.
+pub fn capture_page() {
+    let loc = sys::window().location();
+    let path = loc.pathname().unwrap_or_default();
+    let search = loc.search().unwrap_or_default();
+    let blocks = json_ld();
+    let mut current = None;
+    let mut props = Value::object();
+    props.set("path", path.as_str().into());
+    props.set("url", loc.href().unwrap_or_default().into());
+    props.set("title", sys::document().title().into());
+    emit(Kind::Page, None, props);
+
+    for node in markup::nodes(&blocks) {
+        if markup::is_type(node, "Product") {
+            if let Some(p) = markup::product(node) {
+                if let Some(c) = p.get_str("currency") {
+                    let c = c.to_string();
+                    with_state(|s| s.currency = c);
+                }
+                current = p.get_str("product_id").map(str::to_string);
+                emit(Kind::Track, Some(names::PRODUCT_VIEWED), p);
+            }
+        } else if markup::is_type(node, "ItemList") {
+            if let Some(list) = markup::item_list(node, &path) {
+                emit(Kind::Track, Some(names::PRODUCT_LIST_VIEWED), list);
+            }
+        } else if markup::is_type(node, "Order") {
+            if let Some(order) = markup::order(node) {
+                let id = order.get_str("order_id").unwrap_or("").to_string();
+                // A reloaded confirmation page must not count the order twice.
+                let seen = with_state(|s| s.profile.orders.iter().any(|o| o.id == id));
+                if seen == Some(false) {
+                    emit(Kind::Track, Some(names::ORDER_COMPLETED), order);
+                }
+            }
+        }
+    }
+    if let Some(query) = markup::search_query(&search) {
+        let mut p = Value::object();
+        p.set("query", query.into());
+        emit(Kind::Track, Some(names::PRODUCTS_SEARCHED), p);
+    }
+    let segment = |name: &str| path.split('/').any(|part| part == name);
+    if segment("checkout") {
+        if let Some(p) = cart_properties().filter(|p| p.get_f64("value").unwrap_or(0.0) > 0.0) {
+            emit(Kind::Track, Some(names::CHECKOUT_STARTED), p);
+        }
+    } else if segment("cart") {
+        if let Some(p) = cart_properties() {
+            emit(Kind::Track, Some(names::CART_VIEWED), p);
+        }
+    }
+    with_state(|s| s.current_product = current);
+    render::render_slots();
+}
+
+/// The local cart as e-commerce properties (`products`, `value`, `currency`).
+fn cart_properties() -> Option<Value> {
+    with_state(|s| {
+        let products = s
+            .profile
+            .cart
+            .iter()
+            .map(|line| {
+                let mut p = line.product.to_properties();
+                p.set("quantity", f64::from(line.quantity).into());
+                p
+            })
+            .collect();
+        let mut v = Value::object();
+        v.set("products", Value::Array(products));
+        v.set("value", s.profile.cart_value().into());
+        v.set("currency", s.currency.as_str().into());
+        v
+    })
+}
+
+/// What the page and the profile know about product `id`.
+fn product_details(id: &str) -> Value {
+    let on_page = page_products(&json_ld())
+        .into_iter()
+        .find(|p| p.get_str("product_id") == Some(id) || p.get_str("sku") == Some(id));
+    on_page
+        .or_else(|| {
+            with_state(|s| {
+                let known = s.profile.recent.iter().map(|v| &v.product);
+                let cart = s.profile.cart.iter().map(|l| &l.product);
+                known
+                    .chain(cart)
+                    .find(|p| p.id == id)
+                    .map(|p| p.to_properties())
+            })
+            .flatten()
+        })
+        .unwrap_or_else(|| {
+            let mut p = Value::object();
+            p.set("product_id", id.into());
+            p
+        })
+}
+
+/// Cart forms, Shopify-style: `action=".../cart/add"` with `id` and `quantity` fields adds;
+/// `.../cart/change` with `quantity` 0 removes.
+fn on_submit(event: web_sys::Event) {
+    let Some(form) = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    else {
+        return;
+    };
+    let action = form.action();
+    let path = action
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let adds = path.ends_with("/cart/add");
+    let changes = path.ends_with("/cart/change") || path.ends_with("/cart/remove");
+    if !adds && !changes {
+        return;
+    }
+    let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+        return;
+    };
+    let field = |name: &str| data.get(name).as_string().filter(|s| !s.is_empty());
+    let Some(id) = field("id").or_else(|| field("product_id")) else {
+        return;
+    };
+    let quantity = field("quantity")
+        .and_then(|q| q.trim().parse::<f64>().ok())
+        .unwrap_or(1.0);
+    let mut props = product_details(&id);
+    props.remove("in_stock");
+    if adds {
+        props.set("quantity", quantity.max(1.0).into());
+        emit(Kind::Track, Some(names::PRODUCT_ADDED), props);
+    } else if quantity <= 0.0 {
+        emit(Kind::Track, Some(names::PRODUCT_REMOVED), props);
+    }
+}

@@ -1,0 +1,209 @@
+//! The browser seam: the only part of Affinity that touches the DOM.
+//!
+//! The loader (`/affinity.js`, plain JS) instantiates this module and calls [`start`]. From then
+//! on the page module captures behaviour without any code in the shop ([`capture`]), folds every
+//! event into the shopper's local [`Profile`] (persisted in `localStorage`), renders the
+//! recommendation slots ([`render`]) and batches the events to the edge ([`transport`]).
+//!
+//! Compiled only for `wasm32-unknown-unknown` with the default `browser` feature.
+
+mod capture;
+mod render;
+mod sys;
+mod transport;
+
+use std::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+
+use crate::event::{Event, Kind};
+use crate::json::{self, Value};
+use crate::profile::Profile;
+
+/// Version reported in `context.library`.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// `localStorage` keys: everything the plugin keeps on the device.
+const KEY_ID: &str = "affinity_id";
+const KEY_PROFILE: &str = "affinity_profile";
+const KEY_QUEUE: &str = "affinity_queue";
+
+/// Everything the page module knows, for the life of the page.
+#[derive(Debug)]
+struct State {
+    /// The shop's public write key.
+    key: String,
+    /// The edge origin, e.g. `https://edge.example`.
+    edge: String,
+    /// The device's anonymous id.
+    anonymous_id: String,
+    /// The shop's id for the shopper, once identified.
+    user_id: Option<String>,
+    /// The local profile.
+    profile: Profile,
+    /// Events not yet delivered, as Segment JSON (persisted).
+    queue: Vec<Value>,
+    /// Message ids in flight, so a flush never sends an event twice at once.
+    in_flight: Vec<String>,
+    /// A flush is scheduled.
+    flush_pending: bool,
+    /// Popular products from the edge's model.
+    popular: Vec<Value>,
+    /// The product shown on this page, if any.
+    current_product: Option<String>,
+    /// ISO 4217 currency for prices, from the page's markup (default USD).
+    currency: String,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the state if [`start`] has run.
+fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
+    STATE.with(|s| s.borrow_mut().as_mut().map(f))
+}
+
+/// Starts the plugin: `key` is the shop's write key, `edge` the origin serving `/v1/*`.
+///
+/// Called once by the loader. Restores the device's id, profile and undelivered events, captures
+/// the page, renders the slots and fetches the shop's model.
+#[wasm_bindgen]
+pub fn start(key: &str, edge: &str) {
+    if with_state(|_| ()).is_some() {
+        return;
+    }
+    let anonymous_id = sys::load(KEY_ID).unwrap_or_else(|| {
+        let id = sys::random_id();
+        sys::save(KEY_ID, &id);
+        id
+    });
+    let profile = sys::load(KEY_PROFILE)
+        .and_then(|text| json::parse(&text).ok())
+        .and_then(|v| Profile::from_json(&v).ok())
+        .filter(|p| p.customer_id == anonymous_id || p.anonymous_ids.contains(&anonymous_id))
+        .unwrap_or_else(|| Profile::new(&anonymous_id));
+    let queue = sys::load(KEY_QUEUE)
+        .and_then(|text| json::parse(&text).ok())
+        .and_then(|v| match v {
+            Value::Array(items) => Some(items),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let state = State {
+        key: key.to_string(),
+        edge: edge.trim_end_matches('/').to_string(),
+        anonymous_id,
+        user_id: profile.user_id.clone(),
+        profile,
+        queue,
+        in_flight: Vec::new(),
+        flush_pending: false,
+        popular: Vec::new(),
+        current_product: None,
+        currency: "USD".to_string(),
+    };
+    STATE.with(|s| *s.borrow_mut() = Some(state));
+    capture::install();
+    transport::fetch_model();
+    transport::schedule_flush(0);
+}
+
+/// Records a custom `track` event, e.g. `affinity.track("Newsletter Subscribed", {...})`.
+/// `properties` is JSON text (the loader stringifies the object); invalid JSON is recorded as no
+/// properties and reported in the console.
+#[wasm_bindgen]
+pub fn track(name: &str, properties: &str) {
+    let props = parse_object(properties);
+    emit(Kind::Track, Some(name), props);
+}
+
+/// Records a `page` view of the current URL (SPAs that route without the History API call it).
+#[wasm_bindgen]
+pub fn page() {
+    capture::capture_page();
+}
+
+/// Identifies the shopper: `affinity.identify("user-123", {"email": …})`.
+#[wasm_bindgen]
+pub fn identify(user_id: &str, traits: &str) {
+    let traits = parse_object(traits);
+    let user = (!user_id.is_empty()).then(|| user_id.to_string());
+    with_state(|s| s.user_id = user);
+    let mut event = new_event(Kind::Identify, None, Value::object());
+    event.traits = traits;
+    record(event);
+}
+
+/// The local profile as JSON text: what this device knows about the shopper.
+#[wasm_bindgen(js_name = profile)]
+pub fn profile_json() -> String {
+    with_state(|s| s.profile.to_json().to_json()).unwrap_or_default()
+}
+
+/// Forgets the shopper on this device: a new anonymous id, an empty profile, no queued events.
+#[wasm_bindgen]
+pub fn reset() {
+    for key in [KEY_ID, KEY_PROFILE, KEY_QUEUE] {
+        sys::remove(key);
+    }
+    with_state(|s| {
+        s.anonymous_id = sys::random_id();
+        sys::save(KEY_ID, &s.anonymous_id);
+        s.user_id = None;
+        s.profile = Profile::new(&s.anonymous_id);
+        s.queue.clear();
+    });
+    render::render_slots();
+}
+
+fn parse_object(text: &str) -> Value {
+    match json::parse(if text.is_empty() { "{}" } else { text }) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            web_sys::console::warn_1(&"affinity: properties must be a JSON object".into());
+            Value::object()
+        }
+    }
+}
+
+/// A new event from this device, with ids, time and page context filled in.
+fn new_event(kind: Kind, name: Option<&str>, properties: Value) -> Event {
+    let (anon, user) =
+        with_state(|s| (s.anonymous_id.clone(), s.user_id.clone())).unwrap_or_default();
+    let mut event = Event::track(name.unwrap_or(""), &anon, &sys::random_id(), sys::now_ms());
+    event.kind = kind;
+    event.name = name.map(str::to_string);
+    event.user_id = user;
+    event.properties = properties;
+    event.context = capture::context();
+    event
+}
+
+/// Creates, records and queues an event.
+fn emit(kind: Kind, name: Option<&str>, properties: Value) {
+    record(new_event(kind, name, properties));
+}
+
+/// Folds an event into the local profile, persists both, queues it for the edge and refreshes the
+/// slots that depend on the profile.
+fn record(event: Event) {
+    // The edge validates with the same code; refusing here gives the shop's developer the error
+    // in the console instead of a silent 400.
+    if let Err(err) = Event::from_json(&event.to_json()) {
+        let text = format!("affinity: event not recorded: {err}");
+        web_sys::console::warn_1(&text.into());
+        return;
+    }
+    let saved = with_state(|s| {
+        s.profile.apply(&event);
+        s.queue.push(event.to_json());
+        // Bound the queue: a shop whose edge is down for days must not fill localStorage.
+        let over = s.queue.len().saturating_sub(500);
+        s.queue.drain(..over);
+        sys::save(KEY_PROFILE, &s.profile.to_json().to_json());
+        transport::persist_queue(s);
+    });
+    if saved.is_some() {
+        transport::schedule_flush(400);
+    }
+}

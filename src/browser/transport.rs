@@ -1,0 +1,146 @@
+//! Delivery to the edge: a persisted queue, batched `POST /v1/batch` with `fetch` keepalive while
+//! the page lives and `sendBeacon` when it goes away; the model fetch.
+//!
+//! Bodies are sent as `text/plain` so no CORS preflight is needed. Events stay in the queue until
+//! the edge has answered for them; the edge applies each `messageId` once, so a retry after a lost
+//! answer is harmless.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::{render, sys, with_state, State, KEY_QUEUE};
+use crate::json::{self, Value};
+use crate::time;
+
+/// Most events in one request (keeps keepalive bodies well under the browsers' 64 KB).
+const MAX_PER_REQUEST: usize = 50;
+
+/// Saves the queue to `localStorage`.
+pub(super) fn persist_queue(s: &State) {
+    if s.queue.is_empty() {
+        sys::remove(KEY_QUEUE);
+    } else {
+        sys::save(KEY_QUEUE, &Value::Array(s.queue.clone()).to_json());
+    }
+}
+
+/// Flushes after `ms` milliseconds unless a flush is already scheduled (events arriving
+/// together travel together).
+pub(super) fn schedule_flush(ms: i32) {
+    let schedule = with_state(|s| !std::mem::replace(&mut s.flush_pending, true));
+    if schedule == Some(true) {
+        sys::set_timeout(ms, || {
+            with_state(|s| s.flush_pending = false);
+            flush(false);
+        });
+    }
+}
+
+fn message_id(event: &Value) -> String {
+    event.get_str("messageId").unwrap_or("").to_string()
+}
+
+/// Sends queued events. With `beacon`, uses `sendBeacon` (the page is going away; the browser
+/// delivers after unload) and forgets what the browser accepted.
+pub(super) fn flush(beacon: bool) {
+    let Some(Some((url, body, ids))) = with_state(|s| {
+        let batch: Vec<Value> = s
+            .queue
+            .iter()
+            .filter(|e| !s.in_flight.contains(&message_id(e)))
+            .take(MAX_PER_REQUEST)
+            .cloned()
+            .collect();
+        if batch.is_empty() {
+            return None;
+        }
+        let ids: Vec<String> = batch.iter().map(message_id).collect();
+        let mut envelope = Value::object();
+        envelope.set("writeKey", s.key.as_str().into());
+        envelope.set("sentAt", time::format_rfc3339(sys::now_ms()).into());
+        envelope.set("batch", Value::Array(batch));
+        Some((format!("{}/v1/batch", s.edge), envelope.to_json(), ids))
+    }) else {
+        return;
+    };
+    if beacon {
+        let accepted = sys::window()
+            .navigator()
+            .send_beacon_with_opt_str(&url, Some(&body))
+            .unwrap_or(false);
+        if accepted {
+            delivered(&ids);
+        }
+        return;
+    }
+    with_state(|s| s.in_flight.extend(ids.iter().cloned()));
+    wasm_bindgen_futures::spawn_local(async move {
+        let status = post(&url, &body).await;
+        with_state(|s| s.in_flight.retain(|id| !ids.contains(id)));
+        match status {
+            // Delivered, or refused for good (4xx: per-event errors are final; retrying cannot
+            // fix them, and the valid events beside them were kept by the edge).
+            Some(code) if code < 500 && code != 429 => {
+                delivered(&ids);
+                let more = with_state(|s| !s.queue.is_empty()).unwrap_or(false);
+                if more {
+                    schedule_flush(0);
+                }
+            }
+            // Network error, rate limit or server error: keep the events, try again later.
+            _ => sys::set_timeout(5_000, || flush(false)),
+        }
+    });
+}
+
+fn delivered(ids: &[String]) {
+    with_state(|s| {
+        s.queue.retain(|e| !ids.contains(&message_id(e)));
+        persist_queue(s);
+    });
+}
+
+async fn post(url: &str, body: &str) -> Option<u16> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    // web-sys has no setter for it: survives navigation like a beacon, but we see the answer.
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    let promise = sys::window().fetch_with_str_and_init(url, &init);
+    let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+    Some(response.status())
+}
+
+async fn get_text(url: &str) -> Option<String> {
+    let promise = sys::window().fetch_with_str(url);
+    let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+    if !response.ok() {
+        return None;
+    }
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
+}
+
+/// Fetches the shop's model (popular products) and renders the slots that use it.
+pub(super) fn fetch_model() {
+    let Some(url) = with_state(|s| format!("{}/v1/model?key={}", s.edge, s.key)) else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let Some(text) = get_text(&url).await else {
+            return;
+        };
+        let popular = match json::parse(&text) {
+            Ok(model) => match model.get("popular") {
+                Some(Value::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        };
+        with_state(|s| s.popular = popular);
+        render::render_slots();
+    });
+}
