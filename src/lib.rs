@@ -45,6 +45,6 @@ pub mod rules;
 pub mod time;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
-mod browser;
+pub mod browser;
 
 pub use error::Error;

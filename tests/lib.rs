@@ -1,4 +1,5 @@
 //! Integration tests: one binary, a module per area.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod event;
 mod profile;

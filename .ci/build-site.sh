@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds what the Worker serves as static assets into target/site: the demo shop, the loader
+# (/affinity.js) and the page module (/affinity_core.js + /affinity_core_bg.wasm).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+OUT="$ROOT/target/site"
+PKG="$ROOT/target/pkg"
+
+# The page crate on its own: building it with the Worker would unify features (pitfall 11).
+cargo build --release --target wasm32-unknown-unknown -p affinity --lib
+rm -rf "$PKG"
+wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$PKG" \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/affinity.wasm"
+wasm-opt -Oz --strip-debug --strip-producers "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm"
+
+rm -rf "$OUT"
+node demo-site/build.mjs "$OUT"
+cp "$PKG/affinity_core.js" "$PKG/affinity_core_bg.wasm" "$OUT/"
+"$ESBUILD_BIN" pkg-template/loader.js --minify --target=es2018 --log-level=warning --outfile="$OUT/affinity.js"
+echo "site: built into ${OUT#$ROOT/}"

@@ -1,0 +1,60 @@
+# Affinity: two commands.
+#   make demo   install what is missing, build, serve shop + plugin + edge + dashboard on 127.0.0.1:8787
+#   make test   install what is missing, build, run every test, print the size report
+# Everything else here is a step of those two.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ENV := source .ci/env.sh &&
+PORT ?= 8787
+STATE ?= target/demo-state
+
+.PHONY: demo test setup site worker-vars migrate lint unit eval browser-test e2e sizes bench clean
+
+demo: setup site worker-vars migrate
+	@$(ENV) echo "Affinity demo: shop http://127.0.0.1:$(PORT)/  dashboard http://127.0.0.1:$(PORT)/dashboard (secret: ADMIN_SECRET in worker/.dev.vars)"
+	@$(ENV) cd worker && CI=true setsid wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to ../$(STATE) \
+	  --show-interactive-dev-session=false </dev/null
+
+test: setup lint unit eval browser-test site e2e sizes
+	@echo "make test: all passed"
+
+setup:
+	@bash .ci/setup.sh
+
+site:
+	@bash .ci/build-site.sh
+
+# Local secrets for wrangler dev; a real deployment uses `wrangler secret put ADMIN_SECRET`.
+worker-vars:
+	@[ -f worker/.dev.vars ] || cp worker/.dev.vars.example worker/.dev.vars
+
+migrate: worker-vars
+	@$(ENV) cd worker && CI=true wrangler d1 migrations apply affinity --local --persist-to ../$(STATE) </dev/null
+
+lint:
+	@$(ENV) cargo fmt --all -- --check
+	@$(ENV) cargo clippy --all-targets -p affinity -- -D warnings
+	@$(ENV) cargo clippy --target wasm32-unknown-unknown -p affinity --lib -- -D warnings
+	@$(ENV) cargo clippy --target wasm32-unknown-unknown -p affinity-worker -- -D warnings
+
+unit:
+	@$(ENV) cargo test -p affinity -p affinity-worker
+
+eval:
+	@$(ENV) cargo test --release -p affinity --test eval_recommend
+
+browser-test:
+	@$(ENV) cargo test --target wasm32-unknown-unknown -p affinity --test browser
+
+e2e: worker-vars
+	@$(ENV) node tests/e2e/run.mjs
+
+sizes:
+	@bash .ci/size-report.sh
+
+bench:
+	@$(ENV) cargo bench -p affinity
+
+clean:
+	rm -rf target

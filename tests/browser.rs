@@ -1,0 +1,173 @@
+//! The browser seam in headless Chromium (wasm-bindgen-test): capture from real DOM markup, the
+//! persisted profile and queue, SPA navigation and slot rendering.
+//!
+//! Run with `cargo test --target wasm32-unknown-unknown -p affinity --test browser`.
+#![cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
+
+use affinity::json::{self, Value};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn storage(key: &str) -> Option<String> {
+    web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(key)
+        .unwrap()
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+fn product_markup(id: &str, name: &str, category: &str, price: &str) -> String {
+    format!(
+        r#"<script type="application/ld+json">{{"@context":"https://schema.org","@type":"Product",
+        "productID":"{id}","name":"{name}","category":"{category}","image":"/img/{id}.svg",
+        "url":"/p/{id}/","offers":{{"@type":"Offer","price":"{price}","priceCurrency":"USD"}}}}</script>
+        <form action="/cart/add" method="post"><input type="hidden" name="id" value="{id}">
+        <input name="quantity" value="2"><button type="submit">Add</button></form>
+        <div data-affinity-slot="recently-viewed"></div>"#
+    )
+}
+
+fn queued_names() -> Vec<String> {
+    let queue = storage("affinity_queue").unwrap_or_else(|| "[]".into());
+    json::parse(&queue)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e.get_str("event")
+                .or_else(|| e.get_str("type"))
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+async fn captures_renders_and_persists() {
+    // The edge is unreachable (port 9): events must stay queued, nothing may throw.
+    // A container of our own: the test runner reports through elements of the body.
+    let body = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&body).unwrap();
+    body.set_inner_html(&product_markup("p1", "Trail <Runner>", "Shoes", "89.00"));
+    affinity::browser::start("pk_test", "http://127.0.0.1:9");
+    sleep(50).await;
+
+    let profile = json::parse(&storage("affinity_profile").expect("profile persisted")).unwrap();
+    assert_eq!(
+        profile
+            .get("counters")
+            .and_then(|c| c.get_f64("product_views")),
+        Some(1.0)
+    );
+    let names = queued_names();
+    assert!(names.contains(&"page".to_string()), "{names:?}");
+    assert!(names.contains(&"Product Viewed".to_string()), "{names:?}");
+
+    // Add to cart through the shop's own form: the page module sees the submit.
+    let form: web_sys::HtmlFormElement = document()
+        .query_selector("form")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    form.add_event_listener_with_callback(
+        "submit",
+        wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
+            e.prevent_default()
+        })
+        .into_js_value()
+        .unchecked_ref(),
+    )
+    .unwrap();
+    form.request_submit().unwrap();
+    sleep(20).await;
+    let profile = json::parse(&affinity::browser::profile_json()).unwrap();
+    let cart = profile.get("cart").and_then(Value::as_array).unwrap();
+    assert_eq!(cart[0].get_str("id"), Some("p1"));
+    assert_eq!(cart[0].get_f64("quantity"), Some(2.0));
+
+    // An SPA navigation to another product: a new page view, and the first product is now in
+    // the recently-viewed slot (escaped), the current one is not.
+    body.set_inner_html(&product_markup("p2", "Summit Tent", "Tents", "249.00"));
+    web_sys::window()
+        .unwrap()
+        .history()
+        .unwrap()
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/p/p2/"))
+        .unwrap();
+    // The loader turns pushState into this event; here we dispatch it ourselves.
+    web_sys::window()
+        .unwrap()
+        .dispatch_event(&web_sys::Event::new("affinity:navigate").unwrap())
+        .unwrap();
+    sleep(50).await;
+    let slot = document()
+        .query_selector("[data-affinity-slot=recently-viewed]")
+        .unwrap()
+        .unwrap();
+    let items: Vec<String> = {
+        let list = slot.query_selector_all("[data-affinity-item]").unwrap();
+        (0..list.length())
+            .map(|i| {
+                list.item(i)
+                    .unwrap()
+                    .dyn_into::<web_sys::Element>()
+                    .unwrap()
+                    .get_attribute("data-affinity-item")
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(items, ["p1"]);
+    assert!(slot.inner_html().contains("Trail &lt;Runner&gt;"));
+    assert!(slot.text_content().unwrap().contains("$89.00"));
+
+    // Bad input from the shop's own code is refused with a console warning, not queued.
+    let before = queued_names().len();
+    affinity::browser::track("Order Completed", r#"{"total": 5}"#);
+    affinity::browser::track("Custom Thing", "not json");
+    let after = queued_names();
+    assert_eq!(after.len(), before + 1, "{after:?}");
+    assert_eq!(after.last().map(String::as_str), Some("Custom Thing"));
+
+    // reset() forgets the shopper on this device.
+    let old_id = storage("affinity_id").unwrap();
+    affinity::browser::reset();
+    assert_ne!(storage("affinity_id").unwrap(), old_id);
+    assert!(storage("affinity_queue").is_none());
+}
+
+#[test]
+fn engine_matches_native_behaviour() {
+    // The same engine code in Wasm: spot checks of what the native unit tests cover in depth.
+    let v = json::parse(r#"{"a":[1,2.5,"é😀"]}"#).unwrap();
+    assert_eq!(v.to_json(), r#"{"a":[1,2.5,"é😀"]}"#);
+    assert_eq!(
+        affinity::time::parse_rfc3339("2026-11-24T11:00:00+01:00"),
+        Some(1_795_514_400_000)
+    );
+    assert_eq!(
+        affinity::bucket::bucket("shop", "customer", "purpose"),
+        affinity::bucket::bucket("shop", "customer", "purpose")
+    );
+}
