@@ -18,4 +18,7 @@ rm -rf "$OUT"
 node demo-site/build.mjs "$OUT"
 cp "$PKG/affinity_core.js" "$PKG/affinity_core_bg.wasm" "$OUT/"
 "$ESBUILD_BIN" pkg-template/loader.js --minify --target=es2018 --log-level=warning --outfile="$OUT/affinity.js"
+# The npm package's dist/ (pkg-template/README.md).
+mkdir -p pkg-template/dist
+cp "$OUT/affinity.js" "$PKG/affinity_core.js" "$PKG/affinity_core_bg.wasm" pkg-template/affinity.d.ts pkg-template/dist/
 echo "site: built into ${OUT#$ROOT/}"
