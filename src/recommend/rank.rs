@@ -1,0 +1,609 @@
+//! Ranking: strategies, merchandising rules, reasons.
+
+use std::collections::{HashMap, HashSet};
+
+use super::model::{Model, Relation};
+
+/// Longest history the for-you strategy reads (the most recent items).
+const MAX_HISTORY: usize = 20;
+
+/// What a recommendation slot shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Personal: the session's recent items (next clicks, viewed together, repeats), the cart and
+    /// purchases (bought together), category affinities; falls back to trending.
+    ForYou,
+    /// Similar / viewed together with the query's anchor item; falls back to popular in the
+    /// anchor's category, then trending.
+    Similar,
+    /// Frequently bought together with the anchor item (or the cart when there is no anchor);
+    /// falls back to viewed together, popular in category, trending.
+    BoughtTogether,
+    /// Time-decayed popularity.
+    Trending,
+    /// All-time popularity (click counts).
+    Popular,
+    /// The query's own history, most recent first (no fill).
+    RecentlyViewed,
+    /// Cross-sell for the cart: bought together, then viewed together with the cart items.
+    CartCrossSell,
+}
+
+/// Put an item at a fixed position of a slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// 0-based position in the result list.
+    pub position: usize,
+    /// The shop's item id.
+    pub id: String,
+}
+
+/// Multiply the score of an item, or of every item in a category, by `factor`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Boost {
+    /// One item.
+    Item {
+        /// The shop's item id.
+        id: String,
+        /// Score multiplier (> 1 promotes, < 1 demotes).
+        factor: f32,
+    },
+    /// Every item of a category.
+    Category {
+        /// The category name, as in the item metadata.
+        category: String,
+        /// Score multiplier (> 1 promotes, < 1 demotes).
+        factor: f32,
+    },
+}
+
+/// Merchandising rules of one slot. An item that fails any exclusion is never shown, pinned or
+/// not. Items without metadata pass the stock rule; an unknown category fails an include list and
+/// an unknown price fails a price bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotRules {
+    /// Hide items whose metadata says they are out of stock (default true).
+    pub exclude_out_of_stock: bool,
+    /// Hide items the shopper already bought (default true).
+    pub exclude_purchased: bool,
+    /// Hide items already in the cart (default true).
+    pub exclude_cart: bool,
+    /// Hide these items.
+    pub exclude_items: Vec<String>,
+    /// When not empty, show only items of these categories.
+    pub include_categories: Vec<String>,
+    /// Hide items of these categories.
+    pub exclude_categories: Vec<String>,
+    /// Lowest price shown, in cents.
+    pub min_price_cents: Option<u32>,
+    /// Highest price shown, in cents.
+    pub max_price_cents: Option<u32>,
+    /// Items placed at fixed positions (when they pass the exclusions).
+    pub pins: Vec<Pin>,
+    /// Score multipliers.
+    pub boosts: Vec<Boost>,
+}
+
+impl Default for SlotRules {
+    fn default() -> Self {
+        SlotRules {
+            exclude_out_of_stock: true,
+            exclude_purchased: true,
+            exclude_cart: true,
+            exclude_items: Vec::new(),
+            include_categories: Vec::new(),
+            exclude_categories: Vec::new(),
+            min_price_cents: None,
+            max_price_cents: None,
+            pins: Vec::new(),
+            boosts: Vec::new(),
+        }
+    }
+}
+
+/// One ranking request: everything comes from the shopper's own device (profile + session).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// What the slot shows.
+    pub strategy: Strategy,
+    /// How many items to return at most.
+    pub count: usize,
+    /// Recently viewed items, oldest first, with their view time in Unix milliseconds.
+    pub history: Vec<(String, i64)>,
+    /// The item the slot is about (product page), for similar / bought together; never shown.
+    pub anchor: Option<String>,
+    /// Items in the cart.
+    pub cart: Vec<String>,
+    /// Items the shopper bought before.
+    pub purchased: Vec<String>,
+    /// Category affinities from the profile (any non-negative scale; the largest counts as 1).
+    pub category_affinity: Vec<(String, f32)>,
+    /// Merchandising rules of the slot.
+    pub rules: SlotRules,
+}
+
+impl Query {
+    /// A query for `count` items with `strategy`, no signals and the default rules.
+    pub fn new(strategy: Strategy, count: usize) -> Query {
+        Query {
+            strategy,
+            count,
+            history: Vec::new(),
+            anchor: None,
+            cart: Vec::new(),
+            purchased: Vec::new(),
+            category_affinity: Vec::new(),
+            rules: SlotRules::default(),
+        }
+    }
+
+    /// Append a viewed item to the history.
+    pub fn viewed(&mut self, id: &str, at_ms: i64) -> &mut Self {
+        self.history.push((id.to_string(), at_ms));
+        self
+    }
+}
+
+/// Why an item is recommended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Viewed together with / after an item the shopper viewed.
+    ViewedTogether {
+        /// The shopper's item (model index) that led here.
+        because: u32,
+    },
+    /// Bought together with an item in the cart, bought before, or the anchor.
+    BoughtTogether {
+        /// The item (model index) it is bought with.
+        because: u32,
+    },
+    /// The shopper viewed it recently.
+    RecentlyViewed,
+    /// Popular in a category.
+    PopularIn {
+        /// The category name.
+        category: String,
+    },
+    /// Trending now (time-decayed popularity).
+    Trending,
+    /// Popular overall.
+    Popular,
+    /// Placed by the merchant.
+    Pinned,
+}
+
+impl Reason {
+    /// A short text for the shopper, e.g. "Because you viewed Red shoe". Item names come from the
+    /// model's metadata (the item id when there is none).
+    pub fn text(&self, model: &Model) -> String {
+        let name = |i: u32| {
+            model
+                .meta(i)
+                .map(|m| m.name.as_str())
+                .filter(|n| !n.is_empty())
+                .or_else(|| model.id(i))
+                .unwrap_or("an item")
+                .to_string()
+        };
+        match self {
+            Reason::ViewedTogether { because } => format!("Because you viewed {}", name(*because)),
+            Reason::BoughtTogether { because } => format!("Often bought with {}", name(*because)),
+            Reason::RecentlyViewed => "Recently viewed".to_string(),
+            Reason::PopularIn { category } => format!("Popular in {category}"),
+            Reason::Trending => "Trending now".to_string(),
+            Reason::Popular => "Popular right now".to_string(),
+            Reason::Pinned => "Featured".to_string(),
+        }
+    }
+}
+
+/// One recommended item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// Model index of the item ([`Model::id`] gives the shop's id).
+    pub item: u32,
+    /// Score (comparable within one result list only; fill items score 0).
+    pub score: f32,
+    /// Why it is shown.
+    pub reason: Reason,
+}
+
+/// Sparse score accumulator: only items reached through neighbour lists.
+#[derive(Default)]
+struct Acc {
+    map: HashMap<u32, (f32, f32, Reason)>,
+}
+
+impl Acc {
+    fn add(&mut self, item: u32, w: f32, reason: impl FnOnce() -> Reason) {
+        if w.is_nan() || w <= 0.0 {
+            return;
+        }
+        match self.map.get_mut(&item) {
+            Some(e) => {
+                e.0 += w;
+                if w > e.1 {
+                    e.1 = w;
+                    e.2 = reason();
+                }
+            }
+            None => {
+                self.map.insert(item, (w, w, reason()));
+            }
+        }
+    }
+}
+
+impl Model {
+    /// Rank items for `query`: strategy scores over neighbour lists only, merchandising rules,
+    /// boosts, pins, then a fallback fill. Deterministic: ties are broken by item index.
+    /// An empty model returns an empty list.
+    pub fn recommend(&self, query: &Query) -> Vec<Scored> {
+        if self.is_empty() || query.count == 0 {
+            return Vec::new();
+        }
+        let known = |ids: &[String]| -> Vec<u32> { ids.iter().filter_map(|id| self.index_of(id)).collect() };
+        let anchor = query.anchor.as_deref().and_then(|a| self.index_of(a));
+        let cart = known(&query.cart);
+        let purchased = known(&query.purchased);
+        let rules = &query.rules;
+        let mut excluded: HashSet<u32> = known(&rules.exclude_items).into_iter().collect();
+        excluded.extend(anchor);
+        if rules.exclude_cart {
+            excluded.extend(&cart);
+        }
+        if rules.exclude_purchased {
+            excluded.extend(&purchased);
+        }
+        let allowed = |i: u32| !excluded.contains(&i) && self.passes(i, rules);
+
+        let mut acc = Acc::default();
+        let p = self.params;
+        let mut fill_category: Option<String> = None;
+        let mut fill_trending = true;
+        match query.strategy {
+            Strategy::ForYou => {
+                let start = query.history.len().saturating_sub(MAX_HISTORY);
+                let hist: Vec<u32> = query.history[start..].iter().filter_map(|(id, _)| self.index_of(id)).collect();
+                let mut r = 1.0f32;
+                for &i in hist.iter().rev() {
+                    acc.add(i, p.repeat * r, || Reason::RecentlyViewed);
+                    for (j, w) in self.next.row(i) {
+                        acc.add(j, p.next * r * w, || Reason::ViewedTogether { because: i });
+                    }
+                    for (j, w) in self.together.row(i) {
+                        acc.add(j, p.together * r * w, || Reason::ViewedTogether { because: i });
+                    }
+                    r *= p.decay;
+                }
+                for &c in cart.iter().chain(&purchased) {
+                    for (j, w) in self.bought.row(c) {
+                        acc.add(j, p.bought * w, || Reason::BoughtTogether { because: c });
+                    }
+                }
+                if p.popularity > 0.0 {
+                    for (&j, e) in acc.map.iter_mut() {
+                        e.0 += p.popularity * self.pop_score(j);
+                    }
+                }
+                self.apply_affinity(&mut acc, &query.category_affinity);
+                fill_category = hist.last().and_then(|&i| self.category(i)).map(str::to_string);
+            }
+            Strategy::Similar => {
+                if let Some(a) = anchor {
+                    self.related(&mut acc, a, Relation::ViewedTogether, 1.0);
+                    self.related(&mut acc, a, Relation::Next, 1.0);
+                    fill_category = self.category(a).map(str::to_string);
+                }
+            }
+            Strategy::BoughtTogether | Strategy::CartCrossSell => {
+                let sources: Vec<u32> = match (query.strategy, anchor) {
+                    (Strategy::BoughtTogether, Some(a)) => vec![a],
+                    _ => cart.clone(),
+                };
+                for &s in &sources {
+                    self.related(&mut acc, s, Relation::BoughtTogether, 1.0);
+                }
+                // Viewed-together as a weaker second tier, below every bought-together score.
+                let tier = 1e-3;
+                for &s in &sources {
+                    self.related(&mut acc, s, Relation::ViewedTogether, tier);
+                }
+                fill_category = sources.first().and_then(|&s| self.category(s)).map(str::to_string);
+            }
+            Strategy::Trending | Strategy::Popular => {}
+            Strategy::RecentlyViewed => {
+                let mut hist: Vec<(usize, &(String, i64))> = query.history.iter().enumerate().collect();
+                hist.sort_by_key(|&(n, &(_, t))| (std::cmp::Reverse(t), std::cmp::Reverse(n)));
+                let mut out = Vec::new();
+                for (_, (id, _)) in hist {
+                    if let Some(i) = self.index_of(id) {
+                        if allowed(i) && !out.iter().any(|s: &Scored| s.item == i) {
+                            out.push(Scored { item: i, score: 0.0, reason: Reason::RecentlyViewed });
+                        }
+                    }
+                }
+                return self.place_pins(out, query, &allowed);
+            }
+        }
+        self.apply_boosts(&mut acc, &rules.boosts);
+
+        let mut ranked: Vec<Scored> = acc
+            .map
+            .into_iter()
+            .filter(|&(i, _)| allowed(i))
+            .map(|(item, (score, _, reason))| Scored { item, score, reason })
+            .collect();
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+        ranked.truncate(query.count);
+
+        // Fallback chain: popular in the category, then trending (or popular), skipping repeats.
+        if ranked.len() < query.count {
+            let mut have: HashSet<u32> = ranked.iter().map(|s| s.item).collect();
+            if let Some(cat) = fill_category {
+                for &i in &self.pop_order {
+                    if ranked.len() >= query.count {
+                        break;
+                    }
+                    if self.category(i) == Some(cat.as_str()) && allowed(i) && have.insert(i) {
+                        ranked.push(Scored { item: i, score: 0.0, reason: Reason::PopularIn { category: cat.clone() } });
+                    }
+                }
+            }
+            if query.strategy == Strategy::Popular {
+                fill_trending = false;
+            }
+            let (order, reason) = if fill_trending {
+                (&self.trend_order, Reason::Trending)
+            } else {
+                (&self.pop_order, Reason::Popular)
+            };
+            for &i in order {
+                if ranked.len() >= query.count {
+                    break;
+                }
+                if allowed(i) && have.insert(i) {
+                    ranked.push(Scored { item: i, score: 0.0, reason: reason.clone() });
+                }
+            }
+        }
+        self.place_pins(ranked, query, &allowed)
+    }
+
+    /// Add the neighbours of `source` in `relation`, scaled by `factor`, with the matching reason.
+    fn related(&self, acc: &mut Acc, source: u32, relation: Relation, factor: f32) {
+        for (j, w) in self.neighbors(relation, source) {
+            acc.add(j, factor * w, || match relation {
+                Relation::BoughtTogether => Reason::BoughtTogether { because: source },
+                _ => Reason::ViewedTogether { because: source },
+            });
+        }
+    }
+
+    /// Multiply scores by `1 + affinity` (affinities scaled so the largest is 1).
+    fn apply_affinity(&self, acc: &mut Acc, aff: &[(String, f32)]) {
+        let max = aff.iter().map(|&(_, a)| a).filter(|a| a.is_finite()).fold(0.0f32, f32::max);
+        if max <= 0.0 || !self.has_meta() {
+            return;
+        }
+        for (&j, e) in acc.map.iter_mut() {
+            if let Some(cat) = self.category(j) {
+                if let Some(&(_, a)) = aff.iter().find(|(c, _)| c == cat) {
+                    if a.is_finite() && a > 0.0 {
+                        e.0 *= 1.0 + a / max;
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply_boosts(&self, acc: &mut Acc, boosts: &[Boost]) {
+        for b in boosts {
+            match b {
+                Boost::Item { id, factor } => {
+                    if let Some(e) = self.index_of(id).and_then(|i| acc.map.get_mut(&i)) {
+                        e.0 *= factor.max(0.0);
+                    }
+                }
+                Boost::Category { category, factor } => {
+                    for (&j, e) in acc.map.iter_mut() {
+                        if self.category(j) == Some(category.as_str()) {
+                            e.0 *= factor.max(0.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Item-level rules: stock, categories, price.
+    fn passes(&self, i: u32, rules: &SlotRules) -> bool {
+        let meta = self.meta(i);
+        if rules.exclude_out_of_stock && meta.is_some_and(|m| !m.in_stock) {
+            return false;
+        }
+        let cat = meta.and_then(|m| m.category.as_deref());
+        if !rules.include_categories.is_empty() && !cat.is_some_and(|c| rules.include_categories.iter().any(|x| x == c)) {
+            return false;
+        }
+        if cat.is_some_and(|c| rules.exclude_categories.iter().any(|x| x == c)) {
+            return false;
+        }
+        if rules.min_price_cents.is_some() || rules.max_price_cents.is_some() {
+            let Some(price) = meta.and_then(|m| m.price_cents) else {
+                return false;
+            };
+            if rules.min_price_cents.is_some_and(|lo| price < lo) || rules.max_price_cents.is_some_and(|hi| price > hi) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Put pinned items at their positions (pins sorted by position; an allowed, known item only),
+    /// removing them from the ranked list, and cut to `count`.
+    fn place_pins(&self, ranked: Vec<Scored>, query: &Query, allowed: &dyn Fn(u32) -> bool) -> Vec<Scored> {
+        let count = query.count;
+        let mut pins: Vec<(usize, u32)> = Vec::new();
+        for pin in &query.rules.pins {
+            if let Some(i) = self.index_of(&pin.id) {
+                if pin.position < count && allowed(i) && !pins.iter().any(|&(_, j)| j == i) {
+                    pins.push((pin.position, i));
+                }
+            }
+        }
+        if pins.is_empty() {
+            let mut ranked = ranked;
+            ranked.truncate(count);
+            return ranked;
+        }
+        pins.sort_by_key(|&(p, _)| p);
+        let pinned: Vec<u32> = pins.iter().map(|&(_, i)| i).collect();
+        let mut rest = ranked.into_iter().filter(|s| !pinned.contains(&s.item));
+        let mut pins = pins.into_iter().peekable();
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            if let Some(&(p, i)) = pins.peek() {
+                if p <= out.len() {
+                    pins.next();
+                    out.push(Scored { item: i, score: 0.0, reason: Reason::Pinned });
+                    continue;
+                }
+            }
+            match rest.next() {
+                Some(s) => out.push(s),
+                None => match pins.next() {
+                    Some((_, i)) => out.push(Scored { item: i, score: 0.0, reason: Reason::Pinned }),
+                    None => break,
+                },
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recommend::{ItemMeta, ModelBuilder};
+
+    fn meta(name: &str, cat: &str, price: u32, in_stock: bool) -> ItemMeta {
+        ItemMeta {
+            name: name.into(),
+            price_cents: Some(price),
+            category: Some(cat.into()),
+            in_stock,
+            ..ItemMeta::default()
+        }
+    }
+
+    fn shop() -> Model {
+        let mut b = ModelBuilder::new();
+        b.min_support(1);
+        for _ in 0..3 {
+            b.add_session(&[("a", 0), ("b", 1), ("c", 2)]);
+        }
+        b.add_session(&[("a", 3), ("d", 4)]);
+        b.add_session(&[("e", 5), ("e", 6), ("f", 7)]);
+        b.add_order(&["a", "g"]);
+        b.add_order(&["a", "g"]);
+        b.set_meta("a", meta("Alpha", "Shoes", 1000, true));
+        b.set_meta("b", meta("Beta", "Shoes", 2000, true));
+        b.set_meta("c", meta("Gamma", "Hats", 3000, true));
+        b.set_meta("d", meta("Delta", "Shoes", 4000, false));
+        b.set_meta("e", meta("Eps", "Hats", 500, true));
+        b.set_meta("f", meta("Phi", "Bags", 600, true));
+        b.set_meta("g", meta("Gee", "Socks", 700, true));
+        b.build()
+    }
+
+    fn ids(m: &Model, r: &[Scored]) -> Vec<String> {
+        r.iter().map(|s| m.id(s.item).unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn for_you_uses_session_and_explains() {
+        let m = shop();
+        let mut q = Query::new(Strategy::ForYou, 3);
+        q.viewed("a", 10);
+        let r = m.recommend(&q);
+        assert_eq!(ids(&m, &r)[0], "b");
+        assert_eq!(r[0].reason, Reason::ViewedTogether { because: m.index_of("a").unwrap() });
+        assert_eq!(r[0].reason.text(&m), "Because you viewed Alpha");
+        // Out-of-stock d never shows.
+        assert!(!ids(&m, &r).contains(&"d".to_string()));
+    }
+
+    #[test]
+    fn cold_start_and_empty_shop() {
+        let m = shop();
+        let r = m.recommend(&Query::new(Strategy::ForYou, 2));
+        assert_eq!(r.len(), 2);
+        assert!(r.iter().all(|s| s.reason == Reason::Trending));
+        assert!(Model::empty().recommend(&Query::new(Strategy::Trending, 5)).is_empty());
+        let mut q = Query::new(Strategy::Similar, 5);
+        q.anchor = Some("unknown".into());
+        assert_eq!(m.recommend(&q).len(), 5);
+    }
+
+    #[test]
+    fn similar_and_bought_together() {
+        let m = shop();
+        let mut q = Query::new(Strategy::Similar, 2);
+        q.anchor = Some("a".into());
+        assert_eq!(ids(&m, &m.recommend(&q)), vec!["b", "c"]);
+        q.strategy = Strategy::BoughtTogether;
+        let r = m.recommend(&q);
+        assert_eq!(ids(&m, &r)[0], "g");
+        assert_eq!(r[0].reason.text(&m), "Often bought with Alpha");
+        let mut q = Query::new(Strategy::CartCrossSell, 1);
+        q.cart = vec!["g".into()];
+        assert_eq!(ids(&m, &m.recommend(&q)), vec!["a"]);
+    }
+
+    #[test]
+    fn new_item_falls_back_to_category() {
+        let mut b = ModelBuilder::new();
+        b.add_session(&[("x", 0), ("y", 1)]);
+        b.set_meta("new", meta("New", "Hats", 1, true));
+        b.set_meta("y", meta("Y", "Hats", 1, true));
+        b.set_meta("x", meta("X", "Bags", 1, true));
+        let m = b.build();
+        let mut q = Query::new(Strategy::Similar, 1);
+        q.anchor = Some("new".into());
+        let r = m.recommend(&q);
+        assert_eq!(ids(&m, &r), vec!["y"]);
+        assert_eq!(r[0].reason.text(&m), "Popular in Hats");
+    }
+
+    #[test]
+    fn rules_filter_boost_and_pin() {
+        let m = shop();
+        let mut q = Query::new(Strategy::Popular, 10);
+        q.rules.include_categories = vec!["Shoes".into()];
+        assert_eq!(ids(&m, &m.recommend(&q)), vec!["a", "b"]);
+        let mut q = Query::new(Strategy::Popular, 10);
+        q.rules.max_price_cents = Some(1000);
+        q.rules.min_price_cents = Some(600);
+        assert_eq!(ids(&m, &m.recommend(&q)), vec!["a", "f", "g"]);
+        let mut q = Query::new(Strategy::Similar, 3);
+        q.anchor = Some("a".into());
+        q.rules.boosts = vec![Boost::Category { category: "Hats".into(), factor: 10.0 }];
+        q.rules.pins = vec![Pin { position: 0, id: "f".into() }];
+        let r = m.recommend(&q);
+        assert_eq!(ids(&m, &r), vec!["f", "c", "b"]);
+        assert_eq!(r[0].reason, Reason::Pinned);
+        // A pin of an excluded (out-of-stock) item is not shown.
+        q.rules.pins = vec![Pin { position: 0, id: "d".into() }];
+        assert!(!ids(&m, &m.recommend(&q)).contains(&"d".to_string()));
+    }
+
+    #[test]
+    fn recently_viewed_most_recent_first() {
+        let m = shop();
+        let mut q = Query::new(Strategy::RecentlyViewed, 5);
+        q.viewed("a", 1).viewed("c", 3).viewed("b", 2).viewed("a", 4).viewed("zzz", 5);
+        q.cart = vec!["b".into()];
+        assert_eq!(ids(&m, &m.recommend(&q)), vec!["a", "c"]);
+    }
+}
