@@ -1,0 +1,326 @@
+//! Ingest logic that does not touch the runtime: bot flags, grouping events by customer through
+//! the identity map, and the batch response. Validation itself is the engine's
+//! ([`affinity::event::parse_batch`]); nothing here validates events a second time.
+
+use std::collections::HashMap;
+
+use affinity::event::{Event, Kind};
+use affinity::json::Value;
+
+/// Lower-case fragments of user agents that belong to crawlers, monitors and HTTP libraries.
+/// `HeadlessChrome` is deliberately absent: headless Chromium is a real shopper in our tests.
+const BOT_PATTERNS: [&str; 22] = [
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "archiver",
+    "facebookexternalhit",
+    "mediapartners-google",
+    "adsbot",
+    "bingpreview",
+    "lighthouse",
+    "pingdom",
+    "uptime",
+    "monitor",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "python-urllib",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "scrapy",
+    "phantomjs",
+];
+
+/// True when a user agent looks like automated traffic. Such events are stored and flagged, not
+/// dropped; rollups and popularity skip them.
+pub fn is_bot_user_agent(ua: &str) -> bool {
+    let ua = ua.to_ascii_lowercase();
+    BOT_PATTERNS.iter().any(|p| ua.contains(p))
+}
+
+/// True when the event's `context.userAgent` looks like a bot.
+pub fn is_bot(event: &Event) -> bool {
+    event
+        .context
+        .get_str("userAgent")
+        .is_some_and(is_bot_user_agent)
+}
+
+/// Anonymous ids that are linked to a customer by the events themselves: an event carrying both
+/// `anonymousId` and `userId` links the device to the user; an `alias` links `previousId` to
+/// `userId`. Returned as `(anonymous id, customer id)` in batch order.
+pub fn links_in(events: &[Event]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for e in events {
+        let Some(user) = e.user_id.as_deref() else {
+            continue;
+        };
+        let from = match e.kind {
+            Kind::Alias => e.previous_id.as_deref(),
+            _ => e.anonymous_id.as_deref(),
+        };
+        if let Some(anon) = from.filter(|a| *a != user) {
+            out.retain(|(a, _)| a != anon);
+            out.push((anon.to_string(), user.to_string()));
+        }
+    }
+    out
+}
+
+/// Anonymous ids of events without a `userId`, to look up in the identity map (deduplicated).
+pub fn anonymous_ids_to_resolve(events: &[Event]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in events {
+        if e.user_id.is_none() {
+            if let Some(a) = &e.anonymous_id {
+                if !out.contains(a) {
+                    out.push(a.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The events of one customer, in batch order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The customer id (a user id, or an anonymous id not yet linked to one).
+    pub customer: String,
+    /// The events.
+    pub events: Vec<Event>,
+}
+
+/// Groups events by customer: an event with a `userId` belongs to that user; an anonymous event
+/// belongs to the customer its anonymous id is linked to (by this batch first, then by `known`,
+/// the shop's identity map), else to its anonymous id.
+pub fn group_by_customer(events: Vec<Event>, known: &HashMap<String, String>) -> Vec<Group> {
+    let batch_links: HashMap<String, String> = links_in(&events).into_iter().collect();
+    let mut groups: Vec<Group> = Vec::new();
+    for e in events {
+        let customer = match (&e.user_id, &e.anonymous_id) {
+            (Some(_), _) => e.customer_key().to_string(),
+            (None, Some(anon)) => batch_links
+                .get(anon)
+                .or_else(|| known.get(anon))
+                .cloned()
+                .unwrap_or_else(|| anon.clone()),
+            (None, None) => continue,
+        };
+        match groups.iter_mut().find(|g| g.customer == customer) {
+            Some(g) => g.events.push(e),
+            None => groups.push(Group {
+                customer,
+                events: vec![e],
+            }),
+        }
+    }
+    groups
+}
+
+/// One rejected event of a batch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ItemError {
+    /// Position in the batch.
+    pub index: usize,
+    /// The event's `messageId`, when it had a readable one.
+    #[serde(rename = "messageId")]
+    pub message_id: Option<String>,
+    /// What is wrong, for the person who sent it.
+    pub error: String,
+}
+
+/// The answer to a batch: `{"accepted":n,"duplicates":d,"errors":[…]}`.
+///
+/// `accepted` counts valid events stored for the first time, `duplicates` valid events whose
+/// `messageId` had been applied before; `accepted + duplicates + errors.len()` is the batch size.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Outcome {
+    /// New events stored.
+    pub accepted: usize,
+    /// Valid events already applied earlier.
+    pub duplicates: usize,
+    /// Rejected events.
+    pub errors: Vec<ItemError>,
+}
+
+impl Outcome {
+    /// The HTTP status: 200 when any event was valid, else 400.
+    pub fn status(&self) -> u16 {
+        if self.accepted + self.duplicates > 0 || self.errors.is_empty() {
+            200
+        } else {
+            400
+        }
+    }
+}
+
+/// The `messageId`s of a batch body by index, for error reports (read only when some events
+/// failed, so valid batches are parsed once).
+pub fn message_ids(body: &str) -> Vec<Option<String>> {
+    let Ok(root) = affinity::json::parse(body) else {
+        return Vec::new();
+    };
+    let items = match &root {
+        Value::Array(items) => items.as_slice(),
+        other => other.get("batch").and_then(Value::as_array).unwrap_or(&[]),
+    };
+    items
+        .iter()
+        .map(|e| e.get_str("messageId").map(str::to_string))
+        .collect()
+}
+
+/// Turns the body of a single-call endpoint (`/v1/track` …) into a batch body: the event gets
+/// `type` = `call` when it has none, and `writeKey` / `context` stay on the envelope.
+pub fn single_to_batch(body: &str, call: &str) -> Result<String, affinity::Error> {
+    let mut event = affinity::json::parse(body)?;
+    if event.as_object().is_none() {
+        return Ok(body.to_string()); // parse_batch reports the shape error.
+    }
+    let mut envelope = Value::object();
+    if let Some(key) = event.remove("writeKey") {
+        envelope.set("writeKey", key);
+    }
+    if event.get("type").is_none() {
+        event.set("type", call.into());
+    }
+    envelope.set("batch", Value::Array(vec![event]));
+    Ok(envelope.to_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: &str, anon: Option<&str>, user: Option<&str>, id: &str) -> Event {
+        let mut v = Value::object();
+        v.set("type", kind.into());
+        if kind == "track" {
+            v.set("event", "Product Viewed".into());
+            let mut p = Value::object();
+            p.set("product_id", "p1".into());
+            v.set("properties", p);
+        }
+        v.set("messageId", id.into());
+        if let Some(a) = anon {
+            v.set("anonymousId", a.into());
+        }
+        if let Some(u) = user {
+            v.set("userId", u.into());
+        }
+        if kind == "alias" {
+            v.set("previousId", anon.unwrap_or("old").into());
+            v.remove("anonymousId");
+        }
+        Event::from_json_at(&v, 1_000).expect("valid test event")
+    }
+
+    #[test]
+    fn bots_are_flagged_but_not_headless_chrome() {
+        assert!(is_bot_user_agent(
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+        ));
+        assert!(is_bot_user_agent("curl/8.5.0"));
+        assert!(is_bot_user_agent("python-requests/2.31"));
+        assert!(!is_bot_user_agent(
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36"
+        ));
+        assert!(!is_bot_user_agent(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15"
+        ));
+        let mut e = ev("page", Some("a"), None, "m");
+        assert!(!is_bot(&e));
+        e.context.set("userAgent", "Bingbot/2.0".into());
+        assert!(is_bot(&e));
+    }
+
+    #[test]
+    fn links_from_identify_and_alias() {
+        let events = vec![
+            ev("page", Some("a1"), None, "1"),
+            ev("identify", Some("a1"), Some("u1"), "2"),
+            ev("alias", Some("a2"), Some("u1"), "3"),
+            ev("track", Some("u3"), Some("u3"), "4"),
+        ];
+        assert_eq!(
+            links_in(&events),
+            vec![("a1".into(), "u1".into()), ("a2".into(), "u1".into())]
+        );
+        assert_eq!(anonymous_ids_to_resolve(&events), vec!["a1".to_string()]);
+    }
+
+    #[test]
+    fn groups_follow_the_identity_map() {
+        let known: HashMap<String, String> =
+            [("a9".to_string(), "u9".to_string())].into_iter().collect();
+        let events = vec![
+            ev("page", Some("a1"), None, "1"), // linked later in this batch
+            ev("page", Some("a2"), None, "2"), // unknown: its own customer
+            ev("identify", Some("a1"), Some("u1"), "3"),
+            ev("page", Some("a9"), None, "4"), // known from D1
+            ev("track", None, Some("u1"), "5"),
+        ];
+        let groups = group_by_customer(events, &known);
+        let summary: Vec<(String, Vec<String>)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    g.customer.clone(),
+                    g.events.iter().map(|e| e.message_id.clone()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("u1".to_string(), vec!["1".into(), "3".into(), "5".into()]),
+                ("a2".to_string(), vec!["2".into()]),
+                ("u9".to_string(), vec!["4".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn outcome_status_and_shape() {
+        let mut o = Outcome::default();
+        assert_eq!(o.status(), 200);
+        o.errors.push(ItemError {
+            index: 1,
+            message_id: Some("m".into()),
+            error: "bad".into(),
+        });
+        assert_eq!(o.status(), 400);
+        o.duplicates = 1;
+        assert_eq!(o.status(), 200);
+        assert_eq!(
+            serde_json::to_string(&o).unwrap_or_default(),
+            r#"{"accepted":0,"duplicates":1,"errors":[{"index":1,"messageId":"m","error":"bad"}]}"#
+        );
+    }
+
+    #[test]
+    fn message_ids_by_index() {
+        let ids = message_ids(r#"{"batch":[{"messageId":"a"},{},{"messageId":3}]}"#);
+        assert_eq!(ids, vec![Some("a".to_string()), None, None]);
+        assert!(message_ids("nope").is_empty());
+    }
+
+    #[test]
+    fn single_calls_become_batches() {
+        let body = single_to_batch(
+            r#"{"writeKey":"pk","anonymousId":"a","messageId":"m","name":"Home"}"#,
+            "page",
+        )
+        .unwrap_or_default();
+        let v = affinity::json::parse(&body).unwrap_or_default();
+        assert_eq!(v.get_str("writeKey"), Some("pk"));
+        let first = &v.get("batch").and_then(Value::as_array).unwrap_or(&[])[0];
+        assert_eq!(first.get_str("type"), Some("page"));
+        assert!(first.get("writeKey").is_none());
+        assert!(single_to_batch("{", "page").is_err());
+    }
+}
