@@ -242,7 +242,7 @@ ${body}
     <div><h4>More gear</h4>${catalog.categories.slice(6).map((c) => `<a href="/c/${c.slug}/">${esc(c.name)}</a>`).join("")}</div>
     <div><h4>Help</h4><a href="/cart/">Your cart</a><a href="/checkout/">Checkout</a><span>Shipping &amp; returns</span><span>Repairs &amp; warranty</span><span>Contact: hello@northwind.example</span></div>
   </div>
-  <div class="wrap footer-bottom">© ${new Date(Date.UTC(2026, 0, 1)).getUTCFullYear()} Northwind Outfitters · A demo shop: nothing here is for sale and no payment is ever taken.</div>
+  <div class="wrap footer-bottom">© 2026 Northwind Outfitters · A demo shop: nothing here is for sale and no payment is ever taken.</div>
 </footer>
 <div class="toast" role="status" aria-live="polite" hidden></div>
 </body>
@@ -341,7 +341,9 @@ ${slots()}
   <div><h2>Tested where it counts</h2><p>Every product on these shelves has spent at least a week outside with one of us: on the Wonderland Trail, in a soggy October on the Olympic coast, or simply on a commute in the rain. If we would not take it, we do not sell it.</p>
   <a class="btn btn-ghost" href="/c/backpacks/">Shop backpacks</a></div>
 </div></section>`;
-  return layout(ctx, { title: "", body, path: "/", bodyClass: "page-home" });
+  // Every card with an add-to-cart form is described on its page; product pages carry only their
+  // own Product node (the "More …" cards there are not listed) so they stay unambiguous.
+  return layout(ctx, { title: "", body, path: "/", headExtra: ldJson(itemListLd("Staff picks", featured)) + "\n", bodyClass: "page-home" });
 }
 
 function categoryPage(ctx, c) {
