@@ -58,14 +58,21 @@ pub fn context() -> Value {
     ctx
 }
 
-/// Every JSON-LD block on the page, decoded (blocks that are not valid JSON are skipped).
-fn json_ld() -> Vec<Value> {
+/// The text of every JSON-LD block on the page.
+fn json_ld_texts() -> Vec<String> {
     let Ok(list) = sys::document().query_selector_all("script[type='application/ld+json']") else {
         return Vec::new();
     };
     (0..list.length())
         .filter_map(|i| list.item(i)?.text_content())
-        .filter_map(|text| json::parse(&text).ok())
+        .collect()
+}
+
+/// Every JSON-LD block on the page, decoded (blocks that are not valid JSON are skipped).
+fn json_ld() -> Vec<Value> {
+    json_ld_texts()
+        .iter()
+        .filter_map(|text| json::parse(text).ok())
         .collect()
 }
 
@@ -89,8 +96,32 @@ pub fn capture_page() {
     let loc = sys::window().location();
     let path = loc.pathname().unwrap_or_default();
     let search = loc.search().unwrap_or_default();
-    let blocks = json_ld();
-    let mut current = None;
+    // After an SPA navigation, markup left over from the previous view describes that view, not
+    // this one: only blocks that changed since the last capture produce events.
+    let texts = json_ld_texts();
+    let fresh: Vec<bool> = with_state(|s| {
+        let fresh = texts.iter().map(|t| !s.seen_markup.contains(t)).collect();
+        s.seen_markup = texts.clone();
+        fresh
+    })
+    .unwrap_or_default();
+    let parsed: Vec<(bool, Value)> = texts
+        .iter()
+        .zip(fresh)
+        .filter_map(|(text, fresh)| Some((fresh, json::parse(text).ok()?)))
+        .collect();
+    let all: Vec<Value> = parsed.iter().map(|(_, v)| v.clone()).collect();
+    let blocks: Vec<Value> = parsed
+        .into_iter()
+        .filter(|(f, _)| *f)
+        .map(|(_, v)| v)
+        .collect();
+    // The product this page shows (stale or not): slots never recommend it.
+    let current = markup::nodes(&all)
+        .into_iter()
+        .find(|n| markup::is_type(n, "Product"))
+        .and_then(markup::product)
+        .and_then(|p| p.get_str("product_id").map(str::to_string));
     let mut props = Value::object();
     props.set("path", path.as_str().into());
     props.set("url", loc.href().unwrap_or_default().into());
@@ -104,7 +135,6 @@ pub fn capture_page() {
                     let c = c.to_string();
                     with_state(|s| s.currency = c);
                 }
-                current = p.get_str("product_id").map(str::to_string);
                 emit(Kind::Track, Some(names::PRODUCT_VIEWED), p);
             }
         } else if markup::is_type(node, "ItemList") {
@@ -221,7 +251,23 @@ fn on_submit(event: web_sys::Event) {
     if adds {
         props.set("quantity", quantity.max(1.0).into());
         emit(Kind::Track, Some(names::PRODUCT_ADDED), props);
-    } else if quantity <= 0.0 {
+        return;
+    }
+    // A change sets the line's new quantity (Shopify's convention): report the difference.
+    let current = with_state(|s| {
+        s.profile
+            .cart
+            .iter()
+            .find(|l| l.product.id == id)
+            .map_or(0.0, |l| f64::from(l.quantity))
+    })
+    .unwrap_or(0.0);
+    let target = quantity.max(0.0).floor();
+    if target < current {
+        props.set("quantity", (current - target).into());
         emit(Kind::Track, Some(names::PRODUCT_REMOVED), props);
+    } else if target > current {
+        props.set("quantity", (target - current).into());
+        emit(Kind::Track, Some(names::PRODUCT_ADDED), props);
     }
 }

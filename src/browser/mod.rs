@@ -50,6 +50,8 @@ struct State {
     popular: Vec<Value>,
     /// The product shown on this page, if any.
     current_product: Option<String>,
+    /// JSON-LD texts seen by the last page capture (SPA navigations skip stale markup).
+    seen_markup: Vec<String>,
     /// ISO 4217 currency for prices, from the page's markup (default USD).
     currency: String,
 }
@@ -100,6 +102,7 @@ pub fn start(key: &str, edge: &str) {
         flush_pending: false,
         popular: Vec::new(),
         current_product: None,
+        seen_markup: Vec::new(),
         currency: "USD".to_string(),
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));
