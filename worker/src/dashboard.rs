@@ -211,20 +211,31 @@ pub fn fill_days(rows: &[Day], now_ms: i64) -> Vec<Day> {
         .collect()
 }
 
-fn nice_max(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 1.0;
-    }
-    let mag = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if v <= m * mag {
-            return m * mag;
+/// A readable axis for values up to `max`: `(top, intervals)` with a step of 1, 2 or 5 × 10^k
+/// and at most five intervals.
+fn axis(max: f64) -> (f64, u32) {
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    let mut mag = 10f64.powf((max / 5.0).log10().floor());
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            let step = m * mag;
+            let n = (max / step - 1e-9).ceil().max(1.0);
+            if n <= 5.0 {
+                // Whole numbers only: counts and money below 1 still get a step of 1.
+                let step = if step < 1.0 { 1.0 } else { step };
+                let n = (max / step - 1e-9).ceil().max(1.0);
+                return (step * n, n as u32);
+            }
         }
+        mag *= 10.0;
     }
-    10.0 * mag
 }
 
-/// A bar chart (with an optional line series on its own scale) as inline SVG.
+/// A bar chart (with an optional line series on its own, right-hand scale) as inline SVG.
 fn chart(
     id: &str,
     days: &[Day],
@@ -233,21 +244,25 @@ fn chart(
     fmt: impl Fn(f64) -> String,
     label: &str,
 ) -> String {
-    let (w, h, left, right, top, bottom) = (560.0, 200.0, 44.0, 12.0, 12.0, 24.0);
+    let right = if line.is_some() { 30.0 } else { 12.0 };
+    let (w, h, left, top, bottom) = (560.0, 200.0, 46.0, 12.0, 24.0);
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     let n = days.len().max(1) as f64;
     let slot = plot_w / n;
-    let max = nice_max(days.iter().map(&bars).fold(0.0, f64::max));
+    let (max, ticks) = axis(days.iter().map(&bars).fold(0.0, f64::max));
+    let (lmax, lticks) = line.map_or((1.0, ticks), |l| {
+        axis(days.iter().map(l).fold(0.0, f64::max))
+    });
     let mut svg = String::new();
     let _ = write!(
         svg,
         "<svg id=\"{id}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
         esc(label)
     );
-    for i in 0..=4 {
-        let v = max * f64::from(i) / 4.0;
-        let y = top + plot_h - plot_h * f64::from(i) / 4.0;
+    for i in 0..=ticks {
+        let f = f64::from(i) / f64::from(ticks);
+        let y = top + plot_h - plot_h * f;
         let _ = write!(
             svg,
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e6e8ef\"/>\
@@ -255,8 +270,20 @@ fn chart(
             w - right,
             left - 6.0,
             y + 3.5,
-            esc(&fmt(v))
+            esc(&fmt(max * f))
         );
+    }
+    if line.is_some() {
+        for i in 0..=lticks {
+            let f = f64::from(i) / f64::from(lticks);
+            let _ = write!(
+                svg,
+                "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" fill=\"#1f9d72\">{}</text>",
+                w - right + 6.0,
+                top + plot_h - plot_h * f + 3.5,
+                count(lmax * f)
+            );
+        }
     }
     for (i, d) in days.iter().enumerate() {
         let v = bars(d);
@@ -271,7 +298,8 @@ fn chart(
             esc(&d.day),
             esc(&fmt(v))
         );
-        if i % 7 == 0 || i + 1 == days.len() {
+        // Label every 7th day, counting back from today.
+        if (days.len() - 1 - i) % 7 == 0 {
             let _ = write!(
                 svg,
                 "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" fill=\"#6b7385\" text-anchor=\"middle\">{}</text>",
@@ -282,17 +310,11 @@ fn chart(
         }
     }
     if let Some(line) = line {
-        let lmax = nice_max(days.iter().map(line).fold(0.0, f64::max));
+        let y = |d: &Day| top + plot_h - plot_h * line(d) / lmax;
         let points: Vec<String> = days
             .iter()
             .enumerate()
-            .map(|(i, d)| {
-                format!(
-                    "{:.1},{:.1}",
-                    left + slot * (i as f64 + 0.5),
-                    top + plot_h - plot_h * line(d) / lmax
-                )
-            })
+            .map(|(i, d)| format!("{:.1},{:.1}", left + slot * (i as f64 + 0.5), y(d)))
             .collect();
         let _ = write!(
             svg,
@@ -305,7 +327,7 @@ fn chart(
                     svg,
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#1f9d72\"><title>{}: {} orders</title></circle>",
                     left + slot * (i as f64 + 0.5),
-                    top + plot_h - plot_h * line(d) / lmax,
+                    y(d),
                     esc(&d.day),
                     line(d)
                 );
@@ -504,7 +526,7 @@ pub fn customers_page(shop_name: &str, query: &str, rows: &[CustomerRow], now_ms
         "<h1>Customers</h1><p class=\"sub\">Everyone who visited, most recent first. Search by customer id (user id or anonymous id) prefix.</p>\
          <form class=\"search\" method=\"get\" action=\"/dashboard/customers\" id=\"customer-search\">\
          <input type=\"search\" name=\"q\" id=\"customer-query\" value=\"{}\" placeholder=\"Customer id starts with…\" style=\"flex:1\">\
-         <button type=\"submit\">Search</button></form><section class=\"card\" id=\"customers-count-note\"><p class=\"muted\" style=\"margin:0 0 8px\">{} shown</p>{}</section>",
+         <button type=\"submit\">Search</button></form><section class=\"card\"><p class=\"muted\" style=\"margin:0 0 8px\" id=\"customers-shown\">{} shown</p>{}</section>",
         esc(query),
         count(rows.len() as f64),
         customers_table("customers-table", rows, now_ms)
@@ -598,6 +620,7 @@ pub fn customer_page(
     let name = ["name", "email"]
         .iter()
         .find_map(|k| profile.traits.get_str(k))
+        .filter(|n| n != id)
         .map(|n| {
             format!(
                 " <span class=\"muted\" style=\"font-weight:400\">{}</span>",
@@ -683,7 +706,7 @@ pub fn customer_page(
         "<section class=\"grid two\"><div class=\"card\" id=\"profile-summary\"><h2>Profile</h2><dl class=\"facts\">\
          <dt>User id</dt><dd class=\"id\">{}</dd><dt>Devices</dt><dd>{}</dd>\
          <dt>First seen</dt><dd>{}</dd><dt>Last seen</dt><dd>{}</dd>\
-         <dt>Recency</dt><dd id=\"rfm-recency\">{}</dd><dt>Frequency</dt><dd id=\"rfm-frequency\">{} orders</dd>\
+         <dt>Recency</dt><dd id=\"rfm-recency\">{}</dd><dt>Frequency</dt><dd id=\"rfm-frequency\">{}</dd>\
          <dt>Monetary</dt><dd id=\"rfm-monetary\">{}</dd><dt>Searches</dt><dd>{}</dd>{traits}</dl></div>\
          <div class=\"card\" id=\"affinities\">{}<div style=\"height:12px\"></div>{}</div></section>",
         esc(profile.user_id.as_deref().unwrap_or("–")),
@@ -691,9 +714,17 @@ pub fn customer_page(
         esc(&when(profile.first_seen_ms)),
         esc(&when(profile.last_seen_ms)),
         esc(&recency),
-        rfm.frequency,
+        if rfm.frequency == 1 {
+            "1 order".to_string()
+        } else {
+            format!("{} orders", rfm.frequency)
+        },
         money(rfm.monetary),
-        esc(&profile.searches.join(", ")),
+        if profile.searches.is_empty() {
+            "–".to_string()
+        } else {
+            esc(&profile.searches.join(", "))
+        },
         affinity_bars("category-affinities", "Top categories", &profile.categories, now_ms),
         affinity_bars("brand-affinities", "Top brands", &profile.brands, now_ms),
     );
@@ -756,7 +787,12 @@ pub fn customer_page(
         let label = match (t.kind.as_str(), t.name.as_deref()) {
             ("track", Some(n)) => n.to_string(),
             ("page", Some(n)) if !n.is_empty() => format!("Page: {n}"),
-            (k, _) => k.to_string(),
+            (k, _) => {
+                let mut c = k.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            }
         };
         let _ = write!(
             items,
@@ -893,8 +929,11 @@ mod tests {
         assert_eq!(days.len(), 30);
         assert_eq!(days[29].day, time::format_date(NOW));
         assert!(days.iter().all(|d| d.events == 0.0));
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(130.0), 200.0);
+        assert_eq!(axis(0.0), (1.0, 1));
+        assert_eq!(axis(2.0), (2.0, 2));
+        assert_eq!(axis(7.0), (8.0, 4));
+        assert_eq!(axis(50.0), (50.0, 5));
+        assert_eq!(axis(430.0), (500.0, 5));
+        assert_eq!(axis(0.4), (1.0, 1));
     }
 }

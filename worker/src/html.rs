@@ -141,6 +141,7 @@ td{padding:9px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 tr:last-child td{border-bottom:0}
 td.num,th.num{text-align:right}
 .muted{color:var(--muted)}
+time{white-space:nowrap}
 .empty{color:var(--muted);padding:18px 4px;text-align:center}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;background:var(--brand-soft);color:var(--brand);
 font-size:12px;font-weight:600}
