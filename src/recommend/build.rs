@@ -62,7 +62,7 @@ impl ModelBuilder {
             max_neighbors: 50,
             steps: 10,
             half_life_ms: 86_400_000,
-            next_norm: 0.5,
+            next_norm: 1.0,
             params: ScoreParams::default(),
             ids: Vec::new(),
             index: HashMap::new(),

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! "AFYM" (4 bytes) · version (1 byte, = 1) · flags (bit 0: metadata section)
-//! params: 6 × f32 little-endian (next, together, repeat, popularity, decay, bought)
+//! params: 7 × f32 little-endian (next, together, repeat, popularity, decay, bought, hop)
 //! n items · n × (id length, UTF-8 id bytes)
 //! n × popularity · n × trending (u16 little-endian)
 //! 3 relations (next, viewed together, bought together), each n rows of:
@@ -76,7 +76,7 @@ impl Model {
         out.push(VERSION);
         put_varint(&mut out, if self.meta.is_empty() { 0 } else { FLAG_META });
         let p = self.params;
-        for f in [p.next, p.together, p.repeat, p.popularity, p.decay, p.bought] {
+        for f in [p.next, p.together, p.repeat, p.popularity, p.decay, p.bought, p.hop] {
             out.extend_from_slice(&f.to_le_bytes());
         }
         put_varint(&mut out, n as u64);
@@ -139,7 +139,7 @@ impl Model {
             ));
         }
         let flags = r.varint()?;
-        let mut f = [0f32; 6];
+        let mut f = [0f32; 7];
         for v in &mut f {
             *v = r.f32()?;
         }
@@ -150,6 +150,7 @@ impl Model {
             popularity: f[3],
             decay: f[4],
             bought: f[5],
+            hop: f[6],
         };
         // Every item takes at least 4 bytes (id length, popularity, trending), so a count larger
         // than the remaining bytes is corrupt: this bounds every allocation below.
@@ -382,7 +383,7 @@ mod tests {
         assert_eq!(e.to_string(), "item model format version 9 is not supported (this build reads version 1)");
         // A huge item count in a tiny buffer is rejected before allocating.
         let mut b = b"AFYM\x01\x00".to_vec();
-        b.extend_from_slice(&[0; 24]);
+        b.extend_from_slice(&[0; 28]);
         b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(Model::decode(&b).unwrap_err().is_corrupt());
         // A varint that never ends.

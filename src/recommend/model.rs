@@ -48,6 +48,9 @@ pub struct ScoreParams {
     pub decay: f32,
     /// Weight of the bought-together relation for session items and cart items.
     pub bought: f32,
+    /// Weight of two-step transitions (next of next) from the most recent items: widens the
+    /// candidate set beyond direct neighbours.
+    pub hop: f32,
 }
 
 impl Default for ScoreParams {
@@ -55,11 +58,12 @@ impl Default for ScoreParams {
     fn default() -> Self {
         ScoreParams {
             next: 1.0,
-            together: 0.5,
-            repeat: 0.3,
-            popularity: 0.01,
-            decay: 0.5,
+            together: 0.1,
+            repeat: 0.2,
+            popularity: 0.0,
+            decay: 0.3,
             bought: 1.0,
+            hop: 0.1,
         }
     }
 }

@@ -6,6 +6,8 @@ use super::model::{Model, Relation};
 
 /// Longest history the for-you strategy reads (the most recent items).
 const MAX_HISTORY: usize = 20;
+/// How many of the most recent items expand two steps (next of next).
+const HOP_ITEMS: usize = 2;
 
 /// What a recommendation slot shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,7 +268,14 @@ impl Model {
                 let start = query.history.len().saturating_sub(MAX_HISTORY);
                 let hist: Vec<u32> = query.history[start..].iter().filter_map(|(id, _)| self.index_of(id)).collect();
                 let mut r = 1.0f32;
-                for &i in hist.iter().rev() {
+                for (back, &i) in hist.iter().rev().enumerate() {
+                    if back < HOP_ITEMS && p.hop > 0.0 {
+                        for (j, w) in self.next.row(i) {
+                            for (l, w2) in self.next.row(j) {
+                                acc.add(l, p.hop * r * w * w2, || Reason::ViewedTogether { because: i });
+                            }
+                        }
+                    }
                     acc.add(i, p.repeat * r, || Reason::RecentlyViewed);
                     for (j, w) in self.next.row(i) {
                         acc.add(j, p.next * r * w, || Reason::ViewedTogether { because: i });
