@@ -270,40 +270,17 @@ async fn batch(mut req: Request, env: &Env, call: Option<&'static str>) -> Resul
         d1::link_identities(&db, &shop.id, &links, now).await?;
     }
     let namespace = env.durable_object("CUSTOMER")?;
+    let groups = ingest::group_by_customer(valid, &known);
+    let calls = groups
+        .iter()
+        .map(|group| apply_group(&namespace, &shop.id, group));
+    let answers = futures_util::future::join_all(calls).await;
     let mut unavailable = false;
-    for group in ingest::group_by_customer(valid, &known) {
-        let mut body = Value::object();
-        body.set("shop", shop.id.as_str().into());
-        body.set("customer", group.customer.as_str().into());
-        body.set(
-            "events",
-            Value::Array(group.events.iter().map(|e| e.to_json()).collect()),
-        );
-        let stub = namespace
-            .id_from_name(&format!("{}:{}", shop.id, group.customer))?
-            .get_stub()?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(JsValue::from_str(&body.to_json())));
-        let answer = match stub
-            .fetch_with_request(Request::new_with_init("https://customer/apply", &init)?)
-            .await
-        {
-            Ok(mut r) if r.status_code() == 200 => r.json::<serde_json::Value>().await.ok(),
-            Ok(mut r) => {
-                let text = r.text().await.unwrap_or_default();
-                worker::console_error!("customer {}: {} {text}", group.customer, r.status_code());
-                None
-            }
-            Err(e) => {
-                worker::console_error!("customer {}: {e}", group.customer);
-                None
-            }
-        };
+    for (group, answer) in groups.iter().zip(answers) {
         match answer {
-            Some(a) => {
-                outcome.accepted += a["applied"].as_u64().unwrap_or(0) as usize;
-                outcome.duplicates += a["duplicates"].as_u64().unwrap_or(0) as usize;
+            Some((applied, duplicates)) => {
+                outcome.accepted += applied;
+                outcome.duplicates += duplicates;
             }
             None => {
                 unavailable = true;
@@ -325,6 +302,50 @@ async fn batch(mut req: Request, env: &Env, call: Option<&'static str>) -> Resul
         );
     }
     respond_outcome(&outcome)
+}
+
+/// Sends one customer's events to its Durable Object; `(applied, duplicates)`, or `None` when
+/// the object could not be reached or refused them (logged).
+async fn apply_group(
+    namespace: &worker::ObjectNamespace,
+    shop: &str,
+    group: &ingest::Group,
+) -> Option<(usize, usize)> {
+    let mut body = Value::object();
+    body.set("shop", shop.into());
+    body.set("customer", group.customer.as_str().into());
+    body.set(
+        "events",
+        Value::Array(group.events.iter().map(|e| e.to_json()).collect()),
+    );
+    let call = async {
+        let stub = namespace
+            .id_from_name(&format!("{shop}:{}", group.customer))?
+            .get_stub()?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(JsValue::from_str(&body.to_json())));
+        stub.fetch_with_request(Request::new_with_init("https://customer/apply", &init)?)
+            .await
+    };
+    match call.await {
+        Ok(mut r) if r.status_code() == 200 => {
+            let a = r.json::<serde_json::Value>().await.ok()?;
+            Some((
+                a["applied"].as_u64().unwrap_or(0) as usize,
+                a["duplicates"].as_u64().unwrap_or(0) as usize,
+            ))
+        }
+        Ok(mut r) => {
+            let text = r.text().await.unwrap_or_default();
+            worker::console_error!("customer {}: {} {text}", group.customer, r.status_code());
+            None
+        }
+        Err(e) => {
+            worker::console_error!("customer {}: {e}", group.customer);
+            None
+        }
+    }
 }
 
 fn respond_outcome(outcome: &Outcome) -> Result<Response> {
