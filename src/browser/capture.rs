@@ -23,6 +23,7 @@ pub fn install() {
     }
     // Capture phase: we see the submit before the shop's own handler cancels it.
     sys::listen(&doc, "submit", true, on_submit);
+    sys::listen(&doc, "click", true, render::on_click);
     // Deliver what is queued when the page goes away.
     sys::listen(&window, "pagehide", false, |_| transport::flush(true));
     sys::listen(&doc, "visibilitychange", false, |_| {

@@ -46,8 +46,12 @@ struct State {
     in_flight: Vec<String>,
     /// A flush is scheduled.
     flush_pending: bool,
-    /// Popular products from the edge's model.
-    popular: Vec<Value>,
+    /// The shop's id at the edge (from the config; the write key until it is known).
+    shop: String,
+    /// Share of shoppers, in percent, held out from personalized recommendations.
+    holdout_percent: f64,
+    /// The shop's item model, ranked on the device.
+    model: Option<crate::recommend::Model>,
     /// The product shown on this page, if any.
     current_product: Option<String>,
     /// JSON-LD texts seen by the last page capture (SPA navigations skip stale markup).
@@ -100,7 +104,9 @@ pub fn start(key: &str, edge: &str) {
         queue,
         in_flight: Vec::new(),
         flush_pending: false,
-        popular: Vec::new(),
+        shop: key.to_string(),
+        holdout_percent: 0.0,
+        model: None,
         current_product: None,
         seen_markup: Vec::new(),
         currency: "USD".to_string(),

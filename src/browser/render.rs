@@ -1,21 +1,46 @@
-//! Rendering the slots a shop marks with `data-affinity-slot`.
+//! Rendering the slots a shop marks with `data-affinity-slot`, ranked on the device.
 //!
-//! | slot | content |
+//! | slot | strategy |
 //! |---|---|
-//! | `recently-viewed` | the shopper's recently viewed products (from the local profile) |
-//! | `popular` | the shop's popular products (from the edge's model) |
+//! | `for-you` | the session, cart, purchases and category affinities ([`Strategy::ForYou`]) |
+//! | `similar` | viewed together with the product on this page |
+//! | `bought-together` | frequently bought together with this product (or the cart) |
+//! | `cart` | cross-sell for the cart |
+//! | `trending` | time-decayed popularity |
+//! | `popular` | all-time popularity |
+//! | `recently-viewed` | the shopper's own recently viewed products (local profile only) |
 //!
-//! `data-affinity-count` sets how many cards (default 4, at most 24). An empty result leaves the
-//! slot empty, so shops can hide its section with `:empty`.
+//! Merchandising attributes on the slot element: `data-affinity-count` (default 4, at most 24),
+//! `data-affinity-category` / `data-affinity-exclude-category` (comma lists),
+//! `data-affinity-min-price` / `data-affinity-max-price` (in the shop's currency),
+//! `data-affinity-pin` (`id@position,…`), `data-affinity-boost` (`id:factor` or
+//! `category=Name:factor`, comma list). Out-of-stock, purchased and in-cart products and the
+//! product on the page are never recommended.
+//!
+//! Shoppers in the recommendation holdout (the engine's one bucketing function, purpose
+//! [`HOLDOUT_PURPOSE`]) see the non-personalized `popular` ranking in personalized slots, so the
+//! dashboard can measure lift. Impressions (`Product List Viewed`) and clicks (`Product Clicked`)
+//! carry `list_id = "affinity:<slot>"` and the `variant`.
+//!
+//! An empty result leaves the slot empty, so shops can hide its section with `:empty`.
 
-use super::{sys, with_state};
+use wasm_bindgen::JsCast;
+
+use super::{emit, sys, with_state, State};
+use crate::bucket;
+use crate::event::{names, Kind};
 use crate::json::Value;
+use crate::recommend::{Boost, Pin, Query, Reason, Strategy};
+
+/// Purpose string of the recommendation holdout in [`bucket::bucket`].
+pub const HOLDOUT_PURPOSE: &str = "recs-holdout";
 
 /// Default look, overridable by any shop rule (`:where` keeps specificity at zero).
 const CSS: &str = ":where(.affinity-list){display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:16px}\
 :where(.affinity-card){display:flex;flex-direction:column;gap:4px;color:inherit;text-decoration:none}\
 :where(.affinity-card img){width:100%;aspect-ratio:1;object-fit:cover;border-radius:8px;background:#f3f3f3}\
-:where(.affinity-name){font-size:.9em;line-height:1.3}:where(.affinity-price){font-weight:600}";
+:where(.affinity-name){font-size:.9em;line-height:1.3}:where(.affinity-price){font-weight:600}\
+:where(.affinity-reason){font-size:.75em;opacity:.7}";
 
 /// One product card.
 struct Card {
@@ -24,6 +49,7 @@ struct Card {
     price: Option<f64>,
     url: String,
     image: String,
+    reason: String,
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -56,11 +82,11 @@ fn safe_url(url: &str) -> &str {
     }
 }
 
-fn card_html(card: &Card, slot: &str, currency: &str, out: &mut String) {
+fn card_html(card: &Card, position: usize, currency: &str, out: &mut String) {
     out.push_str("<a class=\"affinity-card\" data-affinity-item=\"");
     escape(&card.id, out);
-    out.push_str("\" data-affinity-list=\"");
-    escape(slot, out);
+    out.push_str("\" data-affinity-position=\"");
+    out.push_str(&position.to_string());
     out.push_str("\" href=\"");
     escape(safe_url(&card.url), out);
     out.push_str("\">");
@@ -77,51 +103,173 @@ fn card_html(card: &Card, slot: &str, currency: &str, out: &mut String) {
         escape(&sys::format_price(price, currency), out);
         out.push_str("</span>");
     }
+    if !card.reason.is_empty() {
+        out.push_str("<span class=\"affinity-reason\">");
+        escape(&card.reason, out);
+        out.push_str("</span>");
+    }
     out.push_str("</a>");
 }
 
-fn cards(slot: &str, count: usize) -> (Vec<Card>, String) {
-    with_state(|s| {
-        let skip = |id: &str| s.current_product.as_deref() == Some(id);
-        let list: Vec<Card> = match slot {
-            "recently-viewed" => s
-                .profile
-                .recent
-                .iter()
-                .map(|v| &v.product)
-                .filter(|p| !skip(&p.id))
-                .map(|p| Card {
-                    id: p.id.clone(),
-                    name: p.name.clone(),
-                    price: p.price,
-                    url: p.url.clone().unwrap_or_default(),
-                    image: p.image.clone().unwrap_or_default(),
-                })
-                .take(count)
-                .collect(),
-            "popular" => s
-                .popular
-                .iter()
-                .filter_map(|p: &Value| {
-                    let id = p.get_str("id")?;
-                    (!skip(id)).then(|| Card {
-                        id: id.to_string(),
-                        name: p.get_str("name").unwrap_or(id).to_string(),
-                        price: p.get_f64("price"),
-                        url: p.get_str("url").unwrap_or("").to_string(),
-                        image: p.get_str("image").unwrap_or("").to_string(),
-                    })
-                })
-                .take(count)
-                .collect(),
-            _ => Vec::new(),
-        };
-        (list, s.currency.clone())
+/// The strategy behind a slot name; `None` for slots not ranked by the model.
+fn strategy(slot: &str) -> Option<Strategy> {
+    Some(match slot {
+        "for-you" => Strategy::ForYou,
+        "similar" => Strategy::Similar,
+        "bought-together" => Strategy::BoughtTogether,
+        "cart" => Strategy::CartCrossSell,
+        "trending" => Strategy::Trending,
+        "popular" => Strategy::Popular,
+        _ => return None,
     })
-    .unwrap_or_default()
 }
 
-/// Renders every slot on the page from the current state.
+fn is_personal(strategy: Strategy) -> bool {
+    matches!(
+        strategy,
+        Strategy::ForYou | Strategy::Similar | Strategy::BoughtTogether | Strategy::CartCrossSell
+    )
+}
+
+/// True when this shopper is in the shop's recommendation holdout.
+fn in_holdout(s: &State) -> bool {
+    bucket::in_percent(&s.shop, &s.anonymous_id, HOLDOUT_PURPOSE, s.holdout_percent)
+}
+
+fn list(attr: Option<String>) -> Vec<String> {
+    attr.unwrap_or_default()
+        .split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+fn cents(attr: Option<String>) -> Option<u32> {
+    let v = attr?.trim().parse::<f64>().ok()?;
+    (v.is_finite() && v >= 0.0).then(|| (v * 100.0).round() as u32)
+}
+
+/// The ranking request for a slot element, from the local profile.
+fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> Query {
+    let attr = |name: &str| el.get_attribute(name);
+    let mut q = Query::new(strategy, count);
+    let p = &s.profile;
+    q.history = p
+        .recent
+        .iter()
+        .rev()
+        .map(|v| (v.product.id.clone(), v.at_ms))
+        .collect();
+    q.anchor = s.current_product.clone();
+    q.cart = p.cart.iter().map(|l| l.product.id.clone()).collect();
+    q.purchased = p
+        .orders
+        .iter()
+        .flat_map(|o| o.items.iter().cloned())
+        .collect();
+    let now = sys::now_ms();
+    q.category_affinity = p
+        .categories
+        .iter()
+        .map(|a| (a.key.clone(), p.category_affinity(&a.key, now) as f32))
+        .collect();
+    let r = &mut q.rules;
+    r.include_categories = list(attr("data-affinity-category"));
+    r.exclude_categories = list(attr("data-affinity-exclude-category"));
+    r.min_price_cents = cents(attr("data-affinity-min-price"));
+    r.max_price_cents = cents(attr("data-affinity-max-price"));
+    r.pins = list(attr("data-affinity-pin"))
+        .iter()
+        .filter_map(|x| {
+            let (id, at) = x.split_once('@')?;
+            Some(Pin {
+                id: id.to_string(),
+                position: at.parse().ok()?,
+            })
+        })
+        .collect();
+    r.boosts = list(attr("data-affinity-boost"))
+        .iter()
+        .filter_map(|x| {
+            let (target, factor) = x.rsplit_once(':')?;
+            let factor = factor
+                .parse::<f32>()
+                .ok()
+                .filter(|f| f.is_finite() && *f >= 0.0)?;
+            Some(match target.strip_prefix("category=") {
+                Some(category) => Boost::Category {
+                    category: category.to_string(),
+                    factor,
+                },
+                None => Boost::Item {
+                    id: target.to_string(),
+                    factor,
+                },
+            })
+        })
+        .collect();
+    q
+}
+
+/// The cards for a slot, and the variant shown (`personalized`, `holdout`, `local`).
+fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Card>, &'static str) {
+    if slot == "recently-viewed" {
+        let cards = s
+            .profile
+            .recent
+            .iter()
+            .map(|v| &v.product)
+            .filter(|p| s.current_product.as_deref() != Some(p.id.as_str()))
+            .map(|p| Card {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                price: p.price,
+                url: p.url.clone().unwrap_or_default(),
+                image: p.image.clone().unwrap_or_default(),
+                reason: String::new(),
+            })
+            .take(count)
+            .collect();
+        return (cards, "local");
+    }
+    let (Some(mut strategy), Some(model)) = (strategy(slot), s.model.as_ref()) else {
+        return (Vec::new(), "local");
+    };
+    let mut variant = "personalized";
+    if is_personal(strategy) && in_holdout(s) {
+        strategy = Strategy::Popular;
+        variant = "holdout";
+    }
+    let q = query(s, el, strategy, count);
+    let cards = model
+        .recommend(&q)
+        .into_iter()
+        .filter_map(|r| {
+            let id = model.id(r.item)?.to_string();
+            let meta = model.meta(r.item).cloned().unwrap_or_default();
+            let reason = match r.reason {
+                // The slot's own title says it already.
+                Reason::Popular | Reason::RecentlyViewed => String::new(),
+                ref other => other.text(model),
+            };
+            Some(Card {
+                name: if meta.name.is_empty() {
+                    id.clone()
+                } else {
+                    meta.name
+                },
+                id,
+                price: meta.price_cents.map(|c| f64::from(c) / 100.0),
+                url: meta.url,
+                image: meta.image,
+                reason,
+            })
+        })
+        .collect();
+    (cards, variant)
+}
+
+/// Renders every slot on the page from the current state, and reports new impressions.
 pub fn render_slots() {
     let doc = sys::document();
     let Ok(slots) = doc.query_selector_all("[data-affinity-slot]") else {
@@ -134,10 +282,11 @@ pub fn render_slots() {
             let _ = head.append_child(&style);
         }
     }
+    let mut impressions = Vec::new();
     for i in 0..slots.length() {
         let Some(el) = slots
             .item(i)
-            .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
         else {
             continue;
         };
@@ -147,18 +296,79 @@ pub fn render_slots() {
             .and_then(|c| c.parse::<usize>().ok())
             .unwrap_or(4)
             .clamp(1, 24);
-        let (list, currency) = cards(&slot, count);
+        let Some((cards, variant, currency)) = with_state(|s| {
+            let (cards, variant) = cards(s, &el, &slot, count);
+            (cards, variant, s.currency.clone())
+        }) else {
+            return;
+        };
         let mut html = String::new();
-        if !list.is_empty() {
+        if !cards.is_empty() {
             html.push_str("<div class=\"affinity-list\">");
-            for card in &list {
-                card_html(card, &slot, &currency, &mut html);
+            for (position, card) in cards.iter().enumerate() {
+                card_html(card, position + 1, &currency, &mut html);
             }
             html.push_str("</div>");
         }
-        el.set_inner_html(&html);
-        let _ = el.set_attribute("data-affinity-rendered", &list.len().to_string());
+        let ids: Vec<&str> = cards.iter().map(|c| c.id.as_str()).collect();
+        let shown = ids.join(",");
+        if el.get_attribute("data-affinity-shown").as_deref() != Some(shown.as_str()) {
+            el.set_inner_html(&html);
+            let _ = el.set_attribute("data-affinity-shown", &shown);
+            let _ = el.set_attribute("data-affinity-variant", variant);
+            if !ids.is_empty() {
+                impressions.push(impression(&slot, variant, &ids));
+            }
+        }
     }
+    for props in impressions {
+        emit(Kind::Track, Some(names::PRODUCT_LIST_VIEWED), props);
+    }
+}
+
+fn impression(slot: &str, variant: &str, ids: &[&str]) -> Value {
+    let mut props = Value::object();
+    props.set("list_id", format!("affinity:{slot}").into());
+    props.set("variant", variant.into());
+    let products = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut p = Value::object();
+            p.set("product_id", (*id).into());
+            p.set("position", ((i + 1) as f64).into());
+            p
+        })
+        .collect();
+    props.set("products", Value::Array(products));
+    props
+}
+
+/// Reports a click on a recommended card (`Product Clicked`), before the browser follows it.
+pub fn on_click(event: web_sys::Event) {
+    let Some(card) = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest("[data-affinity-item]").ok().flatten())
+    else {
+        return;
+    };
+    let Some(slot) = card.closest("[data-affinity-slot]").ok().flatten() else {
+        return;
+    };
+    let attr = |el: &web_sys::Element, name: &str| el.get_attribute(name).unwrap_or_default();
+    let mut props = Value::object();
+    props.set("product_id", attr(&card, "data-affinity-item").into());
+    if let Ok(position) = attr(&card, "data-affinity-position").parse::<f64>() {
+        props.set("position", position.into());
+    }
+    props.set(
+        "list_id",
+        format!("affinity:{}", attr(&slot, "data-affinity-slot")).into(),
+    );
+    props.set("variant", attr(&slot, "data-affinity-variant").into());
+    emit(Kind::Track, Some(names::PRODUCT_CLICKED), props);
+    super::transport::flush(true);
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{render, sys, with_state, State, KEY_QUEUE};
 use crate::json::{self, Value};
+use crate::recommend::Model;
 use crate::time;
 
 /// Most events in one request (keeps keepalive bodies well under the browsers' 64 KB).
@@ -112,35 +113,63 @@ async fn post(url: &str, body: &str) -> Option<u16> {
     Some(response.status())
 }
 
-async fn get_text(url: &str) -> Option<String> {
+async fn get(url: &str) -> Option<web_sys::Response> {
     let promise = sys::window().fetch_with_str(url);
     let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
-    if !response.ok() {
-        return None;
-    }
+    response.ok().then_some(response)
+}
+
+async fn get_text(url: &str) -> Option<String> {
+    let response = get(url).await?;
     JsFuture::from(response.text().ok()?)
         .await
         .ok()?
         .as_string()
 }
 
-/// Fetches the shop's model (popular products) and renders the slots that use it.
+async fn get_bytes(url: &str) -> Option<Vec<u8>> {
+    let response = get(url).await?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Fetches the shop's config (shop id, holdout, model URL), then the item model it names, and
+/// renders the slots that rank with it. The config is cached for the next page's first paint.
 pub(super) fn fetch_model() {
-    let Some(url) = with_state(|s| format!("{}/v1/model?key={}", s.edge, s.key)) else {
+    let Some((edge, key)) = with_state(|s| (s.edge.clone(), s.key.clone())) else {
         return;
     };
     wasm_bindgen_futures::spawn_local(async move {
-        let Some(text) = get_text(&url).await else {
+        let url = format!("{edge}/v1/config?key={key}");
+        let Some(config) = get_text(&url).await.and_then(|t| json::parse(&t).ok()) else {
             return;
         };
-        let popular = match json::parse(&text) {
-            Ok(model) => match model.get("popular") {
-                Some(Value::Array(items)) => items.clone(),
-                _ => Vec::new(),
-            },
-            Err(_) => Vec::new(),
+        with_state(|s| {
+            if let Some(shop) = config.get_str("shop") {
+                s.shop = shop.to_string();
+            }
+            s.holdout_percent = config.get_f64("holdout_percent").unwrap_or(0.0);
+        });
+        let Some(path) = config.get_str("model") else {
+            return;
         };
-        with_state(|s| s.popular = popular);
-        render::render_slots();
+        let url = if path.starts_with('/') {
+            format!("{edge}{path}")
+        } else {
+            path.to_string()
+        };
+        let Some(bytes) = get_bytes(&url).await else {
+            return;
+        };
+        match Model::decode(&bytes) {
+            Ok(model) => {
+                with_state(|s| s.model = Some(model));
+                render::render_slots();
+            }
+            Err(err) => {
+                let text = format!("affinity: the shop's model could not be read: {err}");
+                web_sys::console::warn_1(&text.into());
+            }
+        }
     });
 }
