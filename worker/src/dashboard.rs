@@ -1,10 +1,11 @@
 //! The merchant dashboard's pages, rendered from plain data (D1 rows, a profile from the
-//! customer's Durable Object). Pure: the handlers in [`crate::edge`] fetch the data.
+//! customer's Durable Object). Pure: the handlers in `edge` fetch the data.
 //!
 //! Stable hooks for end-to-end tests: `#customers-count`, `#orders-count`, `#revenue-total`,
 //! `#conversion-rate`, `#events-30d`, `#events-chart`, `#revenue-chart`, `#top-products`,
 //! `#latest-orders` (rows with `data-order-id`, `data-customer-id`), `#latest-customers`,
-//! `#customers-table` (rows with `data-customer-id`), `#customer-profile`, `#customer-timeline`
+//! `#customers-table` (rows with `data-customer-id`), `#customers-shown`, `#customer-search`,
+//! `#customer-query`, `#customer-profile`, `#customer-timeline`
 //! (items with `data-message-id`, `data-event`), `#login-form`, `#login-error`.
 
 use std::fmt::Write as _;

@@ -232,9 +232,13 @@ async fn batch(mut req: Request, env: &Env, call: Option<&'static str>) -> Resul
     let mut outcome = Outcome::default();
     let mut valid = Vec::new();
     let mut failed = Vec::new();
+    let mut index_of: HashMap<String, usize> = HashMap::new();
     for item in items {
         match item.result {
-            Ok(e) => valid.push(e),
+            Ok(e) => {
+                index_of.entry(e.message_id.clone()).or_insert(item.index);
+                valid.push(e);
+            }
             Err(e) => failed.push((item.index, e.message().to_string())),
         }
     }
@@ -286,7 +290,7 @@ async fn batch(mut req: Request, env: &Env, call: Option<&'static str>) -> Resul
                 unavailable = true;
                 for e in &group.events {
                     outcome.errors.push(ItemError {
-                        index: usize::MAX,
+                        index: index_of.get(&e.message_id).copied().unwrap_or(0),
                         message_id: Some(e.message_id.clone()),
                         error: "temporarily unavailable; retry the batch (delivery is idempotent)"
                             .into(),

@@ -4,7 +4,7 @@
 //!
 //! - ingests Segment-compatible batches (`POST /v1/batch`), validating each event with the
 //!   engine ([`affinity::event::parse_batch`]);
-//! - keeps one Durable Object per customer ([`customer`]), which folds events into the engine's
+//! - keeps one Durable Object per customer (`customer`), which folds events into the engine's
 //!   [`affinity::profile::Profile`] idempotently by `messageId`;
 //! - mirrors what is counted across customers into D1 ([`analytics`]);
 //! - serves the shop config and the item model ([`model`]) and the plugin files;
@@ -12,7 +12,7 @@
 //!
 //! # Features
 //!
-//! None. The runtime glue ([`edge`], [`customer`], `analytics::d1`) compiles only for `wasm32`;
+//! None. The runtime glue (`edge`, `customer`, `analytics::d1`) compiles only for `wasm32`;
 //! everything else is pure Rust and tested natively with `cargo test -p affinity-worker`.
 #![deny(missing_docs, missing_debug_implementations)]
 
