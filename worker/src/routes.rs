@@ -1,5 +1,5 @@
 //! Which handler a request goes to, and small URL helpers. Pure; the handlers are in
-//! [`crate::edge`].
+//! `edge`.
 
 /// Something the Worker answers.
 #[derive(Debug, Clone, PartialEq, Eq)]

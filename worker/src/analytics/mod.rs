@@ -3,7 +3,7 @@
 //! [`fold`] is the one place where a customer's new events become both the profile update (the
 //! engine's [`Profile::apply`]) and the D1 statements that mirror it: raw `events` rows, the
 //! `customers` mirror, `products` and `product_daily` counters, `orders` and the `daily` rollup.
-//! It is pure, so it is tested natively; [`d1`] runs the statements and the dashboard queries.
+//! It is pure, so it is tested natively; `d1` (wasm32 only) runs the statements and the dashboard queries.
 
 use std::collections::BTreeMap;
 
