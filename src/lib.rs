@@ -7,6 +7,7 @@
 //! - [`event`]: the event model (Segment spec calls and e-commerce v2 names), validation, limits.
 //! - [`profile`]: a customer profile as a fold over events.
 //! - [`rules`]: the segment rule language (parse → typed AST → evaluate → print).
+//! - [`segments`]: the facts segment rules read from a real profile and page context.
 //! - [`recommend`]: the item model, its binary encoding, strategies and evaluation metrics.
 //! - [`bucket`]: the one deterministic bucketing function behind every holdout and percentage.
 //! - [`time`]: RFC 3339 time stamps ↔ Unix milliseconds.
@@ -42,6 +43,7 @@ pub mod markup;
 pub mod profile;
 pub mod recommend;
 pub mod rules;
+pub mod segments;
 pub mod time;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
