@@ -619,6 +619,12 @@ impl Parser<'_> {
                 self.bump();
                 Ok(n)
             }
+            Tok::Text(ref t) if t.trim().parse::<f64>().is_ok_and(f64::is_finite) => Err(self
+                .error(
+                    ErrorKind::Type,
+                    format!("write numbers without quotes: `{after} {}`", t.trim()),
+                    0,
+                )),
             ref other => Err(self.error(
                 ErrorKind::Syntax,
                 format!(
