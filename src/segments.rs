@@ -215,6 +215,48 @@ impl RulePastEvent for PastEvent {
     }
 }
 
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64url without padding: how compiled segments travel inside the JSON shop config.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Decodes [`encode_base64`] text (padding and the standard alphabet's `+/` also accepted);
+/// `None` for anything else.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = acc << 6 | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,7 +319,9 @@ mod tests {
             r#"traits.plan = "gold" and utm.source = "news" and device.type = "mobile""#
         ));
         assert!(holds(r#"page.path starts with "/c/""#));
-        assert!(holds("affinity.category.shoes > 2 and affinity.category.tents < 1"));
+        assert!(holds(
+            "affinity.category.shoes > 2 and affinity.category.tents < 1"
+        ));
         assert!(holds("rfm.recency > 30"));
         ctx.device_type = None;
         let facts = ProfileFacts {
@@ -318,6 +362,17 @@ mod tests {
         assert!(members.contains("shoe-fans"));
         assert!(members.contains("vip"));
         assert!(!members.contains("lapsed"));
+    }
+
+    #[test]
+    fn base64_round_trips() {
+        for n in 0..40u8 {
+            let bytes: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+            assert_eq!(decode_base64(&encode_base64(&bytes)), Some(bytes));
+        }
+        assert_eq!(encode_base64(b"Man"), "TWFu");
+        assert_eq!(decode_base64("TWE="), Some(b"Ma".to_vec()));
+        assert_eq!(decode_base64("a b"), None);
     }
 
     #[test]

@@ -168,7 +168,11 @@ pub fn capture_page() {
             emit(Kind::Track, Some(names::CART_VIEWED), p);
         }
     }
-    with_state(|s| s.current_product = current);
+    with_state(|s| {
+        s.current_product = current;
+        s.dom_ready = true;
+    });
+    super::personalize::apply();
     render::render_slots();
 }
 

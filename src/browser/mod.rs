@@ -8,6 +8,7 @@
 //! Compiled only for `wasm32-unknown-unknown` with the default `browser` feature.
 
 mod capture;
+mod personalize;
 mod render;
 mod sys;
 mod transport;
@@ -26,6 +27,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 const KEY_ID: &str = "affinity_id";
 const KEY_PROFILE: &str = "affinity_profile";
 const KEY_QUEUE: &str = "affinity_queue";
+const KEY_CONFIG: &str = "affinity_config";
 
 /// Everything the page module knows, for the life of the page.
 #[derive(Debug)]
@@ -50,6 +52,12 @@ struct State {
     shop: String,
     /// Share of shoppers, in percent, held out from personalized recommendations.
     holdout_percent: f64,
+    /// The shop's segments, compiled (from the config; `None` until known).
+    segments: Option<crate::rules::SegmentSet>,
+    /// The segments the shopper was in at the last evaluation.
+    members: Vec<String>,
+    /// The DOM has been parsed and captured.
+    dom_ready: bool,
     /// The shop's item model, ranked on the device.
     model: Option<crate::recommend::Model>,
     /// The product shown on this page, if any.
@@ -106,12 +114,19 @@ pub fn start(key: &str, edge: &str) {
         flush_pending: false,
         shop: key.to_string(),
         holdout_percent: 0.0,
+        segments: None,
+        members: Vec::new(),
+        dom_ready: false,
         model: None,
         current_product: None,
         seen_markup: Vec::new(),
         currency: "USD".to_string(),
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));
+    // Last visit's config: segments decide the first paint before the network answers.
+    if let Some(config) = sys::load(KEY_CONFIG).and_then(|t| json::parse(&t).ok()) {
+        with_state(|s| apply_config(s, &config));
+    }
     capture::install();
     transport::fetch_model();
     transport::schedule_flush(0);
@@ -149,10 +164,26 @@ pub fn profile_json() -> String {
     with_state(|s| s.profile.to_json().to_json()).unwrap_or_default()
 }
 
+/// The segments the shopper is in, as a JSON array of names.
+#[wasm_bindgen]
+pub fn segments() -> String {
+    with_state(|s| Value::Array(s.members.iter().map(|m| m.as_str().into()).collect()).to_json())
+        .unwrap_or_else(|| "[]".to_string())
+}
+
+/// Takes the shop config (`{"shop", "holdout_percent", "segments", "model", "version"}`).
+fn apply_config(s: &mut State, config: &Value) {
+    if let Some(shop) = config.get_str("shop") {
+        s.shop = shop.to_string();
+    }
+    s.holdout_percent = config.get_f64("holdout_percent").unwrap_or(0.0);
+    personalize::set_segments(s, config.get_str("segments").unwrap_or(""));
+}
+
 /// Forgets the shopper on this device: a new anonymous id, an empty profile, no queued events.
 #[wasm_bindgen]
 pub fn reset() {
-    for key in [KEY_ID, KEY_PROFILE, KEY_QUEUE] {
+    for key in [KEY_ID, KEY_PROFILE, KEY_QUEUE, KEY_CONFIG] {
         sys::remove(key);
     }
     with_state(|s| {

@@ -144,12 +144,9 @@ pub(super) fn fetch_model() {
         let Some(config) = get_text(&url).await.and_then(|t| json::parse(&t).ok()) else {
             return;
         };
-        with_state(|s| {
-            if let Some(shop) = config.get_str("shop") {
-                s.shop = shop.to_string();
-            }
-            s.holdout_percent = config.get_f64("holdout_percent").unwrap_or(0.0);
-        });
+        sys::save(super::KEY_CONFIG, &config.to_json());
+        with_state(|s| super::apply_config(s, &config));
+        super::personalize::apply();
         let Some(path) = config.get_str("model") else {
             return;
         };
