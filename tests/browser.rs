@@ -9,6 +9,9 @@ use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
 use affinity::json::{self, Value};
 
+#[path = "corpus/segments.rs"]
+mod corpus;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn document() -> web_sys::Document {
@@ -68,9 +71,48 @@ async fn captures_renders_and_persists() {
     // A container of our own: the test runner reports through elements of the body.
     let body = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&body).unwrap();
-    body.set_inner_html(&product_markup("p1", "Trail <Runner>", "Shoes", "89.00"));
+    let segment_markup = r#"<p id="fan" data-affinity-segment="shoe-fans">fans</p>
+        <p id="not-fan" data-affinity-segment-not="shoe-fans">everyone else</p>
+        <p id="big" data-affinity-segment="big-spenders">big</p>
+        <p id="not-big" data-affinity-segment-not="big-spenders">small</p>"#;
+    body.set_inner_html(&format!(
+        "{}{segment_markup}",
+        product_markup("p1", "Trail <Runner>", "Shoes", "89.00")
+    ));
+    // Last visit's config, as the page module caches it: compiled segments.
+    let set = affinity::rules::SegmentSet::new(vec![
+        (
+            "shoe-fans".into(),
+            affinity::rules::parse(
+                r#"performed "Product Viewed" where category = "Shoes" in the last 1 day"#,
+            )
+            .unwrap(),
+        ),
+        (
+            "big-spenders".into(),
+            affinity::rules::parse("total_spend > 1000").unwrap(),
+        ),
+    ])
+    .unwrap();
+    let config = format!(
+        r#"{{"shop":"test","holdout_percent":0,"segments":"{}"}}"#,
+        affinity::segments::encode_base64(&set.encode())
+    );
+    let store = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    store.set_item("affinity_config", &config).unwrap();
+    let root = document().document_element().unwrap();
+    root.class_list().add_1("affinity-wait").unwrap();
     affinity::browser::start("pk_test", "http://127.0.0.1:9");
     sleep(50).await;
+
+    // Segments decided from the cached config and the profile, then the page revealed.
+    assert!(!root.class_list().contains("affinity-wait"));
+    let el = |id: &str| document().get_element_by_id(id).unwrap();
+    assert!(el("fan").has_attribute("data-affinity-on"));
+    assert!(el("not-fan").has_attribute("hidden"));
+    assert!(!el("big").has_attribute("data-affinity-on"));
+    assert!(!el("not-big").has_attribute("hidden"));
+    assert_eq!(affinity::browser::segments(), r#"["shoe-fans"]"#);
 
     let profile = json::parse(&storage("affinity_profile").expect("profile persisted")).unwrap();
     assert_eq!(
@@ -170,4 +212,12 @@ fn engine_matches_native_behaviour() {
         affinity::bucket::bucket("shop", "customer", "purpose"),
         affinity::bucket::bucket("shop", "customer", "purpose")
     );
+}
+
+#[test]
+fn segment_membership_is_identical_to_the_native_build() {
+    // The same corpus the native integration test checks against the same golden matrix.
+    let golden = include_str!("corpus/segments.golden");
+    let customers = golden.lines().count() as u64;
+    assert_eq!(corpus::matrix(customers), golden);
 }

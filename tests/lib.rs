@@ -5,3 +5,4 @@ mod event;
 mod profile;
 mod recommend;
 mod rules;
+mod segments;
