@@ -9,7 +9,7 @@ ENV := source .ci/env.sh &&
 PORT ?= 8787
 STATE ?= target/demo-state
 
-.PHONY: demo test setup site worker-vars migrate lint unit eval browser-test e2e sizes bench clean
+.PHONY: demo test setup site worker-vars migrate lint unit eval browser-test e2e sizes bench bench-browser clean
 
 demo: setup site worker-vars migrate
 	@$(ENV) echo "Affinity demo: shop http://127.0.0.1:$(PORT)/  dashboard http://127.0.0.1:$(PORT)/dashboard (secret: ADMIN_SECRET in worker/.dev.vars)"
@@ -55,6 +55,10 @@ sizes:
 
 bench:
 	@$(ENV) cargo bench -p affinity
+
+# Medians in Chromium for the Wasm page module (rules, ranking), with in-page baselines.
+bench-browser:
+	@$(ENV) node benches/browser/run.mjs
 
 clean:
 	rm -rf target

@@ -16,6 +16,8 @@
 //!
 //! # Features
 //!
+//! - `bench`: timing exports for the in-browser benchmark harness (`benches/browser/`); off by
+//!   default and never shipped.
 //! - `browser` (default): the browser seam in `src/browser`, compiled only for
 //!   `wasm32-unknown-unknown`: capture, local storage, transport, rendering, JS exports.
 //!
@@ -48,5 +50,9 @@ pub mod time;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
 pub mod browser;
+
+// Lets the benchmark fixtures shared with the native benches name this crate `affinity`.
+#[cfg(feature = "bench")]
+extern crate self as affinity;
 
 pub use error::Error;

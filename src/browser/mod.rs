@@ -7,6 +7,8 @@
 //!
 //! Compiled only for `wasm32-unknown-unknown` with the default `browser` feature.
 
+#[cfg(feature = "bench")]
+pub mod bench;
 mod capture;
 mod personalize;
 mod render;
