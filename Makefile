@@ -42,7 +42,7 @@ unit:
 	@$(ENV) cargo test -p affinity -p affinity-worker
 
 eval:
-	@$(ENV) cargo test --release -p affinity --test eval_recommend
+	@$(ENV) cargo test --profile eval -p affinity --test eval_recommend
 
 browser-test:
 	@$(ENV) cargo test --target wasm32-unknown-unknown -p affinity --test browser
