@@ -4,9 +4,10 @@
 //! This module is part of the page build: it depends on the syntax tree and the facts only, never
 //! on the parser, the printer or error text.
 //!
-//! Cost: one pass over the customer's events to index them by name (`O(n log n)`), then per
-//! past-event condition a binary search plus a scan of the events with that name (times the
-//! follow-up events for `followed by`); every other condition is one property read.
+//! Cost: one pass over the customer's events to sort them by name and time (`O(n log n)`), then
+//! per past-event condition a binary search plus a scan of the events with that name inside the
+//! window (each with one more binary search for `followed by`); every other condition is one
+//! property read.
 
 use super::ast::{Condition, Count, EventCondition, Literal, Rule, Sequence, Test, Window};
 use super::facts::{Facts, PastEvent, Value};
@@ -20,16 +21,20 @@ struct Entry<'a> {
     event: &'a dyn PastEvent,
 }
 
-/// The customer's events, sorted by name ignoring ASCII case, so a condition finds its events by
-/// binary search.
+/// The customer's events, sorted by name ignoring ASCII case and then by time, so a condition
+/// finds the events of its name and window by binary search.
 pub(crate) struct Events<'a> {
     entries: Vec<Entry<'a>>,
 }
 
+/// A total order in which names equal ignoring ASCII case are equal: by length first (cheap, and
+/// event names mostly differ in length), then by lower-cased bytes.
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
-    let a = a.bytes().map(|c| c.to_ascii_lowercase());
-    let b = b.bytes().map(|c| c.to_ascii_lowercase());
-    a.cmp(b)
+    a.len().cmp(&b.len()).then_with(|| {
+        let a = a.bytes().map(|c| c.to_ascii_lowercase());
+        let b = b.bytes().map(|c| c.to_ascii_lowercase());
+        a.cmp(b)
+    })
 }
 
 impl<'a> Events<'a> {
@@ -42,7 +47,7 @@ impl<'a> Events<'a> {
                 event: e,
             })
         });
-        entries.sort_by(|x, y| cmp_ignore_case(x.name, y.name).then(x.at.cmp(&y.at)));
+        entries.sort_unstable_by(|x, y| cmp_ignore_case(x.name, y.name).then(x.at.cmp(&y.at)));
         Events { entries }
     }
 
@@ -111,11 +116,11 @@ impl<'a, F: Facts + ?Sized> Ctx<'a, F> {
             Count::AtMost(n) | Count::Exactly(n) => n.saturating_add(1),
         };
         let mut seen: u32 = 0;
-        for e in self.events().named(&ec.event) {
+        for e in between(self.events().named(&ec.event), after, upto) {
             if seen >= limit {
                 break;
             }
-            if e.at <= after || e.at > upto || !filters_hold(ec, e.event) {
+            if !filters_hold(ec, e.event) {
                 continue;
             }
             if let Some(seq) = &ec.sequence {
@@ -136,10 +141,9 @@ impl<'a, F: Facts + ?Sized> Ctx<'a, F> {
         let end = at.saturating_add(seq.within.ms());
         let follows = self.events().named(&seq.event);
         if seq.absent {
-            self.now >= end && !follows.iter().any(|f| at < f.at && f.at <= end)
+            self.now >= end && between(follows, at, end).is_empty()
         } else {
-            let end = end.min(self.now);
-            follows.iter().any(|f| at < f.at && f.at <= end)
+            !between(follows, at, end.min(self.now)).is_empty()
         }
     }
 
@@ -187,6 +191,13 @@ impl<'a, F: Facts + ?Sized> Ctx<'a, F> {
         });
         best
     }
+}
+
+/// The events of a name-group (sorted by time) with `after < time ≤ upto`.
+fn between<'e, 'a>(events: &'e [Entry<'a>], after: i64, upto: i64) -> &'e [Entry<'a>] {
+    let start = events.partition_point(|e| e.at <= after);
+    let end = events.partition_point(|e| e.at <= upto).max(start);
+    &events[start..end]
 }
 
 /// `(after, upto)`: an event is in the window when `after < time ≤ upto`.

@@ -36,6 +36,17 @@ impl Value<'_> {
         }
     }
 
+    /// A copy of this value that borrows its text from `self` (no allocation for text).
+    pub fn borrowed(&self) -> Value<'_> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Number(n) => Value::Number(*n),
+            Value::Text(t) => Value::Text(Cow::Borrowed(t)),
+            Value::List(items) => Value::List(items.iter().map(Value::borrowed).collect()),
+        }
+    }
+
     /// The value as a number: numbers, and text that reads as one (`"42"`).
     pub fn as_number(&self) -> Option<f64> {
         match self {
@@ -180,7 +191,7 @@ impl PastEvent for MemoryEvent {
         self.properties
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map_or(Value::Null, |(_, v)| v.clone())
+            .map_or(Value::Null, |(_, v)| v.borrowed())
     }
 }
 
@@ -261,7 +272,7 @@ impl Facts for MemoryFacts {
                         .zip(path.segments())
                         .all(|(a, b)| a.eq_ignore_ascii_case(b))
             })
-            .map_or(Value::Null, |(_, v)| v.clone())
+            .map_or(Value::Null, |(_, v)| v.borrowed())
     }
 
     fn for_each_event<'a>(&'a self, visit: &mut dyn FnMut(&'a dyn PastEvent)) {
