@@ -6,8 +6,13 @@
 //! module is built with.
 
 use affinity::rules::{self, MemoryEvent, MemoryFacts, SegmentSet};
+use affinity::segments::{Context, ProfileFacts};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
+
+/// The fixtures the in-browser harness uses too (a real folded `Profile`).
+#[path = "fixtures.rs"]
+mod fixtures;
 
 const DAY: i64 = 86_400_000;
 const NOW: i64 = 20_000 * DAY;
@@ -171,6 +176,31 @@ fn bench(c: &mut Criterion) {
     c.bench_function("rules/evaluate 100 segments, 200 events", |b| {
         b.iter(|| black_box(set.evaluate(black_box(&facts), black_box(NOW))).as_slice()[0])
     });
+    // The same shapes of segment against the real profile and page context of the page module.
+    let real = fixtures::segments_100();
+    let real = SegmentSet::parse(real.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        .expect("fixture segments compile");
+    let profile = fixtures::profile_200();
+    let context = Context {
+        url: "https://shop.example/c/shoes?utm_source=newsletter".into(),
+        path: "/c/shoes".into(),
+        device_type: Some("mobile".into()),
+        ..Context::default()
+    };
+    let profile_facts = ProfileFacts {
+        shop: "shop1",
+        profile: &profile,
+        context: &context,
+    };
+    c.bench_function(
+        "rules/evaluate 100 segments, real profile with 200 events",
+        |b| {
+            b.iter(|| {
+                black_box(real.evaluate(black_box(&profile_facts), black_box(fixtures::NOW)))
+                    .as_slice()[0]
+            })
+        },
+    );
     c.bench_function("rules/next_change_ms 100 segments, 200 events", |b| {
         b.iter(|| set.next_change_ms(black_box(&facts), black_box(NOW)))
     });

@@ -169,7 +169,12 @@ impl<'a, F: Facts + ?Sized> Ctx<'a, F> {
                     Some(i64::from(older).saturating_mul(unit.ms())),
                 ),
             };
-            for e in self.events().named(&ec.event) {
+            // Only events whose latest change time is still ahead can change anything.
+            let reach = leave
+                .unwrap_or(enter)
+                .max(ec.sequence.as_ref().map_or(0, |s| s.within.ms()));
+            let named = self.events().named(&ec.event);
+            for e in between(named, now.saturating_sub(reach), i64::MAX) {
                 if !filters_hold(ec, e.event) {
                     continue;
                 }
@@ -184,7 +189,7 @@ impl<'a, F: Facts + ?Sized> Ctx<'a, F> {
                 }
             }
             if let Some(seq) = &ec.sequence {
-                for f in self.events().named(&seq.event) {
+                if let Some(f) = between(self.events().named(&seq.event), now, i64::MAX).first() {
                     consider(f.at);
                 }
             }
