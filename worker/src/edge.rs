@@ -17,7 +17,8 @@ use crate::analytics::d1::{self, Shop};
 use crate::auth;
 use crate::dashboard::{self, Overview, TimelineEntry};
 use crate::ingest::{self, ItemError, Outcome};
-use crate::model::{self, PopularItem};
+use crate::model;
+use crate::recs_edge;
 use crate::routes::{self, form_value, parse_form, Route};
 
 /// The current time, Unix ms.
@@ -47,13 +48,13 @@ thread_local! {
 /// How long a write key → shop lookup is cached per isolate.
 const SHOP_CACHE_MS: i64 = 60_000;
 
-fn db(env: &Env) -> Result<D1Database> {
+pub(crate) fn db(env: &Env) -> Result<D1Database> {
     env.d1("DB")
 }
 
 /// Once per isolate: apply D1 migrations and make sure the demo shop exists with the configured
 /// write key and admin secret.
-async fn ensure_ready(env: &Env) -> Result<()> {
+pub(crate) async fn ensure_ready(env: &Env) -> Result<()> {
     if READY.with(Cell::get) {
         return Ok(());
     }
@@ -105,11 +106,11 @@ async fn shop_for_key(env: &Env, key: &str) -> Result<Option<Shop>> {
     Ok(shop)
 }
 
-fn header(req: &Request, name: &str) -> Option<String> {
+pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-fn query(req: &Request) -> Vec<(String, String)> {
+pub(crate) fn query(req: &Request) -> Vec<(String, String)> {
     req.url()
         .ok()
         .and_then(|u| u.query().map(parse_form))
@@ -166,8 +167,13 @@ async fn handle(route: Route, req: Request, env: &Env) -> Result<Response> {
             match route {
                 Route::Batch => batch(req, env, None).await,
                 Route::Single(call) => batch(req, env, Some(call)).await,
-                Route::Config => config(req, env).await,
-                Route::Model => model_route(req, env).await,
+                Route::Config => recs_edge::config(req, env).await,
+                Route::Model => recs_edge::model_latest(req, env).await,
+                Route::ModelVersion(v) => recs_edge::model_version(req, env, &v).await,
+                Route::AdminRebuild => recs_edge::admin_rebuild(req, env).await,
+                Route::AdminSettings => recs_edge::admin_settings(req, env).await,
+                Route::Recommendations => recs_edge::recommendations(req, env).await,
+                Route::RebuildNow => recs_edge::rebuild_now(req, env).await,
                 Route::Profile(id) => profile_api(req, env, &id).await,
                 Route::LoginPage => login_page(req, env).await,
                 Route::Login => login(req, env).await,
@@ -358,9 +364,9 @@ fn respond_outcome(outcome: &Outcome) -> Result<Response> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Config and model
+// Config and model (handlers in `recs_edge`)
 
-async fn shop_from_query(
+pub(crate) async fn shop_from_query(
     req: &Request,
     env: &Env,
 ) -> Result<std::result::Result<(Shop, String), Response>> {
@@ -374,51 +380,6 @@ async fn shop_from_query(
         Some(shop) => Ok(Ok((shop, key))),
         None => Ok(Err(json_error(401, "unknown write key")?)),
     }
-}
-
-async fn build_model(env: &Env, shop: &str) -> Result<model::Model> {
-    let popular: Vec<PopularItem> = d1::rows(
-        &db(env)?,
-        model::POPULAR_SQL,
-        &[
-            shop.into(),
-            model::window_start(now_ms()).into(),
-            (model::POPULAR_LIMIT as f64).into(),
-        ],
-    )
-    .await?;
-    Ok(model::build(&popular))
-}
-
-async fn config(req: Request, env: &Env) -> Result<Response> {
-    let (shop, key) = match shop_from_query(&req, env).await? {
-        Ok(x) => x,
-        Err(resp) => return Ok(resp),
-    };
-    let m = build_model(env, &shop.id).await?;
-    let mut resp = json_response(200, &model::config_json(&shop.id, &key, &m.version))?;
-    resp.headers_mut()
-        .set("Cache-Control", "public, max-age=60")?;
-    Ok(resp)
-}
-
-async fn model_route(req: Request, env: &Env) -> Result<Response> {
-    let (shop, _) = match shop_from_query(&req, env).await? {
-        Ok(x) => x,
-        Err(resp) => return Ok(resp),
-    };
-    let m = build_model(env, &shop.id).await?;
-    let etag = format!("\"{}\"", m.version);
-    let mut resp = if header(&req, "If-None-Match").is_some_and(|h| routes::etag_matches(&h, &etag))
-    {
-        Response::empty()?.with_status(304)
-    } else {
-        json_response(200, &m.body)?
-    };
-    let h = resp.headers_mut();
-    h.set("ETag", &etag)?;
-    h.set("Cache-Control", "public, max-age=300")?;
-    Ok(resp)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,7 +460,7 @@ async fn plugin_file(req: Request, env: &Env, file: &str) -> Result<Response> {
 // ---------------------------------------------------------------------------------------------
 // Dashboard
 
-fn html_response(status: u16, html: String) -> Result<Response> {
+pub(crate) fn html_response(status: u16, html: String) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;
     headers.set("Cache-Control", "no-store")?;
@@ -515,7 +476,7 @@ fn html_response(status: u16, html: String) -> Result<Response> {
         .with_headers(headers))
 }
 
-fn redirect(location: &str, cookie: Option<&str>) -> Result<Response> {
+pub(crate) fn redirect(location: &str, cookie: Option<&str>) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Location", location)?;
     headers.set("Cache-Control", "no-store")?;
@@ -526,7 +487,7 @@ fn redirect(location: &str, cookie: Option<&str>) -> Result<Response> {
 }
 
 /// The signed-in shop, if the session cookie is valid.
-async fn session(req: &Request, env: &Env) -> Result<Option<Shop>> {
+pub(crate) async fn session(req: &Request, env: &Env) -> Result<Option<Shop>> {
     let Some(cookies) = header(req, "Cookie") else {
         return Ok(None);
     };

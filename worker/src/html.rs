@@ -103,6 +103,8 @@ pub enum Nav {
     Overview,
     /// Customers.
     Customers,
+    /// Recommendations.
+    Recommendations,
 }
 
 const CSS: &str = r#"
@@ -198,7 +200,7 @@ pub fn page(shop_name: &str, nav: Nav, title: &str, content: &str) -> String {
     let _ = write!(
         body,
         "<header class=\"top\"><div class=\"in\"><a class=\"logo\" href=\"/dashboard\"><i></i>Affinity</a>\
-         <nav class=\"main\">{}{}</nav>\
+         <nav class=\"main\">{}{}{}</nav>\
          <span class=\"shop\" id=\"shop-name\">Shop: <b>{}</b></span>\
          <a class=\"signout\" id=\"sign-out\" href=\"/dashboard/logout\">Sign out</a></div></header>\
          <main>{content}</main>",
@@ -208,6 +210,12 @@ pub fn page(shop_name: &str, nav: Nav, title: &str, content: &str) -> String {
             "Customers",
             "nav-customers",
             nav == Nav::Customers
+        ),
+        link(
+            "/dashboard/recommendations",
+            "Recommendations",
+            "nav-recommendations",
+            nav == Nav::Recommendations
         ),
         esc(shop_name),
     );

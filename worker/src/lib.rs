@@ -7,7 +7,8 @@
 //! - keeps one Durable Object per customer (`customer`), which folds events into the engine's
 //!   [`affinity::profile::Profile`] idempotently by `messageId`;
 //! - mirrors what is counted across customers into D1 ([`analytics`]);
-//! - serves the shop config and the item model ([`model`]) and the plugin files;
+//! - builds the item model with the engine's recommender and serves it with the shop config
+//!   ([`model`]), measures recommendations ([`recs`]) and serves the plugin files;
 //! - hosts the merchant dashboard ([`dashboard`]) behind each shop's admin secret ([`auth`]).
 //!
 //! # Features
@@ -22,6 +23,7 @@ pub mod dashboard;
 pub mod html;
 pub mod ingest;
 pub mod model;
+pub mod recs;
 pub mod routes;
 
 // The `durable_object` macro generates undocumented `#[wasm_bindgen]` glue methods.
@@ -30,3 +32,5 @@ pub mod routes;
 pub mod customer;
 #[cfg(target_arch = "wasm32")]
 pub mod edge;
+#[cfg(target_arch = "wasm32")]
+pub mod recs_edge;

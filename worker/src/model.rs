@@ -1,74 +1,392 @@
-//! The item model browsers rank with. For now: the shop's popular items from D1 (views, adds×3,
-//! purchases×5 over the last 30 days, known out-of-stock items left out), versioned by a hash
-//! of the content. A later issue replaces it with a compact binary model built by cron.
+//! The item model browsers rank with: built at the edge with the engine's
+//! [`affinity::recommend::ModelBuilder`] (the one recommender), from the shop's recent D1 events,
+//! encoded with [`affinity::recommend::Model::encode`], versioned by a hash of the bytes.
+//!
+//! Inputs, all from the last [`WINDOW_DAYS`] days and without bot traffic:
+//!
+//! - **sessions**: `Product Viewed`, `Product Clicked` and `Product Added` per customer, ordered
+//!   by time and split at gaps longer than [`SESSION_GAP_MS`] (30 minutes); a click on a card
+//!   followed by the view of the same product counts once. At most [`MAX_CLICK_ROWS`] rows (the
+//!   most recent) are read per build.
+//! - **orders**: the products of `Order Completed` events (the bought-together relation), at most
+//!   [`MAX_ORDERS`] orders.
+//! - **item metadata**: name, price (cents), category, brand, URL, image and stock from the
+//!   `products` table, for the items the model carries.
+//!
+//! The minimum support `k` is a per-shop setting (`shops.min_support`, default
+//! [`DEFAULT_MIN_SUPPORT`], the engine's default and the value the offline evaluation reports).
+//! Everything here is pure; `recs_edge` runs the queries and stores the bytes in KV.
 
-use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
-/// How many popular items the model carries.
-pub const POPULAR_LIMIT: usize = 24;
+use affinity::recommend::{ItemMeta, Model, ModelBuilder, Relation};
+use serde::Deserialize;
 
-/// The popularity window, in days.
+/// The window the model is built from, in days.
 pub const WINDOW_DAYS: i64 = 30;
 
-/// Popular items over a window: `?1` shop, `?2` first day (`YYYY-MM-DD`), `?3` limit.
-pub const POPULAR_SQL: &str = "SELECT p.product_id AS id, p.name AS name, p.price AS price, \
-    p.category AS category, p.brand AS brand, p.url AS url, p.image AS image, \
-    SUM(d.views) + 3 * SUM(d.adds) + 5 * SUM(d.purchases) AS score \
-    FROM product_daily d JOIN products p ON p.shop = d.shop AND p.product_id = d.product_id \
-    WHERE d.shop = ?1 AND d.day >= ?2 AND (p.in_stock IS NULL OR p.in_stock <> 0) \
-    GROUP BY p.product_id ORDER BY score DESC, p.product_id LIMIT ?3";
+/// A gap longer than this (30 minutes) starts a new session.
+pub const SESSION_GAP_MS: i64 = 30 * 60_000;
 
-/// One popular item, as a D1 row and as model JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PopularItem {
+/// At most this many interaction rows (the most recent) feed one build: bounds D1 read time,
+/// memory (≈ 60 B per row in Wasm) and CPU.
+pub const MAX_CLICK_ROWS: usize = 200_000;
+
+/// At most this many orders (the most recent) feed the bought-together relation.
+pub const MAX_ORDERS: usize = 20_000;
+
+/// Default minimum support `k`: a pair enters the model only when seen in ≥ k distinct sessions
+/// (the engine's default, chosen by the offline evaluation).
+pub const DEFAULT_MIN_SUPPORT: u32 = 2;
+
+/// Default share of shoppers in the recommendation holdout, in percent.
+pub const DEFAULT_HOLDOUT_PERCENT: f64 = 10.0;
+
+/// Interaction rows, oldest first per customer: `?1` shop, `?2` since (Unix ms), `?3` limit.
+pub const CLICKS_SQL: &str = "SELECT c, p, t FROM (SELECT customer_id AS c, product_id AS p, \
+    ts AS t FROM events WHERE shop = ?1 AND ts >= ?2 AND bot = 0 AND type = 'track' \
+    AND name IN ('Product Viewed', 'Product Clicked', 'Product Added') \
+    AND product_id IS NOT NULL AND product_id <> '' ORDER BY ts DESC LIMIT ?3) \
+    ORDER BY c, t";
+
+/// Completed orders (raw event JSON): `?1` shop, `?2` since (Unix ms), `?3` limit.
+pub const ORDERS_SQL: &str = "SELECT json FROM events WHERE shop = ?1 AND ts >= ?2 AND bot = 0 \
+    AND type = 'track' AND name = 'Order Completed' ORDER BY ts DESC LIMIT ?3";
+
+/// Item metadata: `?1` shop.
+pub const META_SQL: &str = "SELECT product_id AS id, name, price, category, brand, url, image, \
+    in_stock FROM products WHERE shop = ?1";
+
+/// The shop's model settings: `?1` shop.
+pub const SETTINGS_SQL: &str = "SELECT min_support, holdout_percent FROM shops WHERE id = ?1";
+
+/// The latest model of a shop: `?1` shop.
+pub const LATEST_SQL: &str = "SELECT version, created_at, items, pairs, bytes, build_ms, \
+    sessions, events FROM models WHERE shop = ?1 ORDER BY created_at DESC LIMIT 1";
+
+/// Records a build: shop, version, created_at, items, pairs, bytes, build_ms, sessions, events.
+pub const INSERT_SQL: &str = "INSERT INTO models (shop, version, created_at, items, pairs, \
+    bytes, build_ms, sessions, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+    ON CONFLICT (shop, version) DO UPDATE SET created_at = excluded.created_at, \
+    build_ms = excluded.build_ms";
+
+/// Shops with events received after their latest model (the cron rebuilds these): `?1` limit.
+pub const STALE_SHOPS_SQL: &str = "SELECT s.id AS id FROM shops s WHERE EXISTS (SELECT 1 FROM \
+    events e WHERE e.shop = s.id AND e.received_at > COALESCE((SELECT MAX(m.created_at) FROM \
+    models m WHERE m.shop = s.id), 0)) LIMIT ?1";
+
+/// Whether a shop has events newer than `?2` (Unix ms): `?1` shop.
+pub const NEWER_EVENTS_SQL: &str =
+    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE shop = ?1 AND received_at > ?2 LIMIT 1)";
+
+/// One interaction row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ClickRow {
+    /// Customer id.
+    pub c: String,
+    /// Product id.
+    pub p: String,
+    /// Time, Unix ms (D1 numbers arrive as f64).
+    pub t: f64,
+}
+
+/// One `products` row.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct MetaRow {
     /// Product id.
     pub id: String,
     /// Display name.
     #[serde(default)]
-    pub name: String,
-    /// Price.
+    pub name: Option<String>,
+    /// Price in the shop's currency.
+    #[serde(default)]
     pub price: Option<f64>,
     /// Category.
+    #[serde(default)]
     pub category: Option<String>,
     /// Brand.
+    #[serde(default)]
     pub brand: Option<String>,
     /// Product page URL.
+    #[serde(default)]
     pub url: Option<String>,
     /// Image URL.
+    #[serde(default)]
     pub image: Option<String>,
-    /// Popularity score over the window.
-    pub score: f64,
+    /// 0 when known to be out of stock.
+    #[serde(default)]
+    pub in_stock: Option<f64>,
 }
 
-/// A built model: its version and JSON body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Model {
-    /// Content hash (16 hex digits); also the ETag.
+/// A shop's model settings (`shops.min_support`, `shops.holdout_percent`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Settings {
+    /// Minimum support `k` of the model build.
+    #[serde(default = "default_k")]
+    pub min_support: f64,
+    /// Share of shoppers in the recommendation holdout, in percent.
+    #[serde(default = "default_holdout")]
+    pub holdout_percent: f64,
+}
+
+fn default_k() -> f64 {
+    f64::from(DEFAULT_MIN_SUPPORT)
+}
+fn default_holdout() -> f64 {
+    DEFAULT_HOLDOUT_PERCENT
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            min_support: default_k(),
+            holdout_percent: DEFAULT_HOLDOUT_PERCENT,
+        }
+    }
+}
+
+impl Settings {
+    /// The minimum support as the builder takes it (at least 1).
+    pub fn k(&self) -> u32 {
+        if self.min_support.is_finite() && self.min_support >= 1.0 {
+            self.min_support.min(1000.0) as u32
+        } else {
+            DEFAULT_MIN_SUPPORT
+        }
+    }
+}
+
+/// A change of settings, as the admin API takes it: `{"min_support"?: 1..=100,
+/// "holdout_percent"?: 0..=50}`. Returns the new settings or a message for a 400.
+pub fn parse_settings(body: &str, current: Settings) -> Result<Settings, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|_| "the body is not a JSON object".to_string())?;
+    let Some(obj) = v.as_object() else {
+        return Err("the body is not a JSON object".into());
+    };
+    let mut s = current;
+    for (key, value) in obj {
+        let n = value.as_f64();
+        match (key.as_str(), n) {
+            ("min_support", Some(n)) if n.fract() == 0.0 && (1.0..=100.0).contains(&n) => {
+                s.min_support = n;
+            }
+            ("min_support", _) => return Err("`min_support` must be an integer 1..=100".into()),
+            ("holdout_percent", Some(n)) if (0.0..=50.0).contains(&n) => s.holdout_percent = n,
+            ("holdout_percent", _) => {
+                return Err("`holdout_percent` must be a number 0..=50".into())
+            }
+            (other, _) => return Err(format!("unknown setting `{other}`")),
+        }
+    }
+    Ok(s)
+}
+
+/// A recorded build (a `models` row).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+pub struct BuildInfo {
+    /// Content hash of the encoded model (16 hex digits): KV key suffix, URL and ETag.
     pub version: String,
-    /// `{"version":…,"popular":[…]}`.
-    pub body: String,
+    /// When it was built, Unix ms.
+    #[serde(default)]
+    pub created_at: f64,
+    /// Items in the model.
+    pub items: f64,
+    /// Neighbour pairs over the three relations.
+    pub pairs: f64,
+    /// Encoded size in bytes.
+    pub bytes: f64,
+    /// Wall time of read + build + encode, ms.
+    pub build_ms: f64,
+    /// Sessions fed.
+    #[serde(default)]
+    pub sessions: f64,
+    /// Interaction rows read.
+    #[serde(default)]
+    pub events: f64,
 }
 
-/// Builds the model JSON from popular items; the version is a hash of the items, so an
-/// unchanged model keeps its version (and ETag).
-pub fn build(popular: &[PopularItem]) -> Model {
-    let items = serde_json::to_string(popular).unwrap_or_else(|_| "[]".to_string());
-    let version = crate::auth::sha256_hex(items.as_bytes())[..16].to_string();
-    let body = format!("{{\"version\":\"{version}\",\"popular\":{items}}}");
-    Model { version, body }
+/// A built model: its bytes and what is recorded about it (`created_at`/`build_ms` are set by
+/// the caller, which knows the clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    /// The encoded model.
+    pub bytes: Vec<u8>,
+    /// Its record.
+    pub info: BuildInfo,
 }
 
-/// The first day of the popularity window ending at `now_ms`.
+/// Splits interaction rows (sorted by customer, then time) into sessions: a new customer or a
+/// gap longer than [`SESSION_GAP_MS`] starts a session; a repeat of the item just before (a card
+/// click followed by the view of that product, a view then an add) is dropped.
+pub fn sessions(rows: &[ClickRow]) -> Vec<Vec<(String, i64)>> {
+    let mut out: Vec<Vec<(String, i64)>> = Vec::new();
+    let mut last: Option<(&str, i64)> = None;
+    for r in rows {
+        let t = r.t as i64;
+        let new = match last {
+            Some((c, prev)) => c != r.c || t - prev > SESSION_GAP_MS,
+            None => true,
+        };
+        if new {
+            out.push(Vec::new());
+        }
+        last = Some((&r.c, t));
+        if let Some(s) = out.last_mut() {
+            if s.last().is_some_and(|(p, _)| *p == r.p) {
+                continue;
+            }
+            s.push((r.p.clone(), t));
+        }
+    }
+    out
+}
+
+/// The product ids of an `Order Completed` event (its stored JSON).
+pub fn order_products(event_json: &str) -> Vec<String> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(event_json) else {
+        return Vec::new();
+    };
+    v["properties"]["products"]
+        .as_array()
+        .map(|lines| lines.iter().filter_map(line_product).collect())
+        .unwrap_or_default()
+}
+
+/// The product id of an order line (`product_id`, else `sku`, else `id`; strings or numbers).
+pub fn line_product(line: &serde_json::Value) -> Option<String> {
+    ["product_id", "sku", "id"]
+        .iter()
+        .find_map(|k| match &line[*k] {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}
+
+/// Metadata of a `products` row as the model carries it (price in cents).
+pub fn item_meta(row: &MetaRow) -> ItemMeta {
+    ItemMeta {
+        name: row.name.clone().unwrap_or_default(),
+        price_cents: row
+            .price
+            .filter(|p| p.is_finite() && *p >= 0.0 && *p < 42_949_672.0)
+            .map(|p| (p * 100.0).round() as u32),
+        category: row.category.clone().filter(|c| !c.is_empty()),
+        brand: row.brand.clone().filter(|b| !b.is_empty()),
+        url: row.url.clone().unwrap_or_default(),
+        image: row.image.clone().unwrap_or_default(),
+        in_stock: row.in_stock.is_none_or(|s| s != 0.0),
+    }
+}
+
+/// Builds and encodes the model with the engine's builder at minimum support `k`.
+pub fn build(rows: &[ClickRow], orders: &[Vec<String>], meta: &[MetaRow], k: u32) -> Built {
+    let mut builder = ModelBuilder::new();
+    builder.min_support(k);
+    let sessions = sessions(rows);
+    let mut seen: HashSet<&str> = HashSet::new();
+    for s in &sessions {
+        builder.add_session(s);
+    }
+    for r in rows {
+        seen.insert(&r.p);
+    }
+    for o in orders.iter().filter(|o| !o.is_empty()) {
+        builder.add_order(o);
+        seen.extend(o.iter().map(String::as_str));
+    }
+    for m in meta.iter().filter(|m| seen.contains(m.id.as_str())) {
+        builder.set_meta(&m.id, item_meta(m));
+    }
+    let model = builder.build();
+    let bytes = model.encode();
+    Built {
+        info: BuildInfo {
+            version: version_of(&bytes),
+            created_at: 0.0,
+            items: model.len() as f64,
+            pairs: pairs(&model) as f64,
+            bytes: bytes.len() as f64,
+            build_ms: 0.0,
+            sessions: sessions.len() as f64,
+            events: rows.len() as f64,
+        },
+        bytes,
+    }
+}
+
+/// Neighbour pairs over the three relations.
+pub fn pairs(model: &Model) -> usize {
+    [
+        Relation::Next,
+        Relation::ViewedTogether,
+        Relation::BoughtTogether,
+    ]
+    .iter()
+    .map(|r| model.pairs(*r))
+    .sum()
+}
+
+/// The version of encoded model bytes: the first 16 hex digits of their SHA-256.
+pub fn version_of(bytes: &[u8]) -> String {
+    crate::auth::sha256_hex(bytes)[..16].to_string()
+}
+
+/// The KV key of a model.
+pub fn kv_key(shop: &str, version: &str) -> String {
+    format!("model/{shop}/{version}")
+}
+
+/// True if `s` looks like a model version (hex, 1–64 characters).
+pub fn valid_version(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The first day (`YYYY-MM-DD`) of the 30-day window ending at `now_ms`.
 pub fn window_start(now_ms: i64) -> String {
     affinity::time::format_date(now_ms - (WINDOW_DAYS - 1) * affinity::time::DAY_MS)
 }
 
-/// The config document the loader fetches: `{"shop","model","version"}`.
-pub fn config_json(shop: &str, write_key: &str, version: &str) -> String {
+/// The first instant (Unix ms) of the model window ending at `now_ms`.
+pub fn window_start_ms(now_ms: i64) -> i64 {
+    now_ms - WINDOW_DAYS * affinity::time::DAY_MS
+}
+
+/// A percentage as JSON: whole numbers without a fraction (`10`, not `10.0`).
+fn percent_json(p: f64) -> serde_json::Value {
+    if p.fract() == 0.0 && p.abs() < 1e15 {
+        serde_json::Value::from(p as i64)
+    } else {
+        serde_json::Value::from(p)
+    }
+}
+
+/// The config document the loader fetches:
+/// `{"shop","version","model":"/v1/model/<version>?key=<key>","holdout_percent"}`.
+pub fn config_json(shop: &str, write_key: &str, version: &str, holdout_percent: f64) -> String {
     serde_json::json!({
         "shop": shop,
-        "model": format!("/v1/model?key={}&v={version}", crate::routes::percent_encode(write_key)),
         "version": version,
+        "model": format!(
+            "/v1/model/{version}?key={}",
+            crate::routes::percent_encode(write_key)
+        ),
+        "holdout_percent": percent_json(holdout_percent),
+    })
+    .to_string()
+}
+
+/// The admin rebuild answer: `{version, items, pairs, bytes, build_ms, sessions, events}`.
+pub fn build_json(info: &BuildInfo) -> String {
+    serde_json::json!({
+        "version": info.version,
+        "items": info.items as u64,
+        "pairs": info.pairs as u64,
+        "bytes": info.bytes as u64,
+        "build_ms": info.build_ms as u64,
+        "sessions": info.sessions as u64,
+        "events": info.events as u64,
     })
     .to_string()
 }
@@ -76,43 +394,155 @@ pub fn config_json(shop: &str, write_key: &str, version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use affinity::recommend::{Query, Strategy};
 
-    fn item(id: &str, score: f64) -> PopularItem {
-        PopularItem {
-            id: id.into(),
-            name: format!("Item {id}"),
-            price: Some(10.0),
-            category: None,
-            brand: Some("B".into()),
-            url: None,
-            image: None,
-            score,
+    fn row(c: &str, p: &str, t: i64) -> ClickRow {
+        ClickRow {
+            c: c.into(),
+            p: p.into(),
+            t: t as f64,
         }
     }
 
     #[test]
-    fn version_follows_content() {
-        let a = build(&[item("p1", 3.0), item("p2", 1.0)]);
-        let b = build(&[item("p1", 3.0), item("p2", 1.0)]);
-        let c = build(&[item("p1", 4.0), item("p2", 1.0)]);
-        assert_eq!(a, b);
-        assert_ne!(a.version, c.version);
-        assert_eq!(a.version.len(), 16);
-        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap_or_default();
-        assert_eq!(v["version"], a.version.as_str());
-        assert_eq!(v["popular"][0]["id"], "p1");
-        assert_eq!(v["popular"][0]["score"], 3.0);
-        assert!(v["popular"][0]["category"].is_null());
-        assert!(build(&[]).body.contains("\"popular\":[]"));
+    fn sessions_split_at_gaps_and_customers() {
+        let min = 60_000;
+        let rows = vec![
+            row("a", "p1", 0),
+            row("a", "p1", min), // click then view of the same product: once
+            row("a", "p2", 2 * min),
+            row("a", "p3", 2 * min + SESSION_GAP_MS), // exactly 30 min: same session
+            row("a", "p4", 3 * min + 2 * SESSION_GAP_MS), // longer gap: new session
+            row("b", "p1", 3 * min + 2 * SESSION_GAP_MS), // new customer: new session
+            row("b", "p2", 4 * min + 2 * SESSION_GAP_MS),
+            row("b", "p1", 5 * min + 2 * SESSION_GAP_MS), // not adjacent: kept
+        ];
+        let s = sessions(&rows);
+        let ids: Vec<Vec<&str>> = s
+            .iter()
+            .map(|s| s.iter().map(|(p, _)| p.as_str()).collect())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![vec!["p1", "p2", "p3"], vec!["p4"], vec!["p1", "p2", "p1"]]
+        );
+        assert_eq!(s[0][0].1, 0);
+        assert!(sessions(&[]).is_empty());
     }
 
     #[test]
-    fn window_and_config() {
-        assert_eq!(window_start(30 * affinity::time::DAY_MS), "1970-01-02");
+    fn orders_and_meta() {
+        let json = r#"{"type":"track","event":"Order Completed","properties":{"order_id":"o1",
+            "products":[{"product_id":"p1"},{"sku":"p2"},{"id":7},{"name":"no id"}]}}"#;
+        assert_eq!(order_products(json), vec!["p1", "p2", "7"]);
+        assert!(order_products("not json").is_empty());
+        assert!(order_products("{}").is_empty());
+        let m = item_meta(&MetaRow {
+            id: "p1".into(),
+            name: Some("Boot".into()),
+            price: Some(119.99),
+            category: Some("Boots".into()),
+            brand: Some(String::new()),
+            url: Some("/p/boot/".into()),
+            image: None,
+            in_stock: Some(0.0),
+        });
+        assert_eq!(m.price_cents, Some(11999));
+        assert_eq!(m.brand, None);
+        assert!(!m.in_stock);
+        assert!(item_meta(&MetaRow::default()).in_stock);
+    }
+
+    #[test]
+    fn builds_with_the_engine() {
+        let mut rows = Vec::new();
+        for s in 0..3 {
+            let c = format!("c{s}");
+            rows.push(row(&c, "p1", 0));
+            rows.push(row(&c, "p2", 1000));
+            rows.push(row(&c, "p3", 2000));
+        }
+        rows.sort_by(|a, b| a.c.cmp(&b.c).then(a.t.total_cmp(&b.t)));
+        let orders = vec![vec!["p1".to_string(), "p3".to_string()]; 2];
+        let meta = vec![
+            MetaRow {
+                id: "p2".into(),
+                name: Some("Second".into()),
+                price: Some(10.0),
+                ..MetaRow::default()
+            },
+            MetaRow {
+                id: "unseen".into(),
+                ..MetaRow::default()
+            },
+        ];
+        let built = build(&rows, &orders, &meta, 2);
+        assert_eq!(built.info.items, 3.0, "items not seen are left out");
+        assert_eq!(built.info.sessions, 3.0);
+        assert!(built.info.pairs > 0.0);
+        assert_eq!(built.info.bytes as usize, built.bytes.len());
+        assert_eq!(built.info.version, version_of(&built.bytes));
+        let again = build(&rows, &orders, &meta, 2);
+        assert_eq!(
+            again.bytes, built.bytes,
+            "deterministic: same input, same version"
+        );
+        let model = Model::decode(&built.bytes).unwrap_or_else(|_| Model::empty());
+        let p2 = model.index_of("p2").unwrap_or(u32::MAX);
+        assert_eq!(model.meta(p2).map(|m| m.price_cents), Some(Some(1000)));
+        let mut q = Query::new(Strategy::ForYou, 1);
+        q.viewed("p1", 5000);
+        let recs = model.recommend(&q);
+        assert_eq!(recs.first().and_then(|r| model.id(r.item)), Some("p2"));
+        let empty = build(&[], &[], &[], 2);
+        assert_eq!(empty.info.items, 0.0);
+        assert!(Model::decode(&empty.bytes).is_ok());
+    }
+
+    #[test]
+    fn config_and_settings() {
         let c: serde_json::Value =
-            serde_json::from_str(&config_json("demo", "pk_demo", "abc")).unwrap_or_default();
+            serde_json::from_str(&config_json("demo", "pk demo", "abc123", 10.0))
+                .unwrap_or_default();
         assert_eq!(c["shop"], "demo");
-        assert_eq!(c["model"], "/v1/model?key=pk_demo&v=abc");
-        assert_eq!(c["version"], "abc");
+        assert_eq!(c["version"], "abc123");
+        assert_eq!(c["model"], "/v1/model/abc123?key=pk%20demo");
+        assert_eq!(c.to_string().contains("\"holdout_percent\":10"), true);
+        let half: serde_json::Value =
+            serde_json::from_str(&config_json("d", "k", "v", 2.5)).unwrap_or_default();
+        assert_eq!(half["holdout_percent"], 2.5);
+        let s = Settings::default();
+        assert_eq!(s.k(), 2);
+        let t = parse_settings(r#"{"holdout_percent":0}"#, s).unwrap_or(s);
+        assert_eq!(t.holdout_percent, 0.0);
+        assert_eq!(t.k(), 2);
+        assert!(parse_settings(r#"{"holdout_percent":80}"#, s).is_err());
+        assert!(parse_settings(r#"{"min_support":1.5}"#, s).is_err());
+        assert!(parse_settings(r#"{"other":1}"#, s).is_err());
+        assert!(parse_settings("[]", s).is_err());
+        assert_eq!(
+            parse_settings(r#"{"min_support":3}"#, s).map(|s| s.k()),
+            Ok(3)
+        );
+    }
+
+    #[test]
+    fn versions_and_keys() {
+        assert!(valid_version("0123abcdef"));
+        assert!(!valid_version("xyz"));
+        assert!(!valid_version(""));
+        assert_eq!(kv_key("demo", "ab"), "model/demo/ab");
+        assert_eq!(window_start(30 * affinity::time::DAY_MS), "1970-01-02");
+        let b = BuildInfo {
+            version: "v".into(),
+            items: 3.0,
+            pairs: 4.0,
+            bytes: 100.0,
+            build_ms: 12.0,
+            ..BuildInfo::default()
+        };
+        let j: serde_json::Value = serde_json::from_str(&build_json(&b)).unwrap_or_default();
+        assert_eq!(j["items"], 3);
+        assert_eq!(j["build_ms"], 12);
     }
 }

@@ -12,8 +12,14 @@ pub enum Route {
     Single(&'static str),
     /// `GET /v1/config`: the shop's plugin configuration.
     Config,
-    /// `GET /v1/model`: the item model.
+    /// `GET /v1/model`: the latest item model.
     Model,
+    /// `GET /v1/model/<version>`: one version of the item model (immutable).
+    ModelVersion(String),
+    /// `POST /v1/admin/model/rebuild?shop=`: rebuild the item model now (admin).
+    AdminRebuild,
+    /// `POST /v1/admin/settings?shop=`: change the shop's model settings (admin).
+    AdminSettings,
     /// `GET /v1/profile/<customer id>`: a customer's profile (admin).
     Profile(String),
     /// `GET /affinity.js`, `/affinity_core.js`, `/affinity_core_bg.wasm`: the plugin files.
@@ -30,6 +36,10 @@ pub enum Route {
     Customers,
     /// `GET /dashboard/customers/<id>`: one customer.
     Customer(String),
+    /// `GET /dashboard/recommendations`: recommendation performance and the model.
+    Recommendations,
+    /// `POST /dashboard/recommendations/rebuild`: the "Rebuild now" button.
+    RebuildNow,
     /// A known path with the wrong method.
     MethodNotAllowed,
     /// Anything else under the Worker's paths.
@@ -67,6 +77,14 @@ pub fn route(method: &str, path: &str) -> Route {
         return match rest {
             "config" => only(get, Route::Config),
             "model" => only(get, Route::Model),
+            "admin/model/rebuild" => only(post, Route::AdminRebuild),
+            "admin/settings" => only(post, Route::AdminSettings),
+            _ if rest.starts_with("model/") => match rest.strip_prefix("model/") {
+                Some(v) if !v.is_empty() && !v.contains('/') => {
+                    only(get, Route::ModelVersion(percent_decode(v)))
+                }
+                _ => Route::NotFound,
+            },
             _ => match rest.strip_prefix("profile/") {
                 Some(id) if !id.is_empty() && !id.contains('/') => {
                     only(get, Route::Profile(percent_decode(id)))
@@ -81,6 +99,8 @@ pub fn route(method: &str, path: &str) -> Route {
         "/dashboard/login" => only(get, Route::LoginPage),
         "/dashboard/logout" => only(get || post, Route::Logout),
         "/dashboard/customers" => only(get, Route::Customers),
+        "/dashboard/recommendations" => only(get, Route::Recommendations),
+        "/dashboard/recommendations/rebuild" => only(post, Route::RebuildNow),
         _ => match path.strip_prefix("/dashboard/customers/") {
             Some(id) if !id.is_empty() && !id.contains('/') => {
                 only(get, Route::Customer(percent_decode(id)))
@@ -177,6 +197,28 @@ mod tests {
         assert_eq!(route("POST", "/v1/identify"), Route::Single("identify"));
         assert_eq!(route("GET", "/v1/config"), Route::Config);
         assert_eq!(route("GET", "/v1/model"), Route::Model);
+        assert_eq!(
+            route("GET", "/v1/model/abc123"),
+            Route::ModelVersion("abc123".into())
+        );
+        assert_eq!(route("GET", "/v1/model/a/b"), Route::NotFound);
+        assert_eq!(
+            route("POST", "/v1/admin/model/rebuild"),
+            Route::AdminRebuild
+        );
+        assert_eq!(
+            route("GET", "/v1/admin/model/rebuild"),
+            Route::MethodNotAllowed
+        );
+        assert_eq!(route("POST", "/v1/admin/settings"), Route::AdminSettings);
+        assert_eq!(
+            route("GET", "/dashboard/recommendations"),
+            Route::Recommendations
+        );
+        assert_eq!(
+            route("POST", "/dashboard/recommendations/rebuild"),
+            Route::RebuildNow
+        );
         assert_eq!(
             route("GET", "/v1/profile/user%40x.com"),
             Route::Profile("user@x.com".into())

@@ -87,7 +87,7 @@ impl Stmt {
 
 const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events (shop, message_id, customer_id, \
     anonymous_id, user_id, type, name, ts, day, product_id, category, order_id, revenue, bot, \
-    json, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    json, received_at, list_id, variant) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 const INSERT_ORDER: &str = "INSERT OR IGNORE INTO orders (shop, order_id, customer_id, ts, day, \
     total, items) VALUES (?,?,?,?,?,?,?)";
@@ -266,6 +266,9 @@ pub fn fold(
                 bot.into(),
                 e.to_json().to_json().into(),
                 now_ms.into(),
+                // Recommendation impressions and clicks (`list_id` "affinity:<slot>", `variant`).
+                p.get_str("list_id").map(str::to_string).into(),
+                p.get_str("variant").map(str::to_string).into(),
             ],
         ));
         if new_order {
@@ -478,10 +481,16 @@ pub fn split_sql(script: &str) -> Vec<String> {
 }
 
 /// The D1 migrations, in order: (name as wrangler records it, SQL).
-pub const MIGRATIONS: [(&str, &str); 1] = [(
-    "0001_init.sql",
-    include_str!("../../migrations/0001_init.sql"),
-)];
+pub const MIGRATIONS: [(&str, &str); 2] = [
+    (
+        "0001_init.sql",
+        include_str!("../../migrations/0001_init.sql"),
+    ),
+    (
+        "0002_models.sql",
+        include_str!("../../migrations/0002_models.sql"),
+    ),
+];
 
 #[cfg(test)]
 mod tests {
