@@ -211,7 +211,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             texts
                 .iter()
-                .map(|(_, t)| rules::parse(black_box(t)).is_ok())
+                .filter(|(_, t)| rules::parse(black_box(t)).is_ok())
                 .count()
         })
     });

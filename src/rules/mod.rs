@@ -11,7 +11,7 @@
 //! ```
 //!
 //! - [`parse`] turns the text into a [`Rule`], or an [`Error`] that points at the line and column
-//!   and says what was expected. `Display` on a [`Rule`] ([`print`]) gives back one canonical text.
+//!   and says what was expected. `Display` on a [`Rule`] ([`print()`]) gives back one canonical text.
 //! - [`Rule::evaluate`] answers the rule for one customer from any [`Facts`] implementation at a
 //!   given `now_ms`; [`MemoryFacts`] is a plain in-memory one. [`Rule::next_change_ms`] says when
 //!   the answer could next change on its own, for the edge's alarm.
