@@ -13,6 +13,8 @@ STATE ?= target/demo-state
 
 demo: setup site worker-vars migrate
 	@$(ENV) echo "Affinity demo: shop http://127.0.0.1:$(PORT)/  dashboard http://127.0.0.1:$(PORT)/dashboard (secret: ADMIN_SECRET in worker/.dev.vars)"
+	@# Demo history for a shop without events (in the background, once the edge answers): target/seed.log.
+	@$(ENV) (node demo-site/seed.mjs http://127.0.0.1:$(PORT) --wait --if-empty >target/seed.log 2>&1 &)
 	@$(ENV) cd worker && CI=true setsid wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to ../$(STATE) \
 	  --show-interactive-dev-session=false </dev/null
 

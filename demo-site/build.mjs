@@ -282,8 +282,9 @@ const slotSection = (slot, title, sub) =>
   `<section class="recs" aria-label="${esc(title)}"><div class="section-head"><h2>${esc(title)}</h2>${sub ? `<p>${esc(sub)}</p>` : ""}</div>` +
   `<div data-affinity-slot="${slot}"></div></section>`;
 
-const slots = () =>
-  `<div class="wrap recs-wrap">${slotSection("recently-viewed", "Recently viewed", "Pick up where you left off")}` +
+// `first`: the page's own recommendation slots, shown above the shared two.
+const slots = (first = "") =>
+  `<div class="wrap recs-wrap">${first}${slotSection("recently-viewed", "Recently viewed", "Pick up where you left off")}` +
   `${slotSection("popular", "Popular right now", "What other hikers are buying this week")}</div>`;
 
 // ---------------------------------------------------------------- pages
@@ -336,7 +337,7 @@ function homePage(ctx) {
   <div class="section-head"><h2>Staff picks</h2><p>The gear we reach for first.</p></div>
   <div class="grid">${featured.map(card).join("\n")}</div>
 </section>
-${slots()}
+${slots(slotSection("for-you", "Picked for you", "Based on what you have been looking at"))}
 <section class="wrap block"><div class="story">
   <div><h2>Tested where it counts</h2><p>Every product on these shelves has spent at least a week outside with one of us: on the Wonderland Trail, in a soggy October on the Olympic coast, or simply on a commute in the rain. If we would not take it, we do not sell it.</p>
   <a class="btn btn-ghost" href="/c/backpacks/">Shop backpacks</a></div>
@@ -396,7 +397,7 @@ function productPage(ctx, p) {
     </div>
   </article>
 </div>
-${slots()}
+${slots(slotSection("similar", "Shoppers also viewed", "") + slotSection("bought-together", "Frequently bought together", ""))}
 <section class="wrap block">
   <div class="section-head"><h2>More ${esc(c.name.toLowerCase())}</h2></div>
   <div class="grid">${related.map(card).join("\n")}</div>
@@ -428,7 +429,7 @@ function cartPage(ctx) {
   <h1>Your cart</h1>
   <div class="cart" data-cart><p class="muted">Loading your cart…</p></div>
 </div>
-<div class="wrap recs-wrap">${slotSection("popular", "You might also like", "")}</div>`;
+<div class="wrap recs-wrap">${slotSection("cart", "Complete your kit", "Goes well with what is in your cart")}${slotSection("popular", "You might also like", "")}</div>`;
   return layout(ctx, { title: "Cart", body, path: "/cart/", bodyClass: "page-cart" });
 }
 

@@ -62,6 +62,11 @@ try {
   }
   log(`edge up at ${edge}`);
 
+  // Shopping history for the demo shop (idempotent by messageId), then a model build, so every
+  // test sees a real item model.
+  execFileSync("node", [path.join(root, "demo-site/seed.mjs"), edge, "--secret", secret],
+    { stdio: "inherit", timeout: 240_000 });
+
   // The same shop on another origin, loading the plugin from the edge like a real shop does.
   const shopDir = path.join(state, "shop2");
   execFileSync("node", [path.join(root, "demo-site/build.mjs"), shopDir, "--tag-src", `${edge}/affinity.js`],

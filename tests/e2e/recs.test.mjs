@@ -1,0 +1,143 @@
+// Recommendations end to end: the edge builds the item model from the seeded history (run.mjs
+// seeds the demo shop once) with the engine's recommender and serves it versioned; a shopper in
+// Chromium browses one category and gets for-you picks from it, with reasons; a bought item
+// leaves the slot; the dashboard counts the slot's impressions, clicks and the attributed order.
+//
+// The holdout is set to 0 % for this test through the admin settings API (and put back to the
+// default 10 % afterwards), so the shopper always sees personalized slots.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { shopper, delivered, eventually, EDGE, KEY, SECRET } from "./lib.mjs";
+
+const catalog = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "../../demo-site/catalog.json"), "utf8"));
+const byId = new Map(catalog.products.map((p) => [p.id, p]));
+const admin = (p, body) =>
+  fetch(`${EDGE}${p}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
+
+let context, page, errors;
+let version;
+let bought;
+
+before(async () => {
+  const r = await admin("/v1/admin/settings?shop=demo", { holdout_percent: 0 });
+  assert.equal(r.status, 200, await r.text());
+  ({ context, page, errors } = await shopper());
+});
+after(async () => {
+  await admin("/v1/admin/settings?shop=demo", { holdout_percent: 10 });
+  await context?.close();
+});
+
+test("the edge builds the model and serves it with cache headers", async () => {
+  const unauthorized = await fetch(`${EDGE}/v1/admin/model/rebuild?shop=demo`, { method: "POST" });
+  assert.equal(unauthorized.status, 401);
+  const r = await admin("/v1/admin/model/rebuild?shop=demo");
+  assert.equal(r.status, 200);
+  const built = await r.json();
+  assert.match(built.version, /^[0-9a-f]{16}$/);
+  assert.ok(built.items >= 100, `items ${built.items}`);
+  assert.ok(built.pairs > 0 && built.bytes > 0 && built.build_ms >= 0, JSON.stringify(built));
+  version = built.version;
+
+  const config = await fetch(`${EDGE}/v1/config?key=${KEY}`, { headers: { origin: "https://shop.example" } });
+  assert.equal(config.status, 200);
+  assert.equal(config.headers.get("cache-control"), "public, max-age=60");
+  assert.equal(config.headers.get("access-control-allow-origin"), "https://shop.example");
+  const c = await config.json();
+  assert.deepEqual(c, { shop: "demo", version, model: `/v1/model/${version}?key=${KEY}`, holdout_percent: 0 });
+
+  const m = await fetch(`${EDGE}${c.model}`);
+  assert.equal(m.status, 200);
+  assert.equal(m.headers.get("content-type"), "application/octet-stream");
+  assert.equal(m.headers.get("cache-control"), "public, max-age=31536000, immutable");
+  assert.equal(m.headers.get("etag"), `"${version}"`);
+  assert.ok(m.headers.get("access-control-allow-origin"));
+  assert.equal((await m.arrayBuffer()).byteLength, built.bytes);
+  const again = await fetch(`${EDGE}${c.model}`, { headers: { "if-none-match": `"${version}"` } });
+  assert.equal(again.status, 304);
+
+  const latest = await fetch(`${EDGE}/v1/model?key=${KEY}`);
+  assert.equal(latest.status, 200);
+  assert.equal(latest.headers.get("cache-control"), "public, max-age=60");
+  assert.equal(latest.headers.get("etag"), `"${version}"`);
+  assert.equal((await latest.arrayBuffer()).byteLength, built.bytes);
+  const latest304 = await fetch(`${EDGE}/v1/model?key=${KEY}`, { headers: { "if-none-match": `"${version}"` } });
+  assert.equal(latest304.status, 304);
+
+  assert.equal((await fetch(`${EDGE}/v1/model/0123456789abcdef?key=${KEY}`)).status, 404);
+  assert.equal((await fetch(`${EDGE}/v1/model/${version}?key=pk_nope`)).status, 401);
+});
+
+const forYou = '[data-affinity-slot="for-you"] [data-affinity-item]';
+
+test("a shopper who browses one category gets for-you picks from it, with reasons", async () => {
+  const category = "Tents";
+  const views = catalog.products.filter((p) => p.category === category && p.stock > 0).slice(0, 3);
+  for (const p of views) {
+    await page.goto(`${EDGE}/p/${p.slug}/`);
+    await page.waitForSelector('[data-affinity-slot="similar"] [data-affinity-item]');
+  }
+  await page.goto(`${EDGE}/`);
+  await page.waitForSelector(forYou);
+  const slot = page.locator('[data-affinity-slot="for-you"]');
+  assert.equal(await slot.getAttribute("data-affinity-variant"), "personalized");
+  const ids = await page.$$eval(forYou, (as) => as.map((a) => a.dataset.affinityItem));
+  assert.ok(ids.length >= 4, `for-you shows ${ids}`);
+  const top = ids.slice(0, 4);
+  const same = top.filter((id) => byId.get(id)?.category === category);
+  assert.ok(same.length >= 3, `top 4 ${top.map((id) => byId.get(id)?.category)}`);
+  const reasons = await page.$$eval(`${forYou} .affinity-reason`, (ns) => ns.map((n) => n.textContent.trim()));
+  assert.ok(reasons.length >= 1 && reasons.every((r) => r.length > 0), `reasons ${reasons}`);
+  assert.deepEqual(errors, [], "no page errors");
+});
+
+test("buying a recommended item takes it out of the slot", async () => {
+  const card = page.locator(forYou).first();
+  bought = await card.getAttribute("data-affinity-item");
+  await card.click();
+  await page.waitForURL(/\/p\//);
+  await page.locator('form[action="/cart/add"] button[type="submit"]').first().click();
+  await page.goto(`${EDGE}/checkout/`);
+  const form = page.locator("form").filter({ has: page.locator('input[type="email"]') }).first();
+  for (const input of await form.locator("input:not([type=hidden]):not([type=submit])").all()) {
+    const type = await input.getAttribute("type");
+    if ((await input.inputValue()) !== "") continue;
+    await input.fill(type === "email" ? "grace@example.com" : "Grace Hopper");
+  }
+  await form.locator('button[type="submit"], input[type="submit"]').first().click();
+  await page.waitForURL(/\/order\//);
+  await delivered(page);
+  await page.goto(`${EDGE}/`);
+  await page.waitForSelector(forYou);
+  const ids = await page.$$eval(forYou, (as) => as.map((a) => a.dataset.affinityItem));
+  assert.ok(!ids.includes(bought), `${bought} still recommended: ${ids}`);
+  await delivered(page);
+});
+
+test("the dashboard shows the slot's impressions, clicks and the attributed order", async () => {
+  await page.goto(`${EDGE}/dashboard`);
+  await page.fill('input[name="secret"]', SECRET);
+  await page.locator('form button[type="submit"], form input[type="submit"]').first().click();
+  await page.waitForURL(/\/dashboard$/);
+  await page.click("#nav-recommendations");
+  const row = '#recs-table tr[data-slot="for-you"][data-variant="personalized"]';
+  const cell = async (col) => Number((await page.textContent(`${row} [data-col="${col}"]`)).replace(/[^0-9.]/g, ""));
+  await eventually(async () => {
+    await page.goto(`${EDGE}/dashboard/recommendations`);
+    return (await page.locator(row).count()) > 0 && (await cell("clicks")) >= 1 && (await cell("orders")) >= 1;
+  }, 15_000);
+  assert.ok((await cell("impressions")) >= 2, "the home page showed the slot twice");
+  assert.ok((await cell("revenue")) > 0);
+  const lift = await page.textContent("#recs-lift");
+  assert.match(lift, /Personalized/);
+  assert.match(lift, /Too few shoppers to conclude/);
+  assert.equal(await page.textContent("#model-version"), version);
+  await page.click("#rebuild-model");
+  await page.waitForSelector("#recs-notice");
+});
