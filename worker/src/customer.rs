@@ -1,10 +1,19 @@
 //! The `Customer` Durable Object: one per shop and customer (`idFromName(shop + ":" + customer)`),
-//! with SQLite storage holding the applied messages (the timeline), the profile and an outbox of
-//! D1 statements not yet delivered.
+//! with SQLite storage holding the applied messages (the timeline), the profile, segment
+//! membership and an outbox of D1 statements not yet delivered.
+//!
+//! Segments: after every applied batch the object evaluates the shop's segments (the engine's
+//! `SegmentSet`, loaded from D1 and cached by version) over its profile and the context of the
+//! customer's latest event, keeps membership with entry and exit times in its `segments` table,
+//! mirrors changes to D1 `memberships` through the outbox, and sets its alarm to the set's
+//! `next_change_ms`, so a time window closing with no new event still moves the customer out. The
+//! alarm re-evaluates, delivers the outbox and re-arms.
 //!
 //! Internal endpoints (called by the Worker only):
 //! - `POST /apply` `{"shop","customer","events":[Segment JSON…]}` → `{"applied":n,"duplicates":d}`
-//! - `GET /profile` → the engine's profile JSON plus `rfm` and `cart_value` (404 if unknown)
+//! - `GET /profile` → the engine's profile JSON plus `rfm`, `cart_value`, `segments` (names of
+//!   the segments the customer is in) and `segment_state` (`[{name, member, entered_at,
+//!   exited_at}]`) (404 if unknown)
 //! - `GET /timeline?limit=N` → `[{"message_id","ts","type","name","json"}]`, newest first
 
 use std::cell::Cell;
@@ -18,17 +27,21 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlS
 
 use crate::analytics::{self, d1, Stmt};
 use crate::edge::{json_error, json_response, now_ms};
+use crate::segments::{self as segs, Held};
+use crate::segments_edge;
 
 /// Retry delay for D1 statements that could not be delivered.
 const RETRY_MS: i64 = 30_000;
 
-const SCHEMA: [&str; 4] = [
+const SCHEMA: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS messages (message_id TEXT PRIMARY KEY, ts INTEGER NOT NULL, \
      type TEXT NOT NULL, name TEXT, json TEXT NOT NULL, applied_at INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS messages_by_ts ON messages (ts)",
     "CREATE TABLE IF NOT EXISTS profile (id INTEGER PRIMARY KEY CHECK (id = 1), \
      json TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, member INTEGER NOT NULL, \
+     entered_at INTEGER, exited_at INTEGER)",
 ];
 const OUTBOX: &str = "CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, \
      statements TEXT NOT NULL)";
@@ -145,6 +158,8 @@ impl Customer {
         }
         let applied = fresh.len();
         if applied > 0 {
+            // Read before the synchronous block below (a D1 round trip; cached by version).
+            let set = self.segment_set(shop).await;
             let now = now_ms();
             let mut profile = self
                 .load_profile(customer)?
@@ -167,7 +182,11 @@ impl Customer {
                     )
                 })
                 .collect();
-            let folded =
+            let latest_context = fresh
+                .iter()
+                .max_by_key(|e| e.timestamp_ms)
+                .map(|e| (e.timestamp_ms, e.context.to_json()));
+            let mut folded =
                 analytics::fold(shop, customer, &mut profile, fresh, version, was_bot, now);
             // Everything below is synchronous: the runtime commits it as one transaction.
             for (id, ts, kind, name, json) in rows {
@@ -193,6 +212,31 @@ impl Customer {
             if folded.any_bot {
                 self.set_meta("bot", "1")?;
             }
+            if let Some((ts, context)) = latest_context {
+                let newer = self
+                    .meta("context_ts")?
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .is_none_or(|t| ts >= t);
+                if newer {
+                    self.set_meta("context_ts", &ts.to_string())?;
+                    self.set_meta("context", &context)?;
+                }
+            }
+            folded.statements.push(segs::profile_stmt(
+                shop,
+                customer,
+                &profile.to_json().to_json(),
+                version,
+            ));
+            let next_change = match &set {
+                Some(set) => {
+                    let (stmts, next) =
+                        self.evaluate_segments(shop, customer, &profile, set, now)?;
+                    folded.statements.extend(stmts);
+                    next
+                }
+                None => None,
+            };
             for chunk in folded.statements.chunks(d1::BATCH_STATEMENTS) {
                 let text = serde_json::to_string(chunk)
                     .map_err(|e| worker::Error::RustError(e.to_string()))?;
@@ -202,6 +246,7 @@ impl Customer {
                 )?;
             }
             self.flush().await;
+            self.arm(next_change).await;
         }
         json_response(
             200,
@@ -218,7 +263,7 @@ impl Customer {
         self.flushing.set(false);
         if let Err(e) = result {
             worker::console_error!("analytics delivery failed, retrying: {e}");
-            let _ = self.state.storage().set_alarm(RETRY_MS).await;
+            self.arm(Some(now_ms() + RETRY_MS)).await;
         }
     }
 
@@ -247,6 +292,139 @@ impl Customer {
         }
     }
 
+    /// The shop's segment set (D1, cached by version per isolate); `None` when the shop has none
+    /// or D1 cannot be read now (the next batch or alarm evaluates again).
+    async fn segment_set(&self, shop: &str) -> Option<std::rc::Rc<affinity::rules::SegmentSet>> {
+        let db = self.env.d1("DB").ok()?;
+        match segments_edge::current_set(&db, shop).await {
+            Ok(set) => set.map(|(_, s)| s),
+            Err(e) => {
+                worker::console_error!("segments of {shop}: {e}");
+                None
+            }
+        }
+    }
+
+    fn held(&self) -> Result<Vec<Held>> {
+        #[derive(Deserialize)]
+        struct Row {
+            name: String,
+            member: f64,
+            entered_at: Option<f64>,
+            exited_at: Option<f64>,
+        }
+        // Objects created before segments existed get the table on first read.
+        self.sql().exec(SCHEMA[4], None)?;
+        let rows: Vec<Row> = self
+            .sql()
+            .exec(
+                "SELECT name, member, entered_at, exited_at FROM segments ORDER BY name",
+                None,
+            )?
+            .to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Held {
+                name: r.name,
+                member: r.member > 0.0,
+                entered_at: r.entered_at.map(|t| t as i64),
+                exited_at: r.exited_at.map(|t| t as i64),
+            })
+            .collect())
+    }
+
+    /// Evaluates the set with the engine over the stored context, stores the new membership and
+    /// returns the D1 statements mirroring the changes and the next time to look again.
+    /// Synchronous: part of the caller's storage transaction.
+    fn evaluate_segments(
+        &self,
+        shop: &str,
+        customer: &str,
+        profile: &Profile,
+        set: &affinity::rules::SegmentSet,
+        now: i64,
+    ) -> Result<(Vec<Stmt>, Option<i64>)> {
+        let context = self
+            .meta("context")?
+            .and_then(|c| affinity::json::parse(&c).ok())
+            .unwrap_or_default();
+        let context = segs::context_of(&context);
+        let previous = self.held()?;
+        let eval = segs::evaluate(shop, set, profile, &context, &previous, now);
+        let sql = self.sql();
+        // Segments no longer in the set are forgotten (their D1 rows go with the segment).
+        sql.exec("DELETE FROM segments", None)?;
+        for h in &eval.state {
+            sql.exec(
+                "INSERT INTO segments (name, member, entered_at, exited_at) VALUES (?, ?, ?, ?)",
+                vec![
+                    h.name.as_str().into(),
+                    i64::from(h.member).into(),
+                    h.entered_at.into(),
+                    h.exited_at.into(),
+                ],
+            )?;
+        }
+        let mut stmts: Vec<Stmt> = eval
+            .changed
+            .iter()
+            .map(|h| segs::membership_stmt(shop, customer, h, now))
+            .collect();
+        // First evaluation of a segment (new segment or new customer) with no membership: clear
+        // a backfilled row, if any, without creating one.
+        for h in &eval.state {
+            if !h.member && !previous.iter().any(|p| p.name == h.name) {
+                stmts.push(segs::clear_stmt(shop, customer, &h.name, now));
+            }
+        }
+        Ok((stmts, eval.next_change_ms))
+    }
+
+    /// Sets the alarm to `at` (Unix ms) unless one is already due earlier.
+    async fn arm(&self, at: Option<i64>) {
+        let Some(at) = at else { return };
+        let storage = self.state.storage();
+        let now = now_ms();
+        let existing = storage.get_alarm().await.ok().flatten();
+        if existing.is_some_and(|t| t > now && t <= at) {
+            return;
+        }
+        if let Err(e) = storage.set_alarm((at - now).max(1)).await {
+            worker::console_error!("setting the alarm failed: {e}");
+        }
+    }
+
+    /// The alarm: re-evaluates segments (a window may have closed), delivers the outbox, re-arms.
+    async fn on_alarm(&self) -> Result<()> {
+        self.sql().exec(OUTBOX, None)?;
+        for stmt in SCHEMA {
+            self.sql().exec(stmt, None)?;
+        }
+        let (Some(shop), Some(customer)) = (self.meta("shop")?, self.meta("customer")?) else {
+            return Ok(());
+        };
+        let mut next = None;
+        if let (Some(set), Some(profile)) =
+            (self.segment_set(&shop).await, self.load_profile(&customer)?)
+        {
+            let now = now_ms();
+            let (stmts, next_change) =
+                self.evaluate_segments(&shop, &customer, &profile, &set, now)?;
+            for chunk in stmts.chunks(d1::BATCH_STATEMENTS) {
+                let text = serde_json::to_string(chunk)
+                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                self.sql().exec(
+                    "INSERT INTO outbox (statements) VALUES (?)",
+                    vec![text.into()],
+                )?;
+            }
+            next = next_change;
+        }
+        self.flush().await;
+        self.arm(next).await;
+        Ok(())
+    }
+
     fn profile(&self) -> Result<Response> {
         if !self.has_tables()? {
             return json_error(404, "unknown customer");
@@ -270,6 +448,21 @@ impl Customer {
         if let Some(shop) = self.meta("shop")? {
             v.set("shop", shop.into());
         }
+        let held = self.held()?;
+        v.set(
+            "segments",
+            Value::Array(
+                held.iter()
+                    .filter(|h| h.member)
+                    .map(|h| h.name.as_str().into())
+                    .collect(),
+            ),
+        );
+        let state = serde_json::to_string(&held)
+            .ok()
+            .and_then(|t| affinity::json::parse(&t).ok())
+            .unwrap_or_default();
+        v.set("segment_state", state);
         json_response(200, &v.to_json())
     }
 
@@ -330,9 +523,8 @@ impl DurableObject for Customer {
 
     async fn alarm(&self) -> Result<Response> {
         if self.has_tables()? {
-            self.sql().exec(OUTBOX, None)?;
-            self.flush().await;
+            self.on_alarm().await?;
         }
-        Response::ok("flushed")
+        Response::ok("done")
     }
 }

@@ -607,10 +607,12 @@ pub fn key_properties(event: &Value) -> String {
     esc(&parts.join(" · "))
 }
 
-/// A customer's page: profile summary from the Durable Object and the event timeline.
+/// A customer's page: profile summary from the Durable Object, its segments (`segments_html`,
+/// already rendered) and the event timeline.
 pub fn customer_page(
     shop_name: &str,
     profile: &Profile,
+    segments_html: &str,
     timeline: &[TimelineEntry],
     now_ms: i64,
 ) -> String {
@@ -678,6 +680,7 @@ pub fn customer_page(
             "after refunds"
         ),
     );
+    c.push_str(segments_html);
     // Facts + RFM.
     let ids = profile
         .anonymous_ids
@@ -914,7 +917,8 @@ mod tests {
             name: Some("Product Viewed".into()),
             json: e.to_json().to_json(),
         };
-        let html = customer_page("Demo", &p, &[t], NOW);
+        let html = customer_page("Demo", &p, "<section id=\"segs\"></section>", &[t], NOW);
+        assert!(html.contains("<section id=\"segs\"></section>"));
         assert!(html.contains("data-customer-id=\"a&lt;1&gt;\""));
         assert!(html.contains("data-message-id=\"m1\""));
         assert!(html.contains("data-event=\"Product Viewed\""));

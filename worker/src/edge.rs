@@ -83,6 +83,7 @@ pub(crate) async fn ensure_ready(env: &Env) -> Result<()> {
             admin_hash,
         };
         d1::upsert_shop(&db, &shop, now_ms()).await?;
+        crate::segments_edge::ensure_defaults(&db, &shop.id).await?;
     }
     READY.with(|r| r.set(true));
     Ok(())
@@ -181,6 +182,7 @@ async fn handle(route: Route, req: Request, env: &Env) -> Result<Response> {
                 Route::Overview => overview(req, env).await,
                 Route::Customers => customers(req, env).await,
                 Route::Customer(id) => customer(req, env, &id).await,
+                Route::Segments(r) => crate::segments_edge::handle(r, req, env).await,
                 _ => json_error(404, "not found"),
             }
         }
@@ -592,6 +594,7 @@ async fn customer(req: Request, env: &Env, id: &str) -> Result<Response> {
         );
     }
     let text = p.text().await?;
+    let segments_html = crate::segments_edge::customer_card(&text, now_ms());
     let profile = affinity::json::parse(&text)
         .ok()
         .and_then(|v| Profile::from_json(&v).ok())
@@ -604,6 +607,6 @@ async fn customer(req: Request, env: &Env, id: &str) -> Result<Response> {
     };
     html_response(
         200,
-        dashboard::customer_page(&shop.name, &profile, &timeline, now_ms()),
+        dashboard::customer_page(&shop.name, &profile, &segments_html, &timeline, now_ms()),
     )
 }

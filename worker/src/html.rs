@@ -105,6 +105,8 @@ pub enum Nav {
     Customers,
     /// Recommendations.
     Recommendations,
+    /// Segments.
+    Segments,
 }
 
 const CSS: &str = r#"
@@ -200,7 +202,7 @@ pub fn page(shop_name: &str, nav: Nav, title: &str, content: &str) -> String {
     let _ = write!(
         body,
         "<header class=\"top\"><div class=\"in\"><a class=\"logo\" href=\"/dashboard\"><i></i>Affinity</a>\
-         <nav class=\"main\">{}{}{}</nav>\
+         <nav class=\"main\">{}{}{}{}</nav>\
          <span class=\"shop\" id=\"shop-name\">Shop: <b>{}</b></span>\
          <a class=\"signout\" id=\"sign-out\" href=\"/dashboard/logout\">Sign out</a></div></header>\
          <main>{content}</main>",
@@ -210,6 +212,12 @@ pub fn page(shop_name: &str, nav: Nav, title: &str, content: &str) -> String {
             "Customers",
             "nav-customers",
             nav == Nav::Customers
+        ),
+        link(
+            "/dashboard/segments",
+            "Segments",
+            "nav-segments",
+            nav == Nav::Segments
         ),
         link(
             "/dashboard/recommendations",

@@ -9,6 +9,8 @@
 //! - mirrors what is counted across customers into D1 ([`analytics`]);
 //! - builds the item model with the engine's recommender and serves it with the shop config
 //!   ([`model`]), measures recommendations ([`recs`]) and serves the plugin files;
+//! - stores the shop's segments, ships them with the config, keeps each customer's membership
+//!   current in its object (alarms close time windows) and counts them ([`segments`]);
 //! - hosts the merchant dashboard ([`dashboard`]) behind each shop's admin secret ([`auth`]).
 //!
 //! # Features
@@ -25,6 +27,7 @@ pub mod ingest;
 pub mod model;
 pub mod recs;
 pub mod routes;
+pub mod segments;
 
 // The `durable_object` macro generates undocumented `#[wasm_bindgen]` glue methods.
 #[cfg(target_arch = "wasm32")]
@@ -34,3 +37,5 @@ pub mod customer;
 pub mod edge;
 #[cfg(target_arch = "wasm32")]
 pub mod recs_edge;
+#[cfg(target_arch = "wasm32")]
+pub mod segments_edge;

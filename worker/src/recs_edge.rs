@@ -138,6 +138,8 @@ pub async fn config(req: Request, env: &Env) -> Result<Response> {
     let m = ensure_model(env, &shop.id).await?;
     let s = settings(&db(env)?, &shop.id).await?;
     let body = model::config_json(&shop.id, &key, &m.version, s.holdout_percent);
+    // Segments (issue 3): compiled set + its version folded into `version`.
+    let body = crate::segments_edge::add_to_config(env, &shop.id, &body).await?;
     let mut resp = json_response(200, &body)?;
     resp.headers_mut()
         .set("Cache-Control", "public, max-age=60")?;
@@ -353,6 +355,10 @@ async fn cron(env: &Env) -> Result<()> {
         if let Err(e) = rebuild(env, &s.id).await {
             worker::console_error!("cron: model of {}: {e}", s.id);
         }
+    }
+    // Segment sizes over time (issue 3).
+    if let Err(e) = crate::segments_edge::record_all_sizes(env).await {
+        worker::console_error!("cron: segment sizes: {e}");
     }
     Ok(())
 }

@@ -40,6 +40,8 @@ pub enum Route {
     Recommendations,
     /// `POST /dashboard/recommendations/rebuild`: the "Rebuild now" button.
     RebuildNow,
+    /// `/dashboard/segments…`: the segment list, editor, validation and preview.
+    Segments(crate::segments::pages::SegmentRoute),
     /// A known path with the wrong method.
     MethodNotAllowed,
     /// Anything else under the Worker's paths.
@@ -92,6 +94,12 @@ pub fn route(method: &str, path: &str) -> Route {
                 _ => Route::NotFound,
             },
         };
+    }
+    if let Some(rest) = path.strip_prefix("/dashboard/segments") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return crate::segments::pages::route(method, rest)
+                .map_or(Route::NotFound, Route::Segments);
+        }
     }
     match path {
         "/dashboard" => only(get, Route::Overview),

@@ -481,7 +481,7 @@ pub fn split_sql(script: &str) -> Vec<String> {
 }
 
 /// The D1 migrations, in order: (name as wrangler records it, SQL).
-pub const MIGRATIONS: [(&str, &str); 2] = [
+pub const MIGRATIONS: [(&str, &str); 3] = [
     (
         "0001_init.sql",
         include_str!("../../migrations/0001_init.sql"),
@@ -489,6 +489,10 @@ pub const MIGRATIONS: [(&str, &str); 2] = [
     (
         "0002_models.sql",
         include_str!("../../migrations/0002_models.sql"),
+    ),
+    (
+        "0003_segments.sql",
+        include_str!("../../migrations/0003_segments.sql"),
     ),
 ];
 
