@@ -40,8 +40,11 @@ lint:
 	@$(ENV) cargo clippy --target wasm32-unknown-unknown -p affinity --lib -- -D warnings
 	@$(ENV) cargo clippy --target wasm32-unknown-unknown -p affinity-worker -- -D warnings
 
+# Native unit, integration and doc tests (the data-set evaluation runs in `eval`, optimised).
 unit:
-	@$(ENV) cargo test -p affinity -p affinity-worker
+	@$(ENV) cargo test -p affinity --lib --test integration
+	@$(ENV) cargo test -p affinity --doc
+	@$(ENV) cargo test -p affinity-worker
 
 eval:
 	@$(ENV) cargo test --profile eval -p affinity --test eval_recommend
