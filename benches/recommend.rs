@@ -21,7 +21,10 @@ fn synthetic_model() -> Model {
         let clicks: Vec<(String, i64)> = (0..len)
             .map(|t| {
                 let skew = rng.below(100).min(rng.below(100));
-                (format!("p{}", cluster + skew), s * 60_000 + t as i64 * 1_000)
+                (
+                    format!("p{}", cluster + skew),
+                    s * 60_000 + t as i64 * 1_000,
+                )
             })
             .collect();
         b.add_session(&clicks);
@@ -49,7 +52,10 @@ fn bench(c: &mut Criterion) {
     let model = synthetic_model();
     assert_eq!(model.len() as u64, ITEMS);
     let mut for_you = Query::new(Strategy::ForYou, 20);
-    for (t, i) in [4210u64, 4233, 4207, 4250, 4211, 4299, 4201, 4222].iter().enumerate() {
+    for (t, i) in [4210u64, 4233, 4207, 4250, 4211, 4299, 4201, 4222]
+        .iter()
+        .enumerate()
+    {
         for_you.viewed(&format!("p{i}"), t as i64 * 1_000);
     }
     for_you.cart = vec!["p4203".into()];
@@ -60,13 +66,19 @@ fn bench(c: &mut Criterion) {
     let mut trending = Query::new(Strategy::Trending, 20);
     trending.rules.include_categories = vec!["c3".into()];
 
-    c.bench_function("for_you_top20_10k_items", |b| b.iter(|| black_box(model.recommend(black_box(&for_you)))));
-    c.bench_function("similar_top20_10k_items", |b| b.iter(|| black_box(model.recommend(black_box(&similar)))));
+    c.bench_function("for_you_top20_10k_items", |b| {
+        b.iter(|| black_box(model.recommend(black_box(&for_you))))
+    });
+    c.bench_function("similar_top20_10k_items", |b| {
+        b.iter(|| black_box(model.recommend(black_box(&similar))))
+    });
     c.bench_function("trending_in_category_top20_10k_items", |b| {
         b.iter(|| black_box(model.recommend(black_box(&trending))))
     });
     let bytes = model.encode();
-    c.bench_function("decode_10k_item_model", |b| b.iter(|| black_box(Model::decode(black_box(&bytes)))));
+    c.bench_function("decode_10k_item_model", |b| {
+        b.iter(|| black_box(Model::decode(black_box(&bytes))))
+    });
 }
 
 criterion_group! {

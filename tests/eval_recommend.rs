@@ -40,7 +40,8 @@ fn data_dir() -> PathBuf {
 }
 
 fn read(path: &PathBuf) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e} (set AFFINITY_DATA)", path.display()))
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set AFFINITY_DATA)", path.display()))
 }
 
 /// Group `(session, item, time, line)` rows into sessions sorted by time; sessions by start time.
@@ -87,11 +88,16 @@ fn load_diginetica() -> (Vec<Session>, Vec<Session>) {
         if f.len() < 5 {
             continue;
         }
-        let Ok(tf) = f[3].parse::<f64>() else { continue };
+        let Ok(tf) = f[3].parse::<f64>() else {
+            continue;
+        };
         rows.push((f[0].to_string(), f[2].to_string(), tf / 1000.0));
         date_of.insert(f[0].to_string(), day_number(f[4]));
     }
-    let mut sessions: Vec<Session> = group(rows).into_iter().filter(|s| s.items.len() > 1).collect();
+    let mut sessions: Vec<Session> = group(rows)
+        .into_iter()
+        .filter(|s| s.items.len() > 1)
+        .collect();
     let mut counts: HashMap<String, usize> = HashMap::new();
     for s in &sessions {
         for i in &s.items {
@@ -108,10 +114,18 @@ fn load_diginetica() -> (Vec<Session>, Vec<Session>) {
     sessions.retain(|s| s.items.len() >= 2);
     let max = sessions.iter().map(|s| date_of[&s.id]).max().unwrap_or(0);
     let split = max - 7;
-    let mut train: Vec<Session> = sessions.iter().filter(|s| date_of[&s.id] < split).cloned().collect();
+    let mut train: Vec<Session> = sessions
+        .iter()
+        .filter(|s| date_of[&s.id] < split)
+        .cloned()
+        .collect();
     train.retain(|s| s.items.len() >= 2);
     let known: HashSet<&String> = train.iter().flat_map(|s| &s.items).collect();
-    let mut test: Vec<Session> = sessions.iter().filter(|s| date_of[&s.id] > split).cloned().collect();
+    let mut test: Vec<Session> = sessions
+        .iter()
+        .filter(|s| date_of[&s.id] > split)
+        .cloned()
+        .collect();
     for s in &mut test {
         let keep: Vec<bool> = s.items.iter().map(|i| known.contains(i)).collect();
         let mut k = keep.iter();
@@ -150,7 +164,12 @@ struct Train {
 
 impl Train {
     fn new(sessions: &[Session]) -> Train {
-        let mut t = Train { ids: Vec::new(), index: HashMap::new(), sessions: Vec::new(), times: Vec::new() };
+        let mut t = Train {
+            ids: Vec::new(),
+            index: HashMap::new(),
+            sessions: Vec::new(),
+            times: Vec::new(),
+        };
         for s in sessions {
             let v = s
                 .items
@@ -209,8 +228,14 @@ impl Pop {
                 c[i as usize] += 1.0;
             }
         }
-        let mut v: Vec<(u32, f64)> = c.into_iter().enumerate().map(|(i, c)| (i as u32, c)).collect();
-        Pop { list: top_k(&mut v, t.n(), CUTOFF) }
+        let mut v: Vec<(u32, f64)> = c
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (i as u32, c))
+            .collect();
+        Pop {
+            list: top_k(&mut v, t.n(), CUTOFF),
+        }
     }
 }
 
@@ -228,7 +253,10 @@ struct Rules {
 
 impl Rules {
     fn new(n: usize) -> Rules {
-        Rules { rows: vec![Vec::new(); n], n }
+        Rules {
+            rows: vec![Vec::new(); n],
+            n,
+        }
     }
 
     fn add(&mut self, a: u32, b: u32, w: f64) {
@@ -274,7 +302,11 @@ fn sequential_rules(t: &Train, steps: usize, quadratic: bool) -> Rules {
     for s in &t.sessions {
         for b in 1..s.len() {
             for i in 1..=steps.min(b) {
-                let w = if quadratic { 1.0 / (i * i) as f64 } else { 1.0 / i as f64 };
+                let w = if quadratic {
+                    1.0 / (i * i) as f64
+                } else {
+                    1.0 / i as f64
+                };
                 r.add(s[b - i], s[b], w);
             }
         }
@@ -302,13 +334,15 @@ struct Knn<'a> {
     k: usize,
     sample: usize,
     vector: bool,
+    /// V-SKNN's `weighting_score=div` (1/step of the most recent shared item); off = `same`.
+    score_decay: bool,
     mark: Vec<u32>,
     generation: u32,
     scores: Vec<f64>,
 }
 
 impl<'a> Knn<'a> {
-    fn new(t: &'a Train, k: usize, sample: usize, vector: bool) -> Knn<'a> {
+    fn new(t: &'a Train, k: usize, sample: usize, vector: bool, score_decay: bool) -> Knn<'a> {
         let mut item_sessions = vec![Vec::new(); t.n()];
         let sets: Vec<Vec<u32>> = t
             .sessions
@@ -325,7 +359,18 @@ impl<'a> Knn<'a> {
                 item_sessions[i as usize].push(n as u32);
             }
         }
-        Knn { t, sets, item_sessions, k, sample, vector, mark: vec![0; t.sessions.len()], generation: 0, scores: vec![0.0; t.n()] }
+        Knn {
+            t,
+            sets,
+            item_sessions,
+            k,
+            sample,
+            vector,
+            score_decay,
+            mark: vec![0; t.sessions.len()],
+            generation: 0,
+            scores: vec![0.0; t.n()],
+        }
     }
 }
 
@@ -358,7 +403,11 @@ impl Predictor for Knn<'_> {
             .filter_map(|&s| {
                 let set = &self.sets[s as usize];
                 let sim = if self.vector {
-                    let dot: f64 = cur.iter().filter(|i| set.binary_search(i).is_ok()).map(|i| pos[i]).sum();
+                    let dot: f64 = cur
+                        .iter()
+                        .filter(|i| set.binary_search(i).is_ok())
+                        .map(|i| pos[i])
+                        .sum();
                     dot / pos.len() as f64
                 } else {
                     let li = cur.iter().filter(|i| set.binary_search(i).is_ok()).count() as f64;
@@ -368,13 +417,22 @@ impl Predictor for Knn<'_> {
                 (sim > 0.0).then_some((s, sim))
             })
             .collect();
-        nb.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let times = &self.t.times;
+        nb.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(times[b.0 as usize].cmp(&times[a.0 as usize]))
+                .then(a.0.cmp(&b.0))
+        });
         nb.truncate(self.k);
         let mut touched = Vec::new();
         for &(s, sim) in &nb {
             let set = &self.sets[s as usize];
-            let decay = if self.vector {
-                let step = items.iter().rev().position(|i| set.binary_search(i).is_ok()).map_or(1, |p| p + 1);
+            let decay = if self.vector && self.score_decay {
+                let step = items
+                    .iter()
+                    .rev()
+                    .position(|i| set.binary_search(i).is_ok())
+                    .map_or(1, |p| p + 1);
                 1.0 / step as f64
             } else {
                 1.0
@@ -386,7 +444,10 @@ impl Predictor for Knn<'_> {
                 self.scores[i as usize] += sim * decay;
             }
         }
-        let mut v: Vec<(u32, f64)> = touched.iter().map(|&i| (i, self.scores[i as usize])).collect();
+        let mut v: Vec<(u32, f64)> = touched
+            .iter()
+            .map(|&i| (i, self.scores[i as usize]))
+            .collect();
         for &i in &touched {
             self.scores[i as usize] = 0.0;
         }
@@ -408,7 +469,12 @@ fn builder(train: &[Session], k: u32, next_norm: f32, params: ScoreParams) -> Mo
     let mut b = ModelBuilder::new();
     b.min_support(k).next_norm(next_norm).params(params);
     for s in train {
-        let clicks: Vec<(&str, i64)> = s.items.iter().map(String::as_str).zip(s.times.iter().copied()).collect();
+        let clicks: Vec<(&str, i64)> = s
+            .items
+            .iter()
+            .map(String::as_str)
+            .zip(s.times.iter().copied())
+            .collect();
         b.add_session(&clicks);
     }
     b
@@ -421,9 +487,20 @@ fn ship(b: &ModelBuilder, t: &Train, started: Instant) -> Built {
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
     let model = Model::decode(&bytes).expect("the model we just encoded decodes");
     let to_train = (0..model.len() as u32)
-        .map(|i| model.id(i).and_then(|id| t.index.get(id).copied()).unwrap_or(u32::MAX))
+        .map(|i| {
+            model
+                .id(i)
+                .and_then(|id| t.index.get(id).copied())
+                .unwrap_or(u32::MAX)
+        })
         .collect();
-    Built { model, to_train, raw: bytes.len(), brotli: brotli_size(&bytes), build_ms }
+    Built {
+        model,
+        to_train,
+        raw: bytes.len(),
+        brotli: brotli_size(&bytes),
+        build_ms,
+    }
 }
 
 fn brotli_size(bytes: &[u8]) -> Option<usize> {
@@ -447,8 +524,17 @@ struct Affinity<'a> {
 impl Predictor for Affinity<'_> {
     fn top(&mut self, items: &[u32], times: &[i64]) -> Vec<u32> {
         let mut q = Query::new(Strategy::ForYou, CUTOFF);
-        q.history = items.iter().zip(times).map(|(&i, &t)| (self.train.ids[i as usize].clone(), t)).collect();
-        self.built.model.recommend(&q).iter().map(|s| self.built.to_train[s.item as usize]).collect()
+        q.history = items
+            .iter()
+            .zip(times)
+            .map(|(&i, &t)| (self.train.ids[i as usize].clone(), t))
+            .collect();
+        self.built
+            .model
+            .recommend(&q)
+            .iter()
+            .map(|s| self.built.to_train[s.item as usize])
+            .collect()
     }
 }
 
@@ -466,7 +552,9 @@ fn evaluate(p: &mut dyn Predictor, t: &Train, test: &[Session]) -> Vec<Tally> {
                     items.push(i);
                     times.push(s.times[pos]);
                 }
-                let Some(&target) = t.index.get(&s.items[pos + 1]) else { continue };
+                let Some(&target) = t.index.get(&s.items[pos + 1]) else {
+                    continue;
+                };
                 let top = p.top(&items, &times);
                 tally.add(rank_of(&top, &target, CUTOFF));
             }
@@ -488,7 +576,11 @@ struct Row {
 }
 
 fn row(name: &str, sessions: &[Tally]) -> Row {
-    Row { name: name.to_string(), tally: total(sessions), ci: bootstrap(sessions, RESAMPLES, 0.95, SEED) }
+    Row {
+        name: name.to_string(),
+        tally: total(sessions),
+        ci: bootstrap(sessions, RESAMPLES, 0.95, SEED),
+    }
 }
 
 fn print_table(title: &str, rows: &[Row], expected: &[(&str, f64, f64)]) {
@@ -520,10 +612,30 @@ fn print_table(title: &str, rows: &[Row], expected: &[(&str, f64, f64)]) {
 fn baselines(train: &Train, test: &[Session]) -> Vec<Row> {
     let mut rows = Vec::new();
     rows.push(row("POP", &evaluate(&mut Pop::new(train), train, test)));
-    rows.push(row("AR", &evaluate(&mut LastItem(association_rules(train)), train, test)));
-    rows.push(row("SR", &evaluate(&mut LastItem(sequential_rules(train, 10, false)), train, test)));
-    rows.push(row("SKNN", &evaluate(&mut Knn::new(train, 100, 500, false), train, test)));
-    rows.push(row("V-SKNN", &evaluate(&mut Knn::new(train, 100, 1000, true), train, test)));
+    rows.push(row(
+        "AR",
+        &evaluate(&mut LastItem(association_rules(train)), train, test),
+    ));
+    rows.push(row(
+        "SR",
+        &evaluate(
+            &mut LastItem(sequential_rules(train, 10, false)),
+            train,
+            test,
+        ),
+    ));
+    rows.push(row(
+        "SKNN",
+        &evaluate(&mut Knn::new(train, 100, 500, false, false), train, test),
+    ));
+    rows.push(row(
+        "V-SKNN",
+        &evaluate(&mut Knn::new(train, 100, 1000, true, false), train, test),
+    ));
+    rows.push(row(
+        "V-SKNN (score div)",
+        &evaluate(&mut Knn::new(train, 100, 1000, true, true), train, test),
+    ));
     rows
 }
 
@@ -537,24 +649,42 @@ fn affinity_row(name: &str, built: &Built, train: &Train, test: &[Session]) -> R
 fn regression(train: &Train, test: &[Session]) -> Vec<(String, usize, f64, f64)> {
     let by_id: HashMap<&str, &Session> = test.iter().map(|s| (s.id.as_str(), s)).collect();
     let mut out = Vec::new();
-    let runs: [(&str, Rules); 2] = [("sr", sequential_rules(train, 20, true)), ("ar", association_rules(train))];
+    let runs: [(&str, Rules); 2] = [
+        ("sr", sequential_rules(train, 20, true)),
+        ("ar", association_rules(train)),
+    ];
     for (name, rules) in runs {
-        let path = data_dir().join(format!("yoochoose-100k/recommendations/recoms_rsc15_100k_{name}.csv"));
+        let path = data_dir().join(format!(
+            "yoochoose-100k/recommendations/recoms_rsc15_100k_{name}.csv"
+        ));
         let (mut n, mut top1, mut overlap) = (0usize, 0usize, 0f64);
         for line in read(&path).lines().skip(1) {
             let f: Vec<&str> = line.split(';').collect();
             if f.len() < 3 {
                 continue;
             }
-            let (Some(s), Ok(pos)) = (by_id.get(f[0]), f[1].parse::<usize>()) else { continue };
-            let Some(last) = s.items.get(pos).and_then(|i| train.index.get(i)) else { continue };
+            let (Some(s), Ok(pos)) = (by_id.get(f[0]), f[1].parse::<usize>()) else {
+                continue;
+            };
+            let Some(last) = s.items.get(pos).and_then(|i| train.index.get(i)) else {
+                continue;
+            };
             let theirs: Vec<&str> = f[2].split(',').take(CUTOFF).collect();
-            let ours: Vec<&str> = rules.predict(*last).iter().map(|&i| train.ids[i as usize].as_str()).collect();
+            let ours: Vec<&str> = rules
+                .predict(*last)
+                .iter()
+                .map(|&i| train.ids[i as usize].as_str())
+                .collect();
             n += 1;
             top1 += usize::from(ours.first() == theirs.first());
             overlap += ours.iter().filter(|o| theirs.contains(o)).count() as f64 / CUTOFF as f64;
         }
-        out.push((name.to_uppercase(), n, top1 as f64 / n.max(1) as f64, overlap / n.max(1) as f64));
+        out.push((
+            name.to_uppercase(),
+            n,
+            top1 as f64 / n.max(1) as f64,
+            overlap / n.max(1) as f64,
+        ));
     }
     out
 }
@@ -567,13 +697,34 @@ fn tune(tr: &[Session], valid: &[Session], k: u32) -> (f32, ScoreParams) {
     for next_norm in [0.75f32, 1.0] {
         let b = builder(tr, k, next_norm, ScoreParams::default());
         let mut built = ship(&b, &train, Instant::now());
-        for together in [0.0f32, 0.05, 0.1, 0.2] {
-            for repeat in [0.1f32, 0.2, 0.3, 0.45] {
-                for decay in [0.2f32, 0.3, 0.4, 0.5] {
-                    for (popularity, hop) in [(0.0f32, 0.0f32), (0.0, 0.05), (0.0, 0.1), (0.0, 0.2), (0.001, 0.1)] {
-                        let params = ScoreParams { next: 1.0, together, repeat, popularity, decay, bought: 1.0, hop };
+        for together in [0.0f32, 0.05, 0.1] {
+            for repeat in [0.2f32, 0.45, 0.7, 1.0] {
+                for decay in [0.3f32, 0.4, 0.5] {
+                    for (popularity, hop) in [
+                        (0.0f32, 0.0f32),
+                        (0.0, 0.05),
+                        (0.0, 0.1),
+                        (0.0, 0.2),
+                        (0.001, 0.1),
+                    ] {
+                        let params = ScoreParams {
+                            next: 1.0,
+                            together,
+                            repeat,
+                            popularity,
+                            decay,
+                            bought: 1.0,
+                            hop,
+                        };
                         built.model.set_params(params);
-                        let t = total(&evaluate(&mut Affinity { built: &built, train: &train }, &train, valid));
+                        let t = total(&evaluate(
+                            &mut Affinity {
+                                built: &built,
+                                train: &train,
+                            },
+                            &train,
+                            valid,
+                        ));
                         results.push((t.hr(), t.mrr(), next_norm, params));
                     }
                 }
@@ -582,11 +733,17 @@ fn tune(tr: &[Session], valid: &[Session], k: u32) -> (f32, ScoreParams) {
     }
     // Select by HR + MRR (both targets matter equally).
     results.sort_by(|a, b| (b.0 + b.1).total_cmp(&(a.0 + a.1)));
-    println!("\nValidation grid (train_tr → train_valid, k = {k}): {} configurations, top 10 by HR+MRR", results.len());
+    println!(
+        "\nValidation grid (train_tr → train_valid, k = {k}): {} configurations, top 10 by HR+MRR",
+        results.len()
+    );
     println!("| next_norm | together | repeat | decay | popularity | hop | HR@20 | MRR@20 |");
     println!("|---|---|---|---|---|---|---|---|");
     for (hr, mrr, nn, p) in results.iter().take(10) {
-        println!("| {nn} | {} | {} | {} | {} | {} | {hr:.4} | {mrr:.4} |", p.together, p.repeat, p.decay, p.popularity, p.hop);
+        println!(
+            "| {nn} | {} | {} | {} | {} | {} | {hr:.4} | {mrr:.4} |",
+            p.together, p.repeat, p.decay, p.popularity, p.hop
+        );
     }
     (results[0].2, results[0].3)
 }
@@ -611,16 +768,19 @@ fn main() {
     let valid = load_yoochoose("train_valid");
 
     if full {
-        for k in [1, 2] {
+        for k in [2] {
             let best = tune(&tr, &valid, k);
-            println!("best on validation at k = {k}: next_norm {} {:?}", best.0, best.1);
+            println!(
+                "best on validation at k = {k}: next_norm {} {:?}",
+                best.0, best.1
+            );
         }
     }
 
     // Default k chosen on validation (see the k table).
     let default_k = 2u32;
     let params = ScoreParams::default();
-    let next_norm = 1.0;
+    let next_norm = 0.75;
 
     // ---- test split: baselines + Affinity, one run.
     let train = Train::new(&full_train);
@@ -636,19 +796,31 @@ fn main() {
         ("SKNN", 0.645, 0.321),
         ("V-SKNN", 0.672, 0.344),
     ];
-    print_table(&format!("yoochoose-100k: train_full → test (Affinity k = {default_k})"), &rows, &expected);
+    print_table(
+        &format!("yoochoose-100k: train_full → test (Affinity k = {default_k})"),
+        &rows,
+        &expected,
+    );
     for (name, hr, mrr) in expected {
         if let Some(r) = rows.iter().find(|r| r.name == name) {
             check(
                 (r.tally.hr() - hr).abs() <= 0.01 && (r.tally.mrr() - mrr).abs() <= 0.01,
-                format!("{name} reproduces {hr:.3}/{mrr:.3} within ±0.01: {:.3}/{:.3}", r.tally.hr(), r.tally.mrr()),
+                format!(
+                    "{name} reproduces {hr:.3}/{mrr:.3} within ±0.01: {:.3}/{:.3}",
+                    r.tally.hr(),
+                    r.tally.mrr()
+                ),
             );
         }
     }
     let aff = &rows[rows.len() - 1];
     check(
         aff.tally.hr() >= 0.69 && aff.tally.mrr() >= 0.36,
-        format!("Affinity meets HR@20 ≥ 0.69 and MRR@20 ≥ 0.36: {:.3}/{:.3}", aff.tally.hr(), aff.tally.mrr()),
+        format!(
+            "Affinity meets HR@20 ≥ 0.69 and MRR@20 ≥ 0.36: {:.3}/{:.3}",
+            aff.tally.hr(),
+            aff.tally.mrr()
+        ),
     );
     for r in &rows[..rows.len() - 1] {
         check(
@@ -676,7 +848,10 @@ fn main() {
     for (name, n, top1, overlap) in regression(&train, &test) {
         println!("| {name} | {n} | {:.1} % | {overlap:.3} |", top1 * 100.0);
         if name == "SR" {
-            check(top1 >= 0.95, format!("SR top-1 agreement ≥ 95 %: {:.1} %", top1 * 100.0));
+            check(
+                top1 >= 0.95,
+                format!("SR top-1 agreement ≥ 95 %: {:.1} %", top1 * 100.0),
+            );
         }
     }
 
@@ -691,10 +866,24 @@ fn main() {
         let mut bt = b_tr.clone();
         bt.min_support(k);
         let v = ship(&bt, &tr_train, Instant::now());
-        let vt = total(&evaluate(&mut Affinity { built: &v, train: &tr_train }, &tr_train, &valid));
+        let vt = total(&evaluate(
+            &mut Affinity {
+                built: &v,
+                train: &tr_train,
+            },
+            &tr_train,
+            &valid,
+        ));
         b_full.min_support(k);
         let f = ship(&b_full, &train, Instant::now());
-        let ft = total(&evaluate(&mut Affinity { built: &f, train: &train }, &train, &test));
+        let ft = total(&evaluate(
+            &mut Affinity {
+                built: &f,
+                train: &train,
+            },
+            &train,
+            &test,
+        ));
         println!(
             "| {k} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} | {} | {} |",
             vt.hr(),
@@ -723,12 +912,23 @@ fn main() {
     let db = builder(&dtr, 1, next_norm, params);
     let dbuilt = ship(&db, &dtrain, Instant::now());
     drows.push(affinity_row("Affinity (k=1)", &dbuilt, &dtrain, &dte));
-    print_table("diginetica-sample: smoke test, far too small for quality claims", &drows, &[]);
-    check(cases > 0 && drows.iter().all(|r| r.tally.cases as usize == cases), "diginetica pipeline runs".into());
+    print_table(
+        "diginetica-sample: smoke test, far too small for quality claims",
+        &drows,
+        &[],
+    );
+    check(
+        cases > 0 && drows.iter().all(|r| r.tally.cases as usize == cases),
+        "diginetica pipeline runs".into(),
+    );
 
     println!("\nevaluation took {:.1} s", started.elapsed().as_secs_f64());
     if !failures.is_empty() {
-        eprintln!("{} check(s) failed:\n{}", failures.len(), failures.join("\n"));
+        eprintln!(
+            "{} check(s) failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
         std::process::exit(1);
     }
 }

@@ -62,7 +62,7 @@ impl ModelBuilder {
             max_neighbors: 50,
             steps: 10,
             half_life_ms: 86_400_000,
-            next_norm: 1.0,
+            next_norm: 0.75,
             params: ScoreParams::default(),
             ids: Vec::new(),
             index: HashMap::new(),
@@ -138,7 +138,10 @@ impl ModelBuilder {
     /// Add one session: the items clicked, in order, each with its time in Unix milliseconds
     /// (use 0 when unknown).
     pub fn add_session<S: AsRef<str>>(&mut self, clicks: &[(S, i64)]) -> &mut Self {
-        let items: Vec<u32> = clicks.iter().map(|(id, _)| self.intern(id.as_ref())).collect();
+        let items: Vec<u32> = clicks
+            .iter()
+            .map(|(id, _)| self.intern(id.as_ref()))
+            .collect();
         for (&i, (_, t)) in items.iter().zip(clicks) {
             self.clicks[i as usize] += 1;
             self.times.push((i, *t));
@@ -223,7 +226,10 @@ impl ModelBuilder {
                 next[b as usize].push((a, p.ba));
             }
             if a != b {
-                let (na, nb) = (self.sessions_with[a as usize], self.sessions_with[b as usize]);
+                let (na, nb) = (
+                    self.sessions_with[a as usize],
+                    self.sessions_with[b as usize],
+                );
                 let w = cos(p.support as f32, na, nb);
                 together[a as usize].push((b, w));
                 together[b as usize].push((a, w));
@@ -281,7 +287,13 @@ impl ModelBuilder {
         let max = score.iter().copied().fold(0.0, f64::max);
         score
             .iter()
-            .map(|&s| if max > 0.0 { (s / max * 65535.0).round() as u16 } else { 0 })
+            .map(|&s| {
+                if max > 0.0 {
+                    (s / max * 65535.0).round() as u16
+                } else {
+                    0
+                }
+            })
             .collect()
     }
 }
@@ -299,7 +311,11 @@ fn compress(rows: Vec<Vec<(u32, f32)>>, keep: usize) -> Rows {
         let max = row.iter().map(|&(_, w)| w).fold(0.0f32, f32::max);
         out.scale.push(max);
         for (j, w) in row {
-            let q = if max > 0.0 { (w / max * 255.0).round().clamp(1.0, 255.0) as u8 } else { 1 };
+            let q = if max > 0.0 {
+                (w / max * 255.0).round().clamp(1.0, 255.0) as u8
+            } else {
+                1
+            };
             out.items.push(j);
             out.q.push(q);
         }
@@ -314,7 +330,10 @@ mod tests {
     use crate::recommend::Relation;
 
     fn session(ids: &[&str]) -> Vec<(String, i64)> {
-        ids.iter().enumerate().map(|(t, s)| (s.to_string(), t as i64)).collect()
+        ids.iter()
+            .enumerate()
+            .map(|(t, s)| (s.to_string(), t as i64))
+            .collect()
     }
 
     #[test]
@@ -325,7 +344,10 @@ mod tests {
         b.min_support(2);
         let m = b.build();
         let a = m.index_of("a").unwrap();
-        let next: Vec<_> = m.neighbors(Relation::Next, a).map(|(j, _)| m.id(j).unwrap()).collect();
+        let next: Vec<_> = m
+            .neighbors(Relation::Next, a)
+            .map(|(j, _)| m.id(j).unwrap())
+            .collect();
         assert_eq!(next, vec!["b"]);
         b.min_support(1);
         let m = b.build();
@@ -357,7 +379,10 @@ mod tests {
         assert_eq!(m.popularity(old), 2);
         assert!(m.trending(new) > m.trending(old));
         let x = m.index_of("x").unwrap();
-        let bt: Vec<_> = m.neighbors(Relation::BoughtTogether, x).map(|(j, _)| m.id(j).unwrap()).collect();
+        let bt: Vec<_> = m
+            .neighbors(Relation::BoughtTogether, x)
+            .map(|(j, _)| m.id(j).unwrap())
+            .collect();
         assert_eq!(bt, vec!["y"]);
     }
 }

@@ -76,7 +76,15 @@ impl Model {
         out.push(VERSION);
         put_varint(&mut out, if self.meta.is_empty() { 0 } else { FLAG_META });
         let p = self.params;
-        for f in [p.next, p.together, p.repeat, p.popularity, p.decay, p.bought, p.hop] {
+        for f in [
+            p.next,
+            p.together,
+            p.repeat,
+            p.popularity,
+            p.decay,
+            p.bought,
+            p.hop,
+        ] {
             out.extend_from_slice(&f.to_le_bytes());
         }
         put_varint(&mut out, n as u64);
@@ -166,7 +174,9 @@ impl Model {
         }
         let mut pop = Vec::with_capacity(n);
         for _ in 0..n {
-            pop.push(u32::try_from(r.varint()?).map_err(|_| r.corrupt("popularity count too large"))?);
+            pop.push(
+                u32::try_from(r.varint()?).map_err(|_| r.corrupt("popularity count too large"))?,
+            );
         }
         let mut trend = Vec::with_capacity(n);
         for _ in 0..n {
@@ -218,9 +228,14 @@ impl Model {
             }
         }
         if r.pos != bytes.len() {
-            return Err(r.corrupt(format!("{} unexpected bytes after the model", bytes.len() - r.pos)));
+            return Err(r.corrupt(format!(
+                "{} unexpected bytes after the model",
+                bytes.len() - r.pos
+            )));
         }
-        Ok(Model::from_parts(ids, pop, trend, next, together, bought, meta, params))
+        Ok(Model::from_parts(
+            ids, pop, trend, next, together, bought, meta, params,
+        ))
     }
 }
 
@@ -233,16 +248,26 @@ impl Reader<'_> {
     fn truncated(&self) -> Error {
         Error::new(
             ErrorKind::Truncated,
-            format!("item model is truncated: it ends at byte {} before its last section", self.bytes.len()),
+            format!(
+                "item model is truncated: it ends at byte {} before its last section",
+                self.bytes.len()
+            ),
         )
     }
 
     fn corrupt(&self, what: impl core::fmt::Display) -> Error {
-        Error::new(ErrorKind::Corrupt, format!("item model is corrupt near byte {}: {what}", self.pos))
+        Error::new(
+            ErrorKind::Corrupt,
+            format!("item model is corrupt near byte {}: {what}", self.pos),
+        )
     }
 
     fn take(&mut self, k: usize) -> Result<&[u8], Error> {
-        let end = self.pos.checked_add(k).filter(|&e| e <= self.bytes.len()).ok_or_else(|| self.truncated())?;
+        let end = self
+            .pos
+            .checked_add(k)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| self.truncated())?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -272,7 +297,9 @@ impl Reader<'_> {
         let v = self.varint()?;
         let left = (self.bytes.len() - self.pos) / min_bytes.max(1);
         if v > left as u64 {
-            return Err(self.corrupt(format!("count {v} exceeds what the remaining bytes can hold")));
+            return Err(self.corrupt(format!(
+                "count {v} exceeds what the remaining bytes can hold"
+            )));
         }
         Ok(v as usize)
     }
@@ -312,7 +339,9 @@ impl Reader<'_> {
                         None => Some(d),
                         Some(p) => p.checked_add(d).and_then(|x| x.checked_add(1)),
                     };
-                    let j = j.filter(|&j| j < n as u64).ok_or_else(|| self.corrupt("neighbour index out of range"))?;
+                    let j = j
+                        .filter(|&j| j < n as u64)
+                        .ok_or_else(|| self.corrupt("neighbour index out of range"))?;
                     prev = Some(j);
                     rows.items.push(j as u32);
                     rows.q.push(self.byte()?);
@@ -380,7 +409,10 @@ mod tests {
         assert!(Model::decode(b"{\"json\":1}").unwrap_err().is_not_a_model());
         let e = Model::decode(b"AFYM\x09").unwrap_err();
         assert!(e.is_version());
-        assert_eq!(e.to_string(), "item model format version 9 is not supported (this build reads version 1)");
+        assert_eq!(
+            e.to_string(),
+            "item model format version 9 is not supported (this build reads version 1)"
+        );
         // A huge item count in a tiny buffer is rejected before allocating.
         let mut b = b"AFYM\x01\x00".to_vec();
         b.extend_from_slice(&[0; 28]);

@@ -6,7 +6,10 @@
 
 /// 1-based rank of `target` in `list` within the first `cutoff` entries.
 pub fn rank_of<T: PartialEq>(list: &[T], target: &T, cutoff: usize) -> Option<usize> {
-    list.iter().take(cutoff).position(|x| x == target).map(|p| p + 1)
+    list.iter()
+        .take(cutoff)
+        .position(|x| x == target)
+        .map(|p| p + 1)
 }
 
 /// Hits and reciprocal ranks summed over the cases of one session (or any group of cases).
@@ -68,10 +71,18 @@ pub struct Interval {
 /// Percentile bootstrap over sessions: resample the per-session tallies with replacement
 /// `resamples` times (a fixed `seed` makes it reproducible) and return the `level` (e.g. 0.95)
 /// intervals of (HR, MRR). Cases are pooled within each resample, as in the point estimate.
-pub fn bootstrap(sessions: &[Tally], resamples: usize, level: f64, seed: u64) -> (Interval, Interval) {
+pub fn bootstrap(
+    sessions: &[Tally],
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> (Interval, Interval) {
     let n = sessions.len();
     if n == 0 || resamples == 0 {
-        let zero = Interval { low: 0.0, high: 0.0 };
+        let zero = Interval {
+            low: 0.0,
+            high: 0.0,
+        };
         return (zero, zero);
     }
     let mut rng = SplitMix64(seed);
@@ -95,7 +106,10 @@ fn percentiles(values: &mut [f64], level: f64) -> Interval {
         let i = (q * (values.len() - 1) as f64).round() as usize;
         values[i.min(values.len() - 1)]
     };
-    Interval { low: at(tail), high: at(1.0 - tail) }
+    Interval {
+        low: at(tail),
+        high: at(1.0 - tail),
+    }
 }
 
 /// SplitMix64: a tiny deterministic generator for resampling.
@@ -146,7 +160,11 @@ mod tests {
 
     #[test]
     fn bootstrap_of_identical_sessions_is_a_point() {
-        let s = Tally { cases: 2, hits: 1, reciprocal: 0.5 };
+        let s = Tally {
+            cases: 2,
+            hits: 1,
+            reciprocal: 0.5,
+        };
         let (hr, mrr) = bootstrap(&[s; 10], 200, 0.95, 7);
         assert_eq!((hr.low, hr.high), (0.5, 0.5));
         assert_eq!((mrr.low, mrr.high), (0.25, 0.25));
@@ -156,7 +174,11 @@ mod tests {
     fn bootstrap_brackets_the_estimate_and_is_deterministic() {
         // Half the sessions hit at rank 1, half miss: HR = MRR = 0.5.
         let sessions: Vec<Tally> = (0..200)
-            .map(|i| Tally { cases: 1, hits: (i % 2) as u32, reciprocal: (i % 2) as f64 })
+            .map(|i| Tally {
+                cases: 1,
+                hits: (i % 2) as u32,
+                reciprocal: (i % 2) as f64,
+            })
             .collect();
         let (hr, mrr) = bootstrap(&sessions, 1000, 0.95, 42);
         assert!(hr.low < 0.5 && hr.high > 0.5);

