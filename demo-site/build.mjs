@@ -198,6 +198,12 @@ const NAV_LABELS = {
   "cookware": "Cookware", "bottles": "Bottles", "sleeping-bags": "Sleeping Bags",
 };
 
+// Affinity's documented head snippet for segment content, before the tag: members-only content
+// is never painted until the plugin decides; the default content waits (keeping its space) at
+// most 1.5 s, so a failure never hides it for good.
+const SEGMENT_HEAD = `<style>[data-affinity-segment]:not([data-affinity-on]){display:none!important}.affinity-wait [data-affinity-segment-not]{visibility:hidden}</style><script>document.documentElement.classList.add("affinity-wait");setTimeout(function(){document.documentElement.classList.remove("affinity-wait")},1500)</script>
+`;
+
 function layout(ctx, { title, description, body, path, headBeforeTag = "", headExtra = "", bodyClass = "" }) {
   const { catalog, opts } = ctx;
   const nav = catalog.categories
@@ -213,7 +219,7 @@ function layout(ctx, { title, description, body, path, headBeforeTag = "", headE
 <meta name="description" content="${esc(description || "Trail shoes, tents, packs and layers, tested on real trails. Free shipping over $75 and 60-day returns.")}">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/shop.css">
-${headBeforeTag}<script async src="${esc(opts.tagSrc)}" data-key="${esc(opts.key)}"></script>
+${SEGMENT_HEAD}${headBeforeTag}<script async src="${esc(opts.tagSrc)}" data-key="${esc(opts.key)}"></script>
 <script defer src="/shop.js"></script>
 ${headExtra}</head>
 <body${bodyClass ? ` class="${bodyClass}"` : ""}>
@@ -305,11 +311,19 @@ function homePage(ctx) {
   const body = `
 <section class="hero">
   <div class="wrap hero-inner">
-    <div class="hero-copy">
+    <div class="hero-slot">
+    <div class="hero-copy" id="hero-default" data-affinity-segment-not="tent-shoppers">
       <p class="eyebrow">Autumn collection · 2026</p>
       <h1>Gear for the long way round.</h1>
       <p class="lead">Trail shoes, shelters and layers from ten independent brands, tested on real trails by the people who sell them.</p>
       <div class="hero-cta"><a class="btn btn-primary" href="/c/trail-shoes/">Shop trail shoes</a><a class="btn btn-ghost" href="/c/tents/">Explore tents</a></div>
+    </div>
+    <div class="hero-copy" id="hero-tents" data-affinity-segment="tent-shoppers">
+      <p class="eyebrow">Picked for you · Shelters</p>
+      <h1>Ready for your next camp?</h1>
+      <p class="lead">Tents you looked at are still here, pitched and waiting. Compare weights, floor space and seasons, and take one out for 60 nights on us.</p>
+      <div class="hero-cta"><a class="btn btn-primary" href="/c/tents/">Back to tents</a><a class="btn btn-ghost" href="/c/sleeping-bags/">Sleeping bags to match</a></div>
+    </div>
     </div>
     <svg class="hero-art" viewBox="0 0 480 300" aria-hidden="true">
       <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#f6d9a8"/><stop offset="1" stop-color="#f3ebdd"/></linearGradient></defs>
@@ -323,6 +337,9 @@ function homePage(ctx) {
       <g fill="#1b3a2d"><path d="M60 250l14-40 14 40z"/><path d="M84 256l12-34 12 34z"/><path d="M420 262l12-36 12 36z"/></g>
     </svg>
   </div>
+</section>
+<section class="wrap vip-note" id="vip-note" data-affinity-segment="vip">
+  <p><strong>Thank you for being one of our best customers.</strong> Express shipping is on us for your next order, no code needed.</p>
 </section>
 <section class="wrap perks">
   <div><strong>Free shipping</strong><span>on every order over $75</span></div>

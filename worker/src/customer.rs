@@ -14,6 +14,7 @@
 //! - `GET /profile` → the engine's profile JSON plus `rfm`, `cart_value`, `segments` (names of
 //!   the segments the customer is in) and `segment_state` (`[{name, member, entered_at,
 //!   exited_at}]`) (404 if unknown)
+//! - `POST /evaluate` → re-evaluates segments now (after a segment was saved) and re-arms
 //! - `GET /timeline?limit=N` → `[{"message_id","ts","type","name","json"}]`, newest first
 
 use std::cell::Cell;
@@ -394,8 +395,9 @@ impl Customer {
         }
     }
 
-    /// The alarm: re-evaluates segments (a window may have closed), delivers the outbox, re-arms.
-    async fn on_alarm(&self) -> Result<()> {
+    /// The alarm (and `POST /evaluate`): re-evaluates segments (a window may have closed, or the
+    /// set changed), delivers the outbox, re-arms.
+    async fn reevaluate(&self) -> Result<()> {
         self.sql().exec(OUTBOX, None)?;
         for stmt in SCHEMA {
             self.sql().exec(stmt, None)?;
@@ -508,6 +510,12 @@ impl DurableObject for Customer {
         match (method.as_str(), url.path()) {
             ("POST", "/apply") => self.apply(req).await,
             ("GET", "/profile") => self.profile(),
+            ("POST", "/evaluate") => {
+                if self.has_tables()? {
+                    self.reevaluate().await?;
+                }
+                json_response(200, "{\"evaluated\":true}")
+            }
             ("GET", "/timeline") => {
                 let limit = url
                     .query_pairs()
@@ -523,7 +531,7 @@ impl DurableObject for Customer {
 
     async fn alarm(&self) -> Result<Response> {
         if self.has_tables()? {
-            self.on_alarm().await?;
+            self.reevaluate().await?;
         }
         Response::ok("done")
     }

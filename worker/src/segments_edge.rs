@@ -149,8 +149,14 @@ async fn profiles(db: &D1Database, shop: &str) -> Result<Vec<StoredProfile>> {
 }
 
 /// After a save: memberships of `name` for the stored profiles (the bounded preview set), written
-/// with the same idempotent upserts customer objects use.
-async fn backfill(db: &D1Database, shop: &str, set: &SegmentSet, name: &str) -> Result<()> {
+/// with the same idempotent upserts customer objects use. Returns the customers whose membership
+/// changed.
+async fn backfill(
+    db: &D1Database,
+    shop: &str,
+    set: &SegmentSet,
+    name: &str,
+) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct M {
         customer_id: String,
@@ -167,6 +173,7 @@ async fn backfill(db: &D1Database, shop: &str, set: &SegmentSet, name: &str) -> 
     let evaluated: std::collections::HashSet<&str> =
         profiles.iter().map(|p| p.customer_id.as_str()).collect();
     let mut stmts = Vec::new();
+    let mut changed = Vec::new();
     for id in &members {
         if !current.iter().any(|c| &c.customer_id == id) {
             let held = Held {
@@ -176,6 +183,7 @@ async fn backfill(db: &D1Database, shop: &str, set: &SegmentSet, name: &str) -> 
                 exited_at: None,
             };
             stmts.push(segments::membership_stmt(shop, id, &held, now));
+            changed.push(id.clone());
         }
     }
     for c in &current {
@@ -187,12 +195,43 @@ async fn backfill(db: &D1Database, shop: &str, set: &SegmentSet, name: &str) -> 
                 exited_at: Some(now),
             };
             stmts.push(segments::membership_stmt(shop, &c.customer_id, &held, now));
+            changed.push(c.customer_id.clone());
         }
     }
     for chunk in stmts.chunks(d1::BATCH_STATEMENTS) {
         d1::run_batch(db, chunk).await?;
     }
-    Ok(())
+    Ok(changed)
+}
+
+/// Asks the objects of customers a backfill changed to re-evaluate now (at most
+/// [`segments::NOTIFY_LIMIT`], concurrently): they keep the segment's state, entry time and alarm
+/// (a backfilled time window then still closes on time). Others pick the new set up with their
+/// next event or alarm. Failures are logged, not fatal.
+async fn notify(env: &Env, shop: &str, customers: &[String]) {
+    let Ok(namespace) = env.durable_object("CUSTOMER") else {
+        return;
+    };
+    let calls = customers
+        .iter()
+        .take(segments::NOTIFY_LIMIT)
+        .map(|customer| {
+            let namespace = &namespace;
+            async move {
+                let stub = namespace
+                    .id_from_name(&format!("{shop}:{customer}"))?
+                    .get_stub()?;
+                let mut init = worker::RequestInit::new();
+                init.with_method(worker::Method::Post);
+                stub.fetch_with_request(Request::new_with_init("https://customer/evaluate", &init)?)
+                    .await
+            }
+        });
+    for r in futures_util::future::join_all(calls).await {
+        if let Err(e) = r {
+            worker::console_error!("segments: re-evaluating a customer failed: {e}");
+        }
+    }
 }
 
 /// The Content-Security-Policy of pages that run the editor script: the dashboard's strict policy
@@ -358,7 +397,8 @@ pub async fn handle(route: SegmentRoute, mut req: Request, env: &Env) -> Result<
                         &segments::save_stmts(&shop.id, &name, &source, &rule, &set, now),
                     )
                     .await?;
-                    backfill(&db, &shop.id, &set, &name).await?;
+                    let changed = backfill(&db, &shop.id, &set, &name).await?;
+                    notify(env, &shop.id, &changed).await;
                     record_sizes(&db, &shop.id).await?;
                     redirect("/dashboard/segments", None)
                 }

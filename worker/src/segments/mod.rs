@@ -49,6 +49,10 @@ pub const MAX_SEGMENTS: usize = 50;
 /// ≈ 100–200 ms of CPU (set `limits.cpu_ms` on paid plans for larger shops).
 pub const PREVIEW_LIMIT: u32 = 2_000;
 
+/// After a save, at most this many customer objects whose membership the backfill changed are
+/// asked to re-evaluate at once (subrequests per invocation are limited: 50 on the free plan).
+pub const NOTIFY_LIMIT: usize = 40;
+
 /// True for a usable segment name: 1–64 characters of `a-z`, `0-9`, `-` and `_`, starting with a
 /// letter or digit (names appear in URLs, HTML attributes and shop markup), and not one of the
 /// editor's own path words ([`pages::RESERVED`]).
