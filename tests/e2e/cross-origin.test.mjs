@@ -9,13 +9,17 @@ after(() => context.close());
 
 test("a shop on another origin loads the plugin and delivers to the edge", async () => {
   await page.goto(`${SHOP2}/`);
+  // The plugin loads async: a shopper who leaves before it runs is not tracked, so wait.
+  await delivered(page);
   const href = await page.$eval('a[href^="/p/"]', (a) => a.getAttribute("href"));
   await page.goto(`${SHOP2}${href}`);
   await delivered(page);
   const anon = await page.evaluate(() => localStorage.getItem("affinity_id"));
   // An SPA-style navigation: pushState alone must produce a page view.
   await page.evaluate(() => history.pushState({}, "", "/c/virtual/"));
-  await eventually(() => page.evaluate(() => window.affinity.profile().counters.page_views === 3));
+  await eventually(() => page.evaluate(() => window.affinity.profile().counters.page_views === 3)).catch(async (e) => {
+    throw new Error(`${e.message}; profile: ${JSON.stringify(await page.evaluate(() => window.affinity.profile().counters))}`);
+  });
   await delivered(page);
   const p = await eventually(async () => {
     const x = await profile(anon);
