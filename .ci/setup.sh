@@ -18,10 +18,11 @@ command -v brotli >/dev/null || missing+=(brotli)
 if [ ${#missing[@]} -gt 0 ]; then
   say "apt-get install ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
+  mkdir -p target
+  $SUDO apt-get update -qq >target/apt.log 2>&1
   # A concurrent apt on the box can delete .debs mid-install: retry once.
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" ||
-    { sleep 5; $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
+  apt_install() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >>target/apt.log 2>&1; }
+  apt_install || { sleep 5; apt_install; } || { tail -20 target/apt.log; exit 1; }
 fi
 
 # Rust: the page target and the two CLIs whose versions must match the crates.
@@ -40,7 +41,9 @@ fi
 
 # npm: wrangler (workerd), Node 22 for it, wasm-opt, playwright-core.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci"
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  say "npm install (from package-lock.json)"
+  # Not `npm ci`: npm 11 here writes locks without the other platforms' optional workerd
+  # packages and `npm ci` then refuses them; `npm install` keeps the lock as it is (verified).
+  npm install --no-audit --no-fund --loglevel=error
 fi
 say "ready"
