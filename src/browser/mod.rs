@@ -238,6 +238,9 @@ fn record(event: Event) {
     }
     let saved = with_state(|s| {
         s.profile.apply(&event);
+        // Segments follow every event; the page's content switches only at the next page
+        // (personalize::apply), so nothing changes under the shopper's eyes.
+        s.members = personalize::members(s);
         s.queue.push(event.to_json());
         // Bound the queue: a shop whose edge is down for days must not fill localStorage.
         let over = s.queue.len().saturating_sub(500);
