@@ -96,7 +96,7 @@ const UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHT
 
 const props = (p) => ({
   product_id: p.id, sku: p.id, name: p.name, brand: p.brand, category: p.category,
-  price: p.price, currency: "USD", url: `/p/${p.slug}/`, image: `/img/${p.id}.svg`, in_stock: p.stock > 0,
+  price: p.price, currency: "USD", url: `/p/${p.slug}/`, image_url: `/img/${p.id}.svg`, in_stock: p.stock > 0,
 });
 
 /** The synthetic history: a list of Segment events. */
