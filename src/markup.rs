@@ -233,6 +233,21 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Appends `s` escaped for HTML element content and quoted attribute values (`& < > " '`).
+/// The page's slot rendering and the dashboard both escape with this one function.
+pub fn escape_html(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +310,16 @@ mod tests {
         assert_eq!(products[0].get_f64("quantity"), Some(2.0));
         assert_eq!(products[1].get_f64("price"), Some(60.0));
         assert!(order(&parse(r#"{"@type":"Order"}"#).unwrap()).is_none());
+    }
+
+    #[test]
+    fn escapes_html() {
+        let mut out = String::new();
+        escape_html(r#"<a href="x">Tom & Jerry's</a>"#, &mut out);
+        assert_eq!(
+            out,
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ use super::{emit, sys, with_state, State};
 use crate::bucket;
 use crate::event::{names, Kind};
 use crate::json::Value;
+use crate::markup::escape_html as escape;
 use crate::recommend::{Boost, Pin, Query, Reason, Strategy};
 
 /// Purpose string of the recommendation holdout in [`bucket::bucket`].
@@ -50,20 +51,6 @@ struct Card {
     url: String,
     image: String,
     reason: String,
-}
-
-/// Escapes text for HTML content and attribute values.
-fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// Only web URLs and paths may become links: no `javascript:` or `data:` from event data.
