@@ -97,72 +97,10 @@ fn profile() -> MemoryFacts {
     f
 }
 
-/// 100 segments in the shapes merchants write: past-event windows with filters, lapsed buyers,
-/// abandoned carts, RFM and spend thresholds, context, holdouts and references between segments.
-fn segments() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for i in 0..100usize {
-        let cat = CATEGORIES[i % 8];
-        let brand = BRANDS[i % 5];
-        let n = 1 + i % 4;
-        let days = [1, 3, 7, 14, 30, 60, 90][i % 7];
-        let text = match i % 10 {
-            0 => format!(
-                r#"performed "Product Viewed" where category = "{cat}" at least {n} times in the last {days} days
-and total_spend > {}
-and not in segment "seg1""#,
-                50 + i
-            ),
-            1 => r#"performed "Order Completed" between 30 and 90 days ago
-and not performed "Order Completed" in the last 30 days"#
-                .to_string(),
-            2 => format!(
-                r#"performed "Product Added" not followed by "Order Completed" within 1 day in the last {days} days
-and cart.value >= {}"#,
-                i % 50
-            ),
-            3 => format!(
-                "rfm.recency <= {} and rfm.frequency >= {n} and rfm.monetary between 100 and {}",
-                days,
-                500 + i
-            ),
-            4 => format!(
-                r#"affinity.category.{} > 0.{} or affinity.brand.{} >= 0.5"#,
-                cat.to_ascii_lowercase(),
-                i % 9,
-                brand.to_ascii_lowercase()
-            ),
-            5 => format!(
-                r#"utm.source in ["newsletter", "google", "meta"] and page.path starts with "/c/"
-and device.type = "mobile" and visitor = "returning" and not in {}% bucket "holdout-q4""#,
-                5 + i % 10
-            ),
-            6 => format!(
-                r#"performed "Product Viewed" where brand = "{brand}", price > {} at least {n} times in the last {days} days"#,
-                i % 100
-            ),
-            7 => format!(
-                r#"in segment "seg{}" and (traits.plan = "pro" or predicted.clv > {})"#,
-                i - 7,
-                100 + i
-            ),
-            8 => format!(
-                r#"performed "Order Completed" where revenue >= {} at least {n} times in the last 90 days
-or total_spend > 1000"#,
-                20 + i
-            ),
-            _ => format!(
-                r#"page.url contains "sale" or utm.campaign ends with "-sale" or (orders >= {n} and performed "Checkout Started" in the last {days} days)"#
-            ),
-        };
-        out.push((format!("seg{i}"), text));
-    }
-    out
-}
-
 fn bench(c: &mut Criterion) {
     let facts = profile();
-    let texts = segments();
+    // The same 100 merchant-style segments the in-browser harness times.
+    let texts = fixtures::segments_100();
     let set = SegmentSet::parse(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())))
         .expect("segments compile");
     let bytes = set.encode();
@@ -176,10 +114,8 @@ fn bench(c: &mut Criterion) {
     c.bench_function("rules/evaluate 100 segments, 200 events", |b| {
         b.iter(|| black_box(set.evaluate(black_box(&facts), black_box(NOW))).as_slice()[0])
     });
-    // The same shapes of segment against the real profile and page context of the page module.
-    let real = fixtures::segments_100();
-    let real = SegmentSet::parse(real.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-        .expect("fixture segments compile");
+    // The same segments against the real profile and page context of the page module.
+    let real = &set;
     let profile = fixtures::profile_200();
     let context = Context {
         url: "https://shop.example/c/shoes?utm_source=newsletter".into(),
