@@ -17,6 +17,10 @@
 //! `category=Name:factor`, comma list). Out-of-stock, purchased and in-cart products and the
 //! product on the page are never recommended.
 //!
+//! Slots can be targeted to a segment by placing them in segment content
+//! (`<div data-affinity-segment="vip"><div data-affinity-slot="for-you"></div></div>`): a slot in
+//! content for another segment is not ranked, shown or counted.
+//!
 //! Shoppers in the recommendation holdout (the engine's one bucketing function, purpose
 //! [`HOLDOUT_PURPOSE`]) see the non-personalized `popular` ranking in personalized slots, so the
 //! dashboard can measure lift. Impressions (`Product List Viewed`) and clicks (`Product Clicked`)
@@ -277,6 +281,20 @@ pub fn render_slots() {
         else {
             continue;
         };
+        // Segment-targeted slots: inside content for another segment, nothing is ranked, shown
+        // or counted as an impression.
+        let targeted_away = el
+            .closest("[data-affinity-segment]:not([data-affinity-on]),[data-affinity-segment-not][hidden]")
+            .ok()
+            .flatten()
+            .is_some();
+        if targeted_away {
+            if el.has_attribute("data-affinity-shown") {
+                el.set_inner_html("");
+                let _ = el.remove_attribute("data-affinity-shown");
+            }
+            continue;
+        }
         let slot = el.get_attribute("data-affinity-slot").unwrap_or_default();
         let count = el
             .get_attribute("data-affinity-count")
