@@ -278,7 +278,7 @@ proptest! {
     fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300), keep_header in any::<bool>()) {
         let mut b = bytes;
         if keep_header {
-            let mut h = b"AFYM\x01".to_vec();
+            let mut h = b"AFYM\x02".to_vec();
             h.extend_from_slice(&b);
             b = h;
         }

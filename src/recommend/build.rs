@@ -300,28 +300,28 @@ impl ModelBuilder {
 
 /// Keep the `keep` strongest neighbours of each row (ties by index), sort by index, quantise.
 fn compress(rows: Vec<Vec<(u32, f32)>>, keep: usize) -> Rows {
-    let mut out = Rows::empty(0);
-    out.start.clear();
-    out.scale.clear();
-    out.start.push(0);
-    for mut row in rows {
-        row.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        row.truncate(keep);
-        row.sort_by_key(|&(j, _)| j);
-        let max = row.iter().map(|&(_, w)| w).fold(0.0f32, f32::max);
-        out.scale.push(max);
-        for (j, w) in row {
-            let q = if max > 0.0 {
-                (w / max * 255.0).round().clamp(1.0, 255.0) as u8
-            } else {
-                1
-            };
-            out.items.push(j);
-            out.q.push(q);
-        }
-        out.start.push(out.items.len() as u32);
-    }
-    out
+    let n = rows.len();
+    Rows::from_rows(
+        n,
+        rows.into_iter().map(|mut row| {
+            row.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            row.truncate(keep);
+            row.sort_by_key(|&(j, _)| j);
+            let max = row.iter().map(|&(_, w)| w).fold(0.0f32, f32::max);
+            let row = row
+                .into_iter()
+                .map(|(j, w)| {
+                    let q = if max > 0.0 {
+                        (w / max * 255.0).round().clamp(1.0, 255.0) as u8
+                    } else {
+                        1
+                    };
+                    (j, q)
+                })
+                .collect();
+            (max, row)
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -3,78 +3,44 @@
 //! Layout, all integers LEB128 varints unless noted:
 //!
 //! ```text
-//! "AFYM" (4 bytes) · version (1 byte, = 1) · flags (bit 0: metadata section)
+//! "AFYM" (4 bytes) · version (1 byte, = 2) · flags (bit 0: metadata section)
 //! params: 7 × f32 little-endian (next, together, repeat, popularity, decay, bought, hop)
 //! n items · n × (id length, UTF-8 id bytes)
 //! n × popularity · n × trending (u16 little-endian)
 //! 3 relations (next, viewed together, bought together), each n rows of:
-//!   row length m · [if m > 0: scale f32 LE · m × (index delta, weight u8)]
+//!   row length m · [if m > 0: body byte length · body = scale f32 LE · m × (index delta, weight u8)]
 //!   (first index as is, then each next index − previous − 1: strictly increasing)
 //! [metadata: string table (count, strings) · n × (flags byte · name · price? · category? ·
 //!  brand? · url · image) with category/brand as string-table indices]
 //! ```
+//!
+//! Version 2 added the body byte length to every non-empty row, so that a reader can find each
+//! row without decoding the rows before it: [`Model::decode`] checks the layout of every section
+//! but leaves row bodies encoded until a row is read (see [`Model::neighbors`]).
 
 use super::error::{Error, ErrorKind};
-use super::model::{ItemMeta, Model, Rows, ScoreParams};
+use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
 
 const MAGIC: &[u8; 4] = b"AFYM";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const FLAG_META: u64 = 1;
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     put_varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
 
-/// Index (1-based, 0 = none) of `s` in the metadata string table, adding it when new.
-fn intern<'a>(
-    s: &'a Option<String>,
-    table: &mut Vec<&'a str>,
-    lookup: &mut std::collections::HashMap<&'a str, u64>,
-) -> u64 {
-    match s {
-        None => 0,
-        Some(s) => *lookup.entry(s.as_str()).or_insert_with(|| {
-            table.push(s.as_str());
-            table.len() as u64
-        }),
-    }
-}
-
-fn put_rows(out: &mut Vec<u8>, rows: &Rows, n: usize) {
-    for i in 0..n {
-        let (lo, hi) = (rows.start[i] as usize, rows.start[i + 1] as usize);
-        put_varint(out, (hi - lo) as u64);
-        if hi == lo {
-            continue;
-        }
-        out.extend_from_slice(&rows.scale[i].to_le_bytes());
-        let mut prev: Option<u32> = None;
-        for k in lo..hi {
-            let j = rows.items[k];
-            put_varint(out, u64::from(prev.map_or(j, |p| j - p - 1)));
-            out.push(rows.q[k]);
-            prev = Some(j);
-        }
-    }
-}
-
 impl Model {
     /// Serialise to the compact binary format (see the module docs for the layout).
     pub fn encode(&self) -> Vec<u8> {
-        let n = self.ids.len();
-        let mut out = Vec::with_capacity(16 + n * 64);
+        let n = self.len();
+        let rows = [&self.next, &self.together, &self.bought];
+        let mut out = Vec::with_capacity(
+            64 + self.id_text.len() + n * 8 + rows.iter().map(|r| r.data.len()).sum::<usize>(),
+        );
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
-        put_varint(&mut out, if self.meta.is_empty() { 0 } else { FLAG_META });
+        put_varint(&mut out, if self.has_meta() { FLAG_META } else { 0 });
         let p = self.params;
         for f in [
             p.next,
@@ -88,8 +54,8 @@ impl Model {
             out.extend_from_slice(&f.to_le_bytes());
         }
         put_varint(&mut out, n as u64);
-        for id in &self.ids {
-            put_str(&mut out, id);
+        for i in 0..n as u32 {
+            put_str(&mut out, self.id(i).unwrap_or(""));
         }
         for &c in &self.pop {
             put_varint(&mut out, u64::from(c));
@@ -97,32 +63,47 @@ impl Model {
         for &t in &self.trend {
             out.extend_from_slice(&t.to_le_bytes());
         }
-        for rows in [&self.next, &self.together, &self.bought] {
-            put_rows(&mut out, rows, n);
+        for rows in rows {
+            // The in-memory rows are the encoded section.
+            out.extend_from_slice(&rows.data);
         }
-        if !self.meta.is_empty() {
+        if self.has_meta() {
+            let meta = &self.meta;
+            // Renumber the string table in order of first use (drops strings no item uses).
             let mut table: Vec<&str> = Vec::new();
             let mut lookup = std::collections::HashMap::new();
-            let mut refs: Vec<(u64, u64)> = Vec::with_capacity(self.meta.len());
-            for m in &self.meta {
-                let c = intern(&m.category, &mut table, &mut lookup);
-                refs.push((c, intern(&m.brand, &mut table, &mut lookup)));
-            }
+            let mut intern = |k: u32| -> u64 {
+                match meta.table_str(k) {
+                    None => 0,
+                    Some(s) => *lookup.entry(s).or_insert_with(|| {
+                        table.push(s);
+                        table.len() as u64
+                    }),
+                }
+            };
+            let refs: Vec<(u64, u64)> = meta
+                .items
+                .iter()
+                .map(|m| {
+                    let c = intern(m.cat);
+                    (c, intern(m.brand))
+                })
+                .collect();
             put_varint(&mut out, table.len() as u64);
             for s in &table {
                 put_str(&mut out, s);
             }
-            for (m, &(cat, brand)) in self.meta.iter().zip(&refs) {
-                let flags = u8::from(m.in_stock) | (u8::from(m.price_cents.is_some()) << 1);
+            for (m, &(cat, brand)) in meta.items.iter().zip(&refs) {
+                let flags = u8::from(m.in_stock) | (u8::from(m.price.is_some()) << 1);
                 out.push(flags);
-                put_str(&mut out, &m.name);
-                if let Some(p) = m.price_cents {
+                put_str(&mut out, meta.str(m.name));
+                if let Some(p) = m.price {
                     put_varint(&mut out, u64::from(p));
                 }
                 put_varint(&mut out, cat);
                 put_varint(&mut out, brand);
-                put_str(&mut out, &m.url);
-                put_str(&mut out, &m.image);
+                put_str(&mut out, meta.str(m.url));
+                put_str(&mut out, meta.str(m.image));
             }
         }
         out
@@ -130,6 +111,13 @@ impl Model {
 
     /// Read a model written by [`Model::encode`]. Hostile or truncated bytes give an error,
     /// never a panic.
+    ///
+    /// Opening is cheap: the item table, popularity and trending are read, every section's
+    /// layout and every string is checked, but neighbour rows stay encoded until read and item
+    /// metadata is built on first use. What is *not* checked here is the inside of a row body
+    /// (neighbour indices and the pairs filling the body exactly): a row that fails those checks
+    /// when it is read reads as empty, so a corrupt row can cost recommendations but never a
+    /// panic or an out-of-bounds read.
     pub fn decode(bytes: &[u8]) -> Result<Model, Error> {
         let mut r = Reader { bytes, pos: 0 };
         if bytes.len() < 4 || &bytes[..4] != MAGIC {
@@ -163,14 +151,21 @@ impl Model {
         // Every item takes at least 4 bytes (id length, popularity, trending), so a count larger
         // than the remaining bytes is corrupt: this bounds every allocation below.
         let n = r.count(4)?;
-        let mut ids = Vec::with_capacity(n);
-        let mut seen = std::collections::HashSet::with_capacity(n);
+        let mut id_text = String::new();
+        let mut id_end = Vec::with_capacity(n);
         for _ in 0..n {
-            let id = r.string()?;
-            if !seen.insert(id.clone()) {
-                return Err(r.corrupt(format!("item id {id:?} appears twice")));
-            }
-            ids.push(id);
+            id_text.push_str(r.str()?);
+            id_end.push(id_text.len() as u32);
+        }
+        let (by_id, dup) = Model::sort_ids(&id_text, &id_end);
+        if let Some(k) = dup {
+            let lo = if k == 0 {
+                0
+            } else {
+                id_end[k as usize - 1] as usize
+            };
+            let id = &id_text[lo..id_end[k as usize] as usize];
+            return Err(r.corrupt(format!("item id {id:?} appears twice")));
         }
         let mut pop = Vec::with_capacity(n);
         for _ in 0..n {
@@ -186,55 +181,26 @@ impl Model {
         let next = r.rows(n)?;
         let together = r.rows(n)?;
         let bought = r.rows(n)?;
-        let mut meta = Vec::new();
-        if flags & FLAG_META != 0 {
-            let t = r.count(1)?;
-            let mut table = Vec::with_capacity(t);
-            for _ in 0..t {
-                table.push(r.string()?);
-            }
-            let lookup = |r: &Reader, v: u64| -> Result<Option<String>, Error> {
-                if v == 0 {
-                    return Ok(None);
-                }
-                table
-                    .get(v as usize - 1)
-                    .cloned()
-                    .map(Some)
-                    .ok_or_else(|| r.corrupt("metadata string index out of range"))
-            };
-            meta.reserve(n);
-            for _ in 0..n {
-                let fl = r.byte()?;
-                let name = r.string()?;
-                let price_cents = if fl & 2 != 0 {
-                    Some(u32::try_from(r.varint()?).map_err(|_| r.corrupt("price too large"))?)
-                } else {
-                    None
-                };
-                let c = r.varint()?;
-                let category = lookup(&r, c)?;
-                let b = r.varint()?;
-                let brand = lookup(&r, b)?;
-                meta.push(ItemMeta {
-                    name,
-                    price_cents,
-                    category,
-                    brand,
-                    url: r.string()?,
-                    image: r.string()?,
-                    in_stock: fl & 1 != 0,
-                });
-            }
-        }
+        let meta = if flags & FLAG_META != 0 {
+            r.meta(n)?
+        } else {
+            Meta::default()
+        };
         if r.pos != bytes.len() {
             return Err(r.corrupt(format!(
                 "{} unexpected bytes after the model",
                 bytes.len() - r.pos
             )));
         }
-        Ok(Model::from_parts(
-            ids, pop, trend, next, together, bought, meta, params,
+        Ok(Model::from_raw(
+            id_text,
+            id_end,
+            by_id,
+            pop,
+            trend,
+            [next, together, bought],
+            meta,
+            params,
         ))
     }
 }
@@ -244,7 +210,7 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn truncated(&self) -> Error {
         Error::new(
             ErrorKind::Truncated,
@@ -278,6 +244,13 @@ impl Reader<'_> {
     }
 
     fn varint(&mut self) -> Result<u64, Error> {
+        // Fast path: most integers in a model fit one byte.
+        if let Some(&b) = self.bytes.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -295,8 +268,8 @@ impl Reader<'_> {
     /// A count of things that take at least `min_bytes` each in the rest of the input.
     fn count(&mut self, min_bytes: usize) -> Result<usize, Error> {
         let v = self.varint()?;
-        let left = (self.bytes.len() - self.pos) / min_bytes.max(1);
-        if v > left as u64 {
+        let left = (self.bytes.len() - self.pos) as u64;
+        if v.saturating_mul(min_bytes.max(1) as u64) > left {
             return Err(self.corrupt(format!(
                 "count {v} exceeds what the remaining bytes can hold"
             )));
@@ -313,51 +286,113 @@ impl Reader<'_> {
         Ok(v)
     }
 
-    fn string(&mut self) -> Result<String, Error> {
+    /// A length-prefixed UTF-8 string, borrowed from the input.
+    fn str(&mut self) -> Result<&'a str, Error> {
         let len = self.count(1)?;
-        let b = self.take(len)?;
-        String::from_utf8(b.to_vec()).map_err(|_| self.corrupt("text is not valid UTF-8"))
+        let (bytes, pos) = (self.bytes, self.pos);
+        self.take(len)?;
+        std::str::from_utf8(&bytes[pos..pos + len])
+            .map_err(|_| self.corrupt("text is not valid UTF-8"))
     }
 
+    /// A string's byte range relative to `base`, checked to be UTF-8.
+    fn range(&mut self, base: usize) -> Result<(u32, u32), Error> {
+        let s = self.str()?;
+        let hi = self.pos - base;
+        Ok(((hi - s.len()) as u32, hi as u32))
+    }
+
+    /// One relation: every row header is read and every body's bounds and scale are checked;
+    /// the bodies themselves stay encoded (see [`Rows`]).
     fn rows(&mut self, n: usize) -> Result<Rows, Error> {
-        let mut rows = Rows::empty(0);
-        rows.start.clear();
-        rows.scale.clear();
-        rows.start.push(0);
+        let base = self.pos;
+        let mut index = Vec::with_capacity(n);
+        let mut nnz = 0usize;
         for _ in 0..n {
             let m = self.count(2)?;
-            let mut scale = 0.0;
-            if m > 0 {
-                scale = self.f32()?;
-                if scale < 0.0 {
-                    return Err(self.corrupt("negative weight scale"));
-                }
-                let mut prev: Option<u64> = None;
-                for _ in 0..m {
-                    let d = self.varint()?;
-                    let j = match prev {
-                        None => Some(d),
-                        Some(p) => p.checked_add(d).and_then(|x| x.checked_add(1)),
-                    };
-                    let j = j
-                        .filter(|&j| j < n as u64)
-                        .ok_or_else(|| self.corrupt("neighbour index out of range"))?;
-                    prev = Some(j);
-                    rows.items.push(j as u32);
-                    rows.q.push(self.byte()?);
-                }
+            if m == 0 {
+                let at = (self.pos - base) as u32;
+                index.push(RowRef {
+                    start: at,
+                    end: at,
+                    len: 0,
+                });
+                continue;
             }
-            rows.scale.push(scale);
-            rows.start.push(rows.items.len() as u32);
+            let len = self.count(1)?;
+            if len < 4 + 2 * m {
+                return Err(self.corrupt(format!("a row of {m} neighbours in {len} bytes")));
+            }
+            let start = self.pos - base;
+            self.take(len)?;
+            let mut scale = Reader {
+                bytes: self.bytes,
+                pos: base + start,
+            };
+            if scale.f32()? < 0.0 {
+                return Err(scale.corrupt("negative weight scale"));
+            }
+            index.push(RowRef {
+                start: start as u32,
+                end: (self.pos - base) as u32,
+                len: m as u32,
+            });
+            nnz += m;
         }
-        Ok(rows)
+        Ok(Rows {
+            n: n as u32,
+            index,
+            data: self.bytes[base..self.pos].to_vec(),
+            nnz,
+        })
+    }
+
+    /// The metadata section: the string table is decoded, every item's record is checked and
+    /// kept as byte ranges into a copy of the section.
+    fn meta(&mut self, n: usize) -> Result<Meta, Error> {
+        let t = self.count(1)?;
+        let mut table = Vec::with_capacity(t);
+        for _ in 0..t {
+            table.push(self.str()?.to_string());
+        }
+        let base = self.pos;
+        let mut items = Vec::with_capacity(n);
+        let table_ref = |r: &Reader, v: u64| -> Result<u32, Error> {
+            if v > t as u64 {
+                return Err(r.corrupt("metadata string index out of range"));
+            }
+            Ok(v as u32)
+        };
+        for _ in 0..n {
+            let fl = self.byte()?;
+            let name = self.range(base)?;
+            let price = if fl & 2 != 0 {
+                Some(u32::try_from(self.varint()?).map_err(|_| self.corrupt("price too large"))?)
+            } else {
+                None
+            };
+            let c = self.varint()?;
+            let cat = table_ref(self, c)?;
+            let b = self.varint()?;
+            let brand = table_ref(self, b)?;
+            items.push(MetaItem {
+                in_stock: fl & 1 != 0,
+                price,
+                cat,
+                brand,
+                name,
+                url: self.range(base)?,
+                image: self.range(base)?,
+            });
+        }
+        Ok(Meta::new(table, items, self.bytes[base..self.pos].to_vec()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recommend::ModelBuilder;
+    use crate::recommend::{ItemMeta, ModelBuilder, Relation};
 
     fn sample() -> Model {
         let mut b = ModelBuilder::new();
@@ -411,17 +446,101 @@ mod tests {
         assert!(e.is_version());
         assert_eq!(
             e.to_string(),
-            "item model format version 9 is not supported (this build reads version 1)"
+            "item model format version 9 is not supported (this build reads version 2)"
         );
         // A huge item count in a tiny buffer is rejected before allocating.
-        let mut b = b"AFYM\x01\x00".to_vec();
+        let mut b = b"AFYM\x02\x00".to_vec();
         b.extend_from_slice(&[0; 28]);
         b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(Model::decode(&b).unwrap_err().is_corrupt());
         // A varint that never ends.
-        let mut b = b"AFYM\x01".to_vec();
+        let mut b = b"AFYM\x02".to_vec();
         b.extend_from_slice(&[0xff; 11]);
         assert!(Model::decode(&b).is_err());
+    }
+
+    #[test]
+    fn version_1_is_rejected() {
+        let mut bytes = sample().encode();
+        bytes[4] = 1;
+        let e = Model::decode(&bytes).unwrap_err();
+        assert!(e.is_version());
+    }
+
+    /// Where the Next relation's section starts in `bytes`, and row `i`'s body in it.
+    fn next_row_body(bytes: &[u8], m: &Model, i: u32) -> usize {
+        let data = &m.next.data;
+        let at = bytes
+            .windows(data.len())
+            .position(|w| w == &data[..])
+            .unwrap();
+        at + m.next.index[i as usize].start as usize
+    }
+
+    #[test]
+    fn corrupt_row_reads_as_empty() {
+        let m = sample();
+        let bytes = m.encode();
+        let p2 = m.index_of("p2").unwrap();
+        let p3 = m.index_of("p3").unwrap();
+        assert!(m.neighbors(Relation::Next, p2).count() > 0);
+        // The first neighbour index of p2's row points past the last item: the model opens,
+        // that row reads as empty, every other row is intact.
+        let mut b = bytes.clone();
+        b[next_row_body(&bytes, &m, p2) + 4] = 0x7f;
+        let bad = Model::decode(&b).unwrap();
+        assert_eq!(bad.neighbors(Relation::Next, p2).count(), 0);
+        assert_eq!(bad.pairs(Relation::Next), m.pairs(Relation::Next));
+        for i in 0..m.len() as u32 {
+            for rel in [Relation::ViewedTogether, Relation::BoughtTogether] {
+                assert!(bad.neighbors(rel, i).eq(m.neighbors(rel, i)));
+            }
+            if i != p2 {
+                assert!(bad
+                    .neighbors(Relation::Next, i)
+                    .eq(m.neighbors(Relation::Next, i)));
+            }
+        }
+        let mut q = crate::recommend::Query::new(crate::recommend::Strategy::ForYou, 3);
+        q.viewed("p2", 0);
+        assert_eq!(bad.recommend(&q).len(), m.recommend(&q).len());
+        // A continuation bit on the last weight's index runs the varint into the next row: the
+        // pairs no longer fill the body.
+        let mut b = bytes.clone();
+        let body = next_row_body(&bytes, &m, p3);
+        b[body + 4] |= 0x80;
+        let bad = Model::decode(&b).unwrap();
+        assert_eq!(bad.neighbors(Relation::Next, p3).count(), 0);
+        // A negative scale is caught at open.
+        let mut b = bytes.clone();
+        b[body..body + 4].copy_from_slice(&(-1.0f32).to_le_bytes());
+        assert!(Model::decode(&b).unwrap_err().is_corrupt());
+        // A body length too short for its pair count is caught at open.
+        let mut b = bytes.clone();
+        b[body - 1] = 3;
+        assert!(Model::decode(&b).unwrap_err().is_corrupt());
+    }
+
+    #[test]
+    fn lazy_metadata_matches() {
+        let m = sample();
+        let back = Model::decode(&m.encode()).unwrap();
+        let p1 = back.index_of("p1").unwrap();
+        assert_eq!(back.meta(p1), m.meta(p1));
+        assert_eq!(back.meta(p1).unwrap().name, "Red shoe");
+        assert_eq!(back.category(p1), Some("Shoes"));
+        let p2 = back.index_of("p2").unwrap();
+        assert_eq!(back.meta(p2), Some(&ItemMeta::default()));
+        assert_eq!(back.meta(99), None);
+        // Replacing metadata drops the old strings from the next encoding.
+        let mut edited = back.clone();
+        let mut shoe = m.meta(p1).unwrap().clone();
+        shoe.category = Some("Boots".into());
+        assert!(edited.set_meta("p1", shoe.clone()));
+        assert!(!edited.set_meta("nope", shoe.clone()));
+        let again = Model::decode(&edited.encode()).unwrap();
+        assert_eq!(again.meta(p1), Some(&shoe));
+        assert_eq!(again.meta.table, ["Boots", "Acme"]);
     }
 
     #[test]

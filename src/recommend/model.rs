@@ -1,6 +1,7 @@
 //! The item model: what the edge builds and ships, and what the page ranks with.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Which item→item relation of the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,60 +69,354 @@ impl Default for ScoreParams {
     }
 }
 
-/// A sparse relation in compressed rows: row `i` holds `(neighbour, weight)` pairs sorted by
-/// neighbour index; each weight is `scale[i] * q / 255` with an 8-bit `q`.
+/// Read one LEB128 varint at `*pos` (at most 64 bits); `None` when truncated or too long.
+#[inline]
+pub(crate) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0u32;
+    loop {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        if shift == 63 && b > 1 {
+            return None;
+        }
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
+}
+
+/// Where one row's body lies in [`Rows::data`] and how many pairs its header states.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RowRef {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    pub(crate) len: u32,
+}
+
+/// A sparse relation, kept in its encoded form and decoded one row at a time.
+///
+/// `data` is exactly the relation's section of the binary format: per row, the pair count `m`,
+/// then when `m > 0` the body's byte length and the body (scale f32 LE, then `m` × (index delta
+/// varint, weight u8)). Opening a model checks only that every body lies inside the section; a
+/// row whose body turns out malformed when read (bad scale, index out of range or not
+/// increasing, pairs not filling the body exactly) reads as empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Rows {
-    pub(crate) start: Vec<u32>,
-    pub(crate) items: Vec<u32>,
-    pub(crate) q: Vec<u8>,
-    pub(crate) scale: Vec<f32>,
+    /// Number of items: every neighbour index must be below it.
+    pub(crate) n: u32,
+    /// One entry per row.
+    pub(crate) index: Vec<RowRef>,
+    /// The encoded rows.
+    pub(crate) data: Vec<u8>,
+    /// Total pair count (as the row headers state).
+    pub(crate) nnz: usize,
 }
 
 impl Rows {
     pub(crate) fn empty(n: usize) -> Rows {
-        Rows {
-            start: vec![0; n + 1],
-            items: Vec::new(),
-            q: Vec::new(),
-            scale: vec![0.0; n],
+        let mut rows = Rows {
+            n: n as u32,
+            ..Rows::default()
+        };
+        for _ in 0..n {
+            rows.push_empty();
+        }
+        rows
+    }
+
+    fn push_empty(&mut self) {
+        self.data.push(0);
+        let at = self.data.len() as u32;
+        self.index.push(RowRef {
+            start: at,
+            end: at,
+            len: 0,
+        });
+    }
+
+    /// Encode rows of `(neighbour, weight u8)` sorted by strictly increasing neighbour, each
+    /// with its f32 scale (what the builder produces).
+    pub(crate) fn from_rows(
+        n: usize,
+        rows: impl IntoIterator<Item = (f32, Vec<(u32, u8)>)>,
+    ) -> Rows {
+        let mut out = Rows {
+            n: n as u32,
+            ..Rows::default()
+        };
+        let mut body = Vec::new();
+        for (scale, row) in rows {
+            if row.is_empty() {
+                out.push_empty();
+                continue;
+            }
+            body.clear();
+            body.extend_from_slice(&scale.to_le_bytes());
+            let mut prev: Option<u32> = None;
+            for &(j, q) in &row {
+                put_varint(&mut body, u64::from(prev.map_or(j, |p| j - p - 1)));
+                body.push(q);
+                prev = Some(j);
+            }
+            put_varint(&mut out.data, row.len() as u64);
+            put_varint(&mut out.data, body.len() as u64);
+            let start = out.data.len() as u32;
+            out.data.extend_from_slice(&body);
+            out.index.push(RowRef {
+                start,
+                end: out.data.len() as u32,
+                len: row.len() as u32,
+            });
+            out.nnz += row.len();
+        }
+        out
+    }
+
+    /// The scale and pair bytes of row `i` when the row is well formed (all indices `< n`,
+    /// strictly increasing, exactly `len` pairs filling the body); `None` otherwise.
+    fn checked(&self, i: usize) -> Option<(f32, &[u8], u32)> {
+        let r = *self.index.get(i)?;
+        if r.len == 0 {
+            return None;
+        }
+        let body = self.data.get(r.start as usize..r.end as usize)?;
+        let (scale, pairs) = body.split_first_chunk::<4>()?;
+        let scale = f32::from_le_bytes(*scale);
+        if !scale.is_finite() || scale < 0.0 {
+            return None;
+        }
+        let mut pos = 0;
+        let mut prev: Option<u64> = None;
+        for _ in 0..r.len {
+            let d = read_varint(pairs, &mut pos)?;
+            let j = match prev {
+                None => d,
+                Some(p) => p.checked_add(d)?.checked_add(1)?,
+            };
+            if j >= u64::from(self.n) {
+                return None;
+            }
+            prev = Some(j);
+            pos += 1;
+        }
+        (pos == pairs.len()).then_some((scale, pairs, r.len))
+    }
+
+    /// Neighbours of `item` with their weights; empty for an unknown item or a malformed row.
+    pub(crate) fn row(&self, item: u32) -> RowIter<'_> {
+        match self.checked(item as usize) {
+            Some((scale, pairs, m)) => RowIter {
+                pairs,
+                pos: 0,
+                left: m,
+                prev: None,
+                s: scale / 255.0,
+            },
+            None => RowIter {
+                pairs: &[],
+                pos: 0,
+                left: 0,
+                prev: None,
+                s: 0.0,
+            },
         }
     }
 
-    /// Neighbours of `item` with their weights; empty for an unknown item.
-    pub(crate) fn row(&self, item: u32) -> impl Iterator<Item = (u32, f32)> + '_ {
-        let i = item as usize;
-        let (lo, hi, s) = match (self.start.get(i), self.start.get(i + 1), self.scale.get(i)) {
-            (Some(&lo), Some(&hi), Some(&s)) => (lo as usize, hi as usize, s / 255.0),
-            _ => (0, 0, 0.0),
-        };
-        let items = self.items.get(lo..hi).unwrap_or(&[]);
-        let q = self.q.get(lo..hi).unwrap_or(&[]);
-        items
-            .iter()
-            .zip(q)
-            .map(move |(&j, &q)| (j, s * f32::from(q)))
+    pub(crate) fn nnz(&self) -> usize {
+        self.nnz
+    }
+}
+
+/// Iterator over one decoded row: `(neighbour, weight)` by increasing neighbour.
+#[derive(Debug, Clone)]
+pub(crate) struct RowIter<'a> {
+    pairs: &'a [u8],
+    pos: usize,
+    left: u32,
+    prev: Option<u32>,
+    s: f32,
+}
+
+impl Iterator for RowIter<'_> {
+    type Item = (u32, f32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u32, f32)> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        // The row was checked when the iterator was made: these reads cannot fail.
+        let d = read_varint(self.pairs, &mut self.pos)? as u32;
+        let j = self.prev.map_or(d, |p| p + d + 1);
+        let q = *self.pairs.get(self.pos)?;
+        self.pos += 1;
+        self.prev = Some(j);
+        Some((j, self.s * f32::from(q)))
     }
 
-    pub(crate) fn nnz(&self) -> usize {
-        self.items.len()
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left as usize, Some(self.left as usize))
+    }
+}
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Display metadata of one item in compact form: strings as byte ranges into [`Meta::text`],
+/// category and brand as 1-based string-table indices (0 = none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MetaItem {
+    pub(crate) in_stock: bool,
+    pub(crate) price: Option<u32>,
+    pub(crate) cat: u32,
+    pub(crate) brand: u32,
+    pub(crate) name: (u32, u32),
+    pub(crate) url: (u32, u32),
+    pub(crate) image: (u32, u32),
+}
+
+/// The metadata section: ranking reads stock, price and category from the compact per-item
+/// facts; [`ItemMeta`] values (names, urls) are built on first use and cached.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Meta {
+    /// Category and brand strings.
+    pub(crate) table: Vec<String>,
+    pub(crate) items: Vec<MetaItem>,
+    /// UTF-8 text holding names, urls and images (every range was checked at open).
+    pub(crate) text: Vec<u8>,
+    full: Vec<OnceLock<ItemMeta>>,
+}
+
+impl Meta {
+    pub(crate) fn new(table: Vec<String>, items: Vec<MetaItem>, text: Vec<u8>) -> Meta {
+        let full = (0..items.len()).map(|_| OnceLock::new()).collect();
+        Meta {
+            table,
+            items,
+            text,
+            full,
+        }
+    }
+
+    fn from_metas(metas: Vec<ItemMeta>) -> Meta {
+        let mut meta = Meta::new(Vec::new(), Vec::new(), Vec::new());
+        let mut lookup = HashMap::new();
+        for m in metas {
+            meta.push(m, &mut lookup);
+        }
+        meta
+    }
+
+    fn push(&mut self, m: ItemMeta, lookup: &mut HashMap<String, u32>) {
+        let item = self.compact(&m, lookup);
+        self.items.push(item);
+        self.full.push(OnceLock::from(m));
+    }
+
+    fn compact(&mut self, m: &ItemMeta, lookup: &mut HashMap<String, u32>) -> MetaItem {
+        let mut text = |s: &str| {
+            let lo = self.text.len() as u32;
+            self.text.extend_from_slice(s.as_bytes());
+            (lo, self.text.len() as u32)
+        };
+        let (name, url, image) = (text(&m.name), text(&m.url), text(&m.image));
+        let mut intern = |s: &Option<String>| match s {
+            None => 0,
+            Some(s) => *lookup.entry(s.clone()).or_insert_with(|| {
+                self.table.push(s.clone());
+                self.table.len() as u32
+            }),
+        };
+        MetaItem {
+            in_stock: m.in_stock,
+            price: m.price_cents,
+            cat: intern(&m.category),
+            brand: intern(&m.brand),
+            name,
+            url,
+            image,
+        }
+    }
+
+    fn set(&mut self, i: usize, m: ItemMeta) {
+        let mut lookup = self
+            .table
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.clone(), k as u32 + 1))
+            .collect();
+        self.items[i] = self.compact(&m, &mut lookup);
+        self.full[i] = OnceLock::from(m);
+    }
+
+    pub(crate) fn str(&self, range: (u32, u32)) -> &str {
+        let bytes = self
+            .text
+            .get(range.0 as usize..range.1 as usize)
+            .unwrap_or(&[]);
+        std::str::from_utf8(bytes).unwrap_or("")
+    }
+
+    pub(crate) fn table_str(&self, k: u32) -> Option<&str> {
+        k.checked_sub(1)
+            .and_then(|k| self.table.get(k as usize))
+            .map(String::as_str)
+    }
+
+    fn get(&self, i: usize) -> Option<&ItemMeta> {
+        let m = *self.items.get(i)?;
+        let cell = self.full.get(i)?;
+        Some(cell.get_or_init(|| ItemMeta {
+            name: self.str(m.name).to_string(),
+            price_cents: m.price,
+            category: self.table_str(m.cat).map(str::to_string),
+            brand: self.table_str(m.brand).map(str::to_string),
+            url: self.str(m.url).to_string(),
+            image: self.str(m.image).to_string(),
+            in_stock: m.in_stock,
+        }))
+    }
+}
+
+impl PartialEq for Meta {
+    fn eq(&self, other: &Meta) -> bool {
+        self.items.len() == other.items.len()
+            && (0..self.items.len()).all(|i| self.get(i) == other.get(i))
     }
 }
 
 /// The item model: item ids, popularity, trending, sparse relations and optional metadata.
 ///
 /// Items are addressed by a dense index `0..len()`; [`Model::index_of`] and [`Model::id`]
-/// translate to and from the shop's ids.
+/// translate to and from the shop's ids. A decoded model keeps the relations and the metadata
+/// texts in their encoded form and decodes a row (or an item's metadata) when it is read, so
+/// opening a model costs little more than reading its item table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    pub(crate) ids: Vec<String>,
-    pub(crate) index: HashMap<String, u32>,
+    /// All item ids, concatenated.
+    pub(crate) id_text: String,
+    /// End offset of each item's id in `id_text`.
+    pub(crate) id_end: Vec<u32>,
+    /// Item indices sorted by id (for [`Model::index_of`]).
+    pub(crate) by_id: Vec<u32>,
     pub(crate) pop: Vec<u32>,
     pub(crate) trend: Vec<u16>,
     pub(crate) next: Rows,
     pub(crate) together: Rows,
     pub(crate) bought: Rows,
-    pub(crate) meta: Vec<ItemMeta>,
+    pub(crate) meta: Meta,
     pub(crate) params: ScoreParams,
     /// Items by popularity (desc), ties by index.
     pub(crate) pop_order: Vec<u32>,
@@ -142,25 +437,79 @@ impl Model {
         meta: Vec<ItemMeta>,
         params: ScoreParams,
     ) -> Model {
-        let index = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.clone(), i as u32))
+        let mut id_text = String::new();
+        let mut id_end = Vec::with_capacity(ids.len());
+        for id in &ids {
+            id_text.push_str(id);
+            id_end.push(id_text.len() as u32);
+        }
+        let (by_id, _) = Model::sort_ids(&id_text, &id_end);
+        Model::from_raw(
+            id_text,
+            id_end,
+            by_id,
+            pop,
+            trend,
+            [next, together, bought],
+            Meta::from_metas(meta),
+            params,
+        )
+    }
+
+    /// Item indices sorted by id, and an item whose id appears twice (if any).
+    pub(crate) fn sort_ids(id_text: &str, id_end: &[u32]) -> (Vec<u32>, Option<u32>) {
+        let id = |k: u32| {
+            let k = k as usize;
+            let lo = if k == 0 { 0 } else { id_end[k - 1] as usize };
+            id_text.get(lo..id_end[k] as usize).unwrap_or("")
+        };
+        // Sort by the first 8 bytes as a big-endian integer (zero padded: the same order as the
+        // strings), comparing whole ids only on equal prefixes: most comparisons stay integers.
+        let mut keys: Vec<(u64, u32)> = (0..id_end.len() as u32)
+            .map(|k| {
+                let mut prefix = [0u8; 8];
+                let b = id(k).as_bytes();
+                let l = b.len().min(8);
+                prefix[..l].copy_from_slice(&b[..l]);
+                (u64::from_be_bytes(prefix), k)
+            })
             .collect();
-        let mut pop_order: Vec<u32> = (0..ids.len() as u32).collect();
-        pop_order.sort_by_key(|&i| (std::cmp::Reverse(pop[i as usize]), i));
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
+        let dup = keys
+            .windows(2)
+            .find(|w| w[0].0 == w[1].0 && id(w[0].1) == id(w[1].1))
+            .map(|w| w[0].1.max(w[1].1));
+        let by_id = keys.into_iter().map(|(_, k)| k).collect();
+        (by_id, dup)
+    }
+
+    /// Assemble a model from its parts (ids unique, `by_id` from [`Model::sort_ids`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_raw(
+        id_text: String,
+        id_end: Vec<u32>,
+        by_id: Vec<u32>,
+        pop: Vec<u32>,
+        trend: Vec<u16>,
+        [next, together, bought]: [Rows; 3],
+        meta: Meta,
+        params: ScoreParams,
+    ) -> Model {
+        let n = id_end.len() as u32;
+        // By popularity (desc), ties by index: one packed integer key per item.
+        let mut keys: Vec<u64> = (0..n)
+            .map(|i| u64::from(u32::MAX - pop[i as usize]) << 32 | u64::from(i))
+            .collect();
+        keys.sort_unstable();
+        let pop_order: Vec<u32> = keys.into_iter().map(|k| k as u32).collect();
+        // By trending (desc), then popularity order: a stable sort of the popularity order.
         let mut trend_order = pop_order.clone();
-        trend_order.sort_by_key(|&i| {
-            (
-                std::cmp::Reverse(trend[i as usize]),
-                std::cmp::Reverse(pop[i as usize]),
-                i,
-            )
-        });
+        trend_order.sort_by_key(|&i| std::cmp::Reverse(trend[i as usize]));
         let max_pop = pop.iter().copied().max().unwrap_or(0);
         Model {
-            ids,
-            index,
+            id_text,
+            id_end,
+            by_id,
             pop,
             trend,
             next,
@@ -174,48 +523,67 @@ impl Model {
         }
     }
 
+    fn id_at(&self, item: u32) -> &str {
+        self.id(item).unwrap_or("")
+    }
+
     /// An empty model (a new shop): every strategy returns an empty list.
     pub fn empty() -> Model {
-        Model::from_parts(
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Rows::empty(0),
-            Rows::empty(0),
-            Rows::empty(0),
-            Vec::new(),
-            ScoreParams::default(),
-        )
+        Model {
+            id_text: String::new(),
+            id_end: Vec::new(),
+            by_id: Vec::new(),
+            pop: Vec::new(),
+            trend: Vec::new(),
+            next: Rows::empty(0),
+            together: Rows::empty(0),
+            bought: Rows::empty(0),
+            meta: Meta::default(),
+            params: ScoreParams::default(),
+            pop_order: Vec::new(),
+            trend_order: Vec::new(),
+            ln_max_pop: 1e-6,
+        }
     }
 
     /// Number of items.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.id_end.len()
     }
 
     /// True when the model has no items.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.id_end.is_empty()
     }
 
     /// The shop's id of item `item`.
     pub fn id(&self, item: u32) -> Option<&str> {
-        self.ids.get(item as usize).map(String::as_str)
+        let i = item as usize;
+        let hi = *self.id_end.get(i)? as usize;
+        let lo = if i == 0 {
+            0
+        } else {
+            self.id_end[i - 1] as usize
+        };
+        self.id_text.get(lo..hi)
     }
 
     /// The dense index of the shop's item id.
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+        self.by_id
+            .binary_search_by(|&k| self.id_at(k).cmp(id))
+            .ok()
+            .map(|k| self.by_id[k])
     }
 
-    /// Display metadata of `item`, when the model carries metadata.
+    /// Display metadata of `item`, when the model carries metadata (built on first use).
     pub fn meta(&self, item: u32) -> Option<&ItemMeta> {
         self.meta.get(item as usize)
     }
 
     /// True when the model carries a metadata section.
     pub fn has_meta(&self) -> bool {
-        !self.meta.is_empty()
+        !self.meta.items.is_empty()
     }
 
     /// Popularity count (clicks) of `item`.
@@ -231,6 +599,9 @@ impl Model {
     }
 
     /// The neighbours of `item` in `relation`, as `(item, weight)` sorted by item index.
+    ///
+    /// Rows are decoded on demand; a row whose encoded body is malformed (which opening the
+    /// model does not check, see [`Model::decode`]) reads as empty.
     pub fn neighbors(
         &self,
         relation: Relation,
@@ -239,7 +610,7 @@ impl Model {
         self.rows(relation).row(item)
     }
 
-    /// Number of stored `(item, neighbour)` pairs in `relation`.
+    /// Number of stored `(item, neighbour)` pairs in `relation` (as the rows' headers state).
     pub fn pairs(&self, relation: Relation) -> usize {
         self.rows(relation).nnz()
     }
@@ -268,10 +639,10 @@ impl Model {
         let Some(i) = self.index_of(id) else {
             return false;
         };
-        if self.meta.is_empty() {
-            self.meta = vec![ItemMeta::default(); self.ids.len()];
+        if self.meta.items.is_empty() {
+            self.meta = Meta::from_metas(vec![ItemMeta::default(); self.len()]);
         }
-        self.meta[i as usize] = meta;
+        self.meta.set(i as usize, meta);
         true
     }
 
@@ -280,8 +651,27 @@ impl Model {
         (1.0 + self.popularity(item) as f32).ln() / self.ln_max_pop
     }
 
+    fn meta_item(&self, item: u32) -> Option<&MetaItem> {
+        self.meta.items.get(item as usize)
+    }
+
     pub(crate) fn category(&self, item: u32) -> Option<&str> {
-        self.meta(item).and_then(|m| m.category.as_deref())
+        self.meta_item(item)
+            .and_then(|m| self.meta.table_str(m.cat))
+    }
+
+    /// `Some(in_stock)` when the item has metadata.
+    pub(crate) fn in_stock(&self, item: u32) -> Option<bool> {
+        self.meta_item(item).map(|m| m.in_stock)
+    }
+
+    pub(crate) fn price_cents(&self, item: u32) -> Option<u32> {
+        self.meta_item(item).and_then(|m| m.price)
+    }
+
+    /// The item's display name from the metadata (possibly empty).
+    pub(crate) fn name(&self, item: u32) -> Option<&str> {
+        self.meta_item(item).map(|m| self.meta.str(m.name))
     }
 }
 
@@ -301,16 +691,40 @@ mod tests {
 
     #[test]
     fn rows_dequantise() {
-        let rows = Rows {
-            start: vec![0, 2, 2],
-            items: vec![1, 5],
-            q: vec![255, 51],
-            scale: vec![2.0, 0.0],
-        };
+        let rows = Rows::from_rows(6, [(2.0, vec![(1, 255), (5, 51)]), (0.0, vec![])]);
         let r: Vec<_> = rows.row(0).collect();
         assert_eq!((r[0], r[1].0), ((1, 2.0), 5));
         assert!((r[1].1 - 0.4).abs() < 1e-6);
         assert_eq!(rows.row(1).count(), 0);
         assert_eq!(rows.row(9).count(), 0);
+        assert_eq!(rows.nnz(), 2);
+    }
+
+    #[test]
+    fn malformed_row_reads_as_empty() {
+        let good = Rows::from_rows(6, [(2.0, vec![(1, 255), (5, 51)]), (1.0, vec![(0, 9)])]);
+        assert_eq!(good.row(0).count(), 2);
+        // Index out of range: only this row is lost.
+        let mut bad = good.clone();
+        bad.n = 5;
+        assert_eq!(bad.row(0).count(), 0);
+        assert_eq!(bad.row(1).count(), 1);
+        // A negative or NaN scale.
+        for scale in [-1.0f32, f32::NAN] {
+            let mut bad = good.clone();
+            let at = bad.index[0].start as usize;
+            bad.data[at..at + 4].copy_from_slice(&scale.to_le_bytes());
+            assert_eq!(bad.row(0).count(), 0);
+        }
+        // A pair count the body cannot hold.
+        let mut bad = good.clone();
+        bad.index[0].len = 3;
+        assert_eq!(bad.row(0).count(), 0);
+        // A varint running past the body.
+        let mut bad = good.clone();
+        let at = bad.index[0].start as usize + 4;
+        bad.data[at] = 0x80;
+        bad.data[at + 1] = 0x80;
+        assert_eq!(bad.row(0).count(), 0);
     }
 }

@@ -180,8 +180,7 @@ impl Reason {
     pub fn text(&self, model: &Model) -> String {
         let name = |i: u32| {
             model
-                .meta(i)
-                .map(|m| m.name.as_str())
+                .name(i)
                 .filter(|n| !n.is_empty())
                 .or_else(|| model.id(i))
                 .unwrap_or("an item")
@@ -465,11 +464,11 @@ impl Model {
 
     /// Item-level rules: stock, categories, price.
     fn passes(&self, i: u32, rules: &SlotRules) -> bool {
-        let meta = self.meta(i);
-        if rules.exclude_out_of_stock && meta.is_some_and(|m| !m.in_stock) {
+        // The compact metadata facts: no item metadata is built while ranking.
+        if rules.exclude_out_of_stock && self.in_stock(i) == Some(false) {
             return false;
         }
-        let cat = meta.and_then(|m| m.category.as_deref());
+        let cat = self.category(i);
         if !rules.include_categories.is_empty()
             && !cat.is_some_and(|c| rules.include_categories.iter().any(|x| x == c))
         {
@@ -479,7 +478,7 @@ impl Model {
             return false;
         }
         if rules.min_price_cents.is_some() || rules.max_price_cents.is_some() {
-            let Some(price) = meta.and_then(|m| m.price_cents) else {
+            let Some(price) = self.price_cents(i) else {
                 return false;
             };
             if rules.min_price_cents.is_some_and(|lo| price < lo)
