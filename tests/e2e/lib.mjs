@@ -25,6 +25,15 @@ export async function shopper() {
   return { context, page, errors };
 }
 
+/**
+ * Opens `url` and waits until the plugin has loaded and captured the page (it loads async: a
+ * shopper who leaves before that is not tracked, so tests that count events wait for it).
+ */
+export async function visit(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.affinity?.profile, null, { timeout: 15_000 });
+}
+
 /** Waits until the plugin has delivered everything it queued. */
 export async function delivered(page) {
   await page.waitForFunction(() => window.affinity?.profile && !localStorage.getItem("affinity_queue"),

@@ -3,7 +3,7 @@
 // dashboard shows the order and the customer, and the recently-viewed widget shows what was seen.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { shopper, delivered, eventually, profile, EDGE, SECRET } from "./lib.mjs";
+import { shopper, delivered, eventually, profile, visit, EDGE, SECRET } from "./lib.mjs";
 
 const { context, page, errors } = await shopper();
 after(() => context.close());
@@ -17,18 +17,18 @@ let anon;
 let orderId;
 
 test("browsing, search, cart and checkout are captured without shop code", async () => {
-  await page.goto(`${EDGE}/`);
+  await visit(page, `${EDGE}/`);
   const category = await page.$eval('a[href^="/c/"]', (a) => a.getAttribute("href"));
-  await page.goto(`${EDGE}${category}`);
+  await visit(page, `${EDGE}${category}`);
   const links = await page.$$eval('a[href^="/p/"]', (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
   assert.ok(links.length >= 3, "a category lists at least three products");
   for (const href of links.slice(0, 3)) {
-    await page.goto(`${EDGE}${href}`);
+    await visit(page, `${EDGE}${href}`);
     viewed.push(await productId());
   }
   // Add the last in-stock product we looked at to the cart, through the shop's own form.
   for (const href of links.slice(0, 6).reverse()) {
-    await page.goto(`${EDGE}${href}`);
+    await visit(page, `${EDGE}${href}`);
     const button = page.locator('form[action="/cart/add"] button[type="submit"]').first();
     if (await button.isEnabled()) {
       await button.click();
@@ -36,9 +36,9 @@ test("browsing, search, cart and checkout are captured without shop code", async
     }
   }
   if (!viewed.includes(await productId())) viewed.push(await productId());
-  await page.goto(`${EDGE}/search/?q=tent`);
-  await page.goto(`${EDGE}/cart/`);
-  await page.goto(`${EDGE}/checkout/`);
+  await visit(page, `${EDGE}/search/?q=tent`);
+  await visit(page, `${EDGE}/cart/`);
+  await visit(page, `${EDGE}/checkout/`);
   const form = page.locator("form").filter({ has: page.locator('input[type="email"]') }).first();
   for (const input of await form.locator("input:not([type=hidden]):not([type=submit])").all()) {
     const type = await input.getAttribute("type");
