@@ -5,7 +5,7 @@
 // when its time window closes with no new event.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { shopper, delivered, eventually, profile, batch, EDGE, SECRET, KEY } from "./lib.mjs";
+import { shopper, delivered, eventually, profile, batch, EDGE, SECRET, KEY, visit } from "./lib.mjs";
 
 const { context, page, errors } = await shopper();
 after(() => context.close());
@@ -61,7 +61,7 @@ test("after viewing two tents, the next load shows the tent hero and never paint
   const links = await page.$$eval('.grid[data-sortable] a[href^="/p/"]',
     (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
   assert.ok(links.length >= 2, "the tents category lists two products");
-  for (const href of links.slice(0, 2)) await page.goto(`${EDGE}${href}`);
+  for (const href of links.slice(0, 2)) await visit(page, `${EDGE}${href}`);
   await delivered(page);
   anon = await page.evaluate(() => localStorage.getItem("affinity_id"));
   await page.goto(`${EDGE}/`);
