@@ -22,7 +22,10 @@ use super::error::{Error, ErrorKind};
 use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
 
 const MAGIC: &[u8; 4] = b"AFYM";
-const VERSION: u8 = 2;
+/// Version of the binary model format that [`Model::encode`] writes and [`Model::decode`] reads.
+/// Stored models of another version must be rebuilt.
+pub const FORMAT_VERSION: u8 = 2;
+const VERSION: u8 = FORMAT_VERSION;
 const FLAG_META: u64 = 1;
 
 fn put_str(out: &mut Vec<u8>, s: &str) {

@@ -44,6 +44,7 @@ mod model;
 mod rank;
 
 pub use build::ModelBuilder;
+pub use codec::FORMAT_VERSION;
 pub use error::{Error, ErrorKind};
 pub use model::{ItemMeta, Model, Relation, ScoreParams};
 pub use rank::{Boost, Pin, Query, Reason, Scored, SlotRules, Strategy};

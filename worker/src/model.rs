@@ -62,11 +62,12 @@ pub const SETTINGS_SQL: &str = "SELECT min_support, holdout_percent FROM shops W
 
 /// The latest model of a shop: `?1` shop.
 pub const LATEST_SQL: &str = "SELECT version, created_at, items, pairs, bytes, build_ms, \
-    sessions, events FROM models WHERE shop = ?1 ORDER BY created_at DESC LIMIT 1";
+    sessions, events, format FROM models WHERE shop = ?1 ORDER BY created_at DESC LIMIT 1";
 
-/// Records a build: shop, version, created_at, items, pairs, bytes, build_ms, sessions, events.
+/// Records a build: shop, version, created_at, items, pairs, bytes, build_ms, sessions, events,
+/// format.
 pub const INSERT_SQL: &str = "INSERT INTO models (shop, version, created_at, items, pairs, \
-    bytes, build_ms, sessions, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+    bytes, build_ms, sessions, events, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
     ON CONFLICT (shop, version) DO UPDATE SET created_at = excluded.created_at, \
     build_ms = excluded.build_ms";
 
@@ -157,7 +158,8 @@ impl Settings {
 }
 
 /// A change of settings, as the admin API takes it: `{"min_support"?: 1..=100,
-/// "holdout_percent"?: 0..=50}`. Returns the new settings or a message for a 400.
+/// "holdout_percent"?: 0..=100}` (100 switches personalization off for every shopper). Returns
+/// the new settings or a message for a 400.
 pub fn parse_settings(body: &str, current: Settings) -> Result<Settings, String> {
     let v: serde_json::Value =
         serde_json::from_str(body).map_err(|_| "the body is not a JSON object".to_string())?;
@@ -172,9 +174,9 @@ pub fn parse_settings(body: &str, current: Settings) -> Result<Settings, String>
                 s.min_support = n;
             }
             ("min_support", _) => return Err("`min_support` must be an integer 1..=100".into()),
-            ("holdout_percent", Some(n)) if (0.0..=50.0).contains(&n) => s.holdout_percent = n,
+            ("holdout_percent", Some(n)) if (0.0..=100.0).contains(&n) => s.holdout_percent = n,
             ("holdout_percent", _) => {
-                return Err("`holdout_percent` must be a number 0..=50".into())
+                return Err("`holdout_percent` must be a number 0..=100".into())
             }
             (other, _) => return Err(format!("unknown setting `{other}`")),
         }
@@ -204,6 +206,9 @@ pub struct BuildInfo {
     /// Interaction rows read.
     #[serde(default)]
     pub events: f64,
+    /// The binary format version it was encoded with ([`affinity::recommend::FORMAT_VERSION`]).
+    #[serde(default)]
+    pub format: f64,
 }
 
 /// A built model: its bytes and what is recorded about it (`created_at`/`build_ms` are set by
@@ -311,6 +316,7 @@ pub fn build(rows: &[ClickRow], orders: &[Vec<String>], meta: &[MetaRow], k: u32
             build_ms: 0.0,
             sessions: sessions.len() as f64,
             events: rows.len() as f64,
+            format: f64::from(affinity::recommend::FORMAT_VERSION),
         },
         bytes,
     }
@@ -516,7 +522,8 @@ mod tests {
         let t = parse_settings(r#"{"holdout_percent":0}"#, s).unwrap_or(s);
         assert_eq!(t.holdout_percent, 0.0);
         assert_eq!(t.k(), 2);
-        assert!(parse_settings(r#"{"holdout_percent":80}"#, s).is_err());
+        assert!(parse_settings(r#"{"holdout_percent":100.5}"#, s).is_err());
+        assert!(parse_settings(r#"{"holdout_percent":100}"#, s).is_ok());
         assert!(parse_settings(r#"{"min_support":1.5}"#, s).is_err());
         assert!(parse_settings(r#"{"other":1}"#, s).is_err());
         assert!(parse_settings("[]", s).is_err());

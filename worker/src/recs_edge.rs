@@ -81,6 +81,7 @@ pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
             info.build_ms.into(),
             info.sessions.into(),
             info.events.into(),
+            info.format.into(),
         ],
     )?
     .run()
@@ -107,10 +108,15 @@ struct Count {
 }
 
 /// The latest model, built now when the shop has none yet (or only an empty one and events
-/// arrived since), so a fresh shop works without waiting for the cron.
+/// arrived since, or one in an older binary format), so a fresh shop works without waiting for
+/// the cron and a new page build never meets a model it cannot read.
 pub async fn ensure_model(env: &Env, shop: &str) -> Result<BuildInfo> {
     let db = db(env)?;
     match latest(&db, shop).await? {
+        // A model in a format this build no longer reads is rebuilt before it is served.
+        Some(m) if m.format != f64::from(affinity::recommend::FORMAT_VERSION) => {
+            rebuild(env, shop).await
+        }
         Some(m) if m.items > 0.0 => Ok(m),
         Some(m) => {
             let newer: Option<Count> = d1::first(

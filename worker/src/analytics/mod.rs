@@ -481,7 +481,7 @@ pub fn split_sql(script: &str) -> Vec<String> {
 }
 
 /// The D1 migrations, in order: (name as wrangler records it, SQL).
-pub const MIGRATIONS: [(&str, &str); 3] = [
+pub const MIGRATIONS: [(&str, &str); 4] = [
     (
         "0001_init.sql",
         include_str!("../../migrations/0001_init.sql"),
@@ -493,6 +493,10 @@ pub const MIGRATIONS: [(&str, &str); 3] = [
     (
         "0003_segments.sql",
         include_str!("../../migrations/0003_segments.sql"),
+    ),
+    (
+        "0004_model_format.sql",
+        include_str!("../../migrations/0004_model_format.sql"),
     ),
 ];
 
