@@ -2,50 +2,20 @@
 //!
 //! `cargo bench --bench recommend` (criterion prints the median as the middle of `time: [..]`).
 
-use affinity::recommend::metrics::SplitMix64;
-use affinity::recommend::{ItemMeta, Model, ModelBuilder, Query, Strategy};
+use affinity::recommend::{Model, Query, Strategy};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
+/// The fixtures the in-browser harness uses too.
+#[path = "fixtures.rs"]
+mod fixtures;
+
 const ITEMS: u64 = 10_000;
 
-/// Sessions that wander inside clusters of 100 items (so rows fill up to the neighbour cap),
-/// with a popularity skew; every item gets metadata so the rules path is exercised too.
+/// The synthetic 10k-item model the in-browser harness times too, round-tripped through the
+/// binary format as the page receives it.
 fn synthetic_model() -> Model {
-    let mut rng = SplitMix64(10_000);
-    let mut b = ModelBuilder::new();
-    b.min_support(1).max_neighbors(50);
-    for s in 0..150_000i64 {
-        let len = 2 + rng.below(8) as usize;
-        let cluster = rng.below(ITEMS / 100) * 100;
-        let clicks: Vec<(String, i64)> = (0..len)
-            .map(|t| {
-                let skew = rng.below(100).min(rng.below(100));
-                (
-                    format!("p{}", cluster + skew),
-                    s * 60_000 + t as i64 * 1_000,
-                )
-            })
-            .collect();
-        b.add_session(&clicks);
-        if s % 10 == 0 {
-            let order: Vec<&str> = clicks.iter().take(3).map(|(id, _)| id.as_str()).collect();
-            b.add_order(&order);
-        }
-    }
-    for i in 0..ITEMS {
-        b.set_meta(
-            &format!("p{i}"),
-            ItemMeta {
-                name: format!("Product {i}"),
-                price_cents: Some(500 + (i as u32 * 37) % 20_000),
-                category: Some(format!("c{}", i / 500)),
-                in_stock: i % 17 != 0,
-                ..ItemMeta::default()
-            },
-        );
-    }
-    Model::decode(&b.build().encode()).expect("round trip")
+    Model::decode(&fixtures::synthetic_model(ITEMS).encode()).expect("round trip")
 }
 
 fn bench(c: &mut Criterion) {

@@ -396,33 +396,43 @@ async fn customer_call(env: &Env, shop: &str, customer: &str, path: &str) -> Res
         .await
 }
 
-async fn profile_api(req: Request, env: &Env, customer: &str) -> Result<Response> {
-    let shop_id = form_value(&query(&req), "shop").unwrap_or_else(|| {
+/// The shop named by `?shop=` (default: the demo shop) if the request carries its admin secret
+/// as `Authorization: Bearer <secret>`; else the 401 to answer.
+pub(crate) async fn admin_shop(
+    req: &Request,
+    env: &Env,
+) -> Result<std::result::Result<Shop, Response>> {
+    let shop_id = form_value(&query(req), "shop").unwrap_or_else(|| {
         env.var("DEMO_SHOP_ID")
             .map(|v| v.to_string())
             .unwrap_or_else(|_| "demo".into())
     });
-    let token = header(&req, "Authorization");
+    let token = header(req, "Authorization");
     let token = token.as_deref().and_then(auth::bearer_token);
     let shop = if auth::valid_shop_id(&shop_id) {
         d1::shop_by_id(&db(env)?, &shop_id).await?
     } else {
         None
     };
-    let authorized = match (&shop, token) {
-        (Some(s), Some(t)) => auth::secret_matches(&s.id, t, &s.admin_hash),
-        _ => false,
-    };
-    if !authorized {
-        let mut resp = json_error(
-            401,
-            "an admin secret is required: Authorization: Bearer <secret>",
-        )?;
-        resp.headers_mut()
-            .set("WWW-Authenticate", "Bearer realm=\"affinity\"")?;
-        return Ok(resp);
+    match (shop, token) {
+        (Some(s), Some(t)) if auth::secret_matches(&s.id, t, &s.admin_hash) => Ok(Ok(s)),
+        _ => {
+            let mut resp = json_error(
+                401,
+                "an admin secret is required: Authorization: Bearer <secret>",
+            )?;
+            resp.headers_mut()
+                .set("WWW-Authenticate", "Bearer realm=\"affinity\"")?;
+            Ok(Err(resp))
+        }
     }
-    let shop = shop.map(|s| s.id).unwrap_or_default();
+}
+
+async fn profile_api(req: Request, env: &Env, customer: &str) -> Result<Response> {
+    let shop = match admin_shop(&req, env).await? {
+        Ok(shop) => shop.id,
+        Err(resp) => return Ok(resp),
+    };
     let mut resp = customer_call(env, &shop, customer, "/profile").await?;
     let status = resp.status_code();
     let body = resp.text().await?;

@@ -7,9 +7,8 @@
 use serde::Deserialize;
 use worker::{event, D1Database, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
-use crate::analytics::d1::{self, Shop};
+use crate::analytics::d1;
 use crate::analytics::Arg;
-use crate::auth;
 use crate::edge::{
     db, ensure_ready, header, html_response, json_error, json_response, now_ms, query, redirect,
     session, shop_from_query,
@@ -214,38 +213,9 @@ async fn serve(
     Ok(resp)
 }
 
-/// The shop named by `?shop=` (default: the demo shop) if the request carries its admin secret
-/// as `Authorization: Bearer <secret>`; else the 401 to answer.
-async fn admin(req: &Request, env: &Env) -> Result<std::result::Result<Shop, Response>> {
-    let shop_id = form_value(&query(req), "shop").unwrap_or_else(|| {
-        env.var("DEMO_SHOP_ID")
-            .map(|v| v.to_string())
-            .unwrap_or_else(|_| "demo".into())
-    });
-    let token = header(req, "Authorization");
-    let token = token.as_deref().and_then(auth::bearer_token);
-    let shop = if auth::valid_shop_id(&shop_id) {
-        d1::shop_by_id(&db(env)?, &shop_id).await?
-    } else {
-        None
-    };
-    match (shop, token) {
-        (Some(s), Some(t)) if auth::secret_matches(&s.id, t, &s.admin_hash) => Ok(Ok(s)),
-        _ => {
-            let mut resp = json_error(
-                401,
-                "an admin secret is required: Authorization: Bearer <secret>",
-            )?;
-            resp.headers_mut()
-                .set("WWW-Authenticate", "Bearer realm=\"affinity\"")?;
-            Ok(Err(resp))
-        }
-    }
-}
-
 /// `POST /v1/admin/model/rebuild?shop=`: `{version, items, pairs, bytes, build_ms, sessions, events}`.
 pub async fn admin_rebuild(req: Request, env: &Env) -> Result<Response> {
-    let shop = match admin(&req, env).await? {
+    let shop = match crate::edge::admin_shop(&req, env).await? {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
@@ -258,7 +228,7 @@ pub async fn admin_rebuild(req: Request, env: &Env) -> Result<Response> {
 /// `POST /v1/admin/settings?shop=` with `{"min_support"?, "holdout_percent"?}`: the new
 /// settings `{"min_support","holdout_percent"}`.
 pub async fn admin_settings(mut req: Request, env: &Env) -> Result<Response> {
-    let shop = match admin(&req, env).await? {
+    let shop = match crate::edge::admin_shop(&req, env).await? {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
