@@ -323,24 +323,13 @@ pub async fn handle(route: SegmentRoute, mut req: Request, env: &Env) -> Result<
         }
         SegmentRoute::Validate => {
             let rows = stored(&db, &shop.id).await?;
-            let name = field("name");
-            // A new segment may not be named yet: check the rule under a placeholder name.
-            let name = if name.trim().is_empty() {
-                "unnamed".to_string()
-            } else {
-                name.trim().to_string()
-            };
+            let name = draft_name(&field("name"));
             let checked = segments::check(&name, &field("source"), &rows);
             no_store_json(200, &segments::validation_json(&checked))
         }
         SegmentRoute::Preview => {
             let rows = stored(&db, &shop.id).await?;
-            let name = field("name");
-            let name = if name.trim().is_empty() {
-                "unnamed".to_string()
-            } else {
-                name.trim().to_string()
-            };
+            let name = draft_name(&field("name"));
             match segments::check(&name, &field("source"), &rows) {
                 Err(e) => no_store_json(200, &segments::validation_json(&Err(e))),
                 Ok((_, set)) => {
@@ -441,4 +430,12 @@ pub fn customer_card(profile_json: &str, now_ms: i64) -> String {
         .and_then(|v| serde_json::from_value(v["segment_state"].clone()).ok())
         .unwrap_or_default();
     pages::customer_card(&held, now_ms)
+}
+
+/// The name a rule being edited is checked under: a new segment may not be named yet.
+fn draft_name(name: &str) -> String {
+    match name.trim() {
+        "" => "unnamed".to_string(),
+        name => name.to_string(),
+    }
 }
