@@ -24,7 +24,8 @@
 //! Shoppers in the recommendation holdout (the engine's one bucketing function, purpose
 //! [`HOLDOUT_PURPOSE`]) see the non-personalized `popular` ranking in personalized slots, so the
 //! dashboard can measure lift. Impressions (`Product List Viewed`) and clicks (`Product Clicked`)
-//! carry `list_id = "affinity:<slot>"` and the `variant`.
+//! carry `list_id = "affinity:<slot>"` and the `variant` (`personalized`, `holdout`, `standard`,
+//! `local`).
 //!
 //! An empty result leaves the slot empty, so shops can hide its section with `:empty`.
 
@@ -202,7 +203,9 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
     q
 }
 
-/// The cards for a slot, and the variant shown (`personalized`, `holdout`, `local`).
+/// The cards for a slot, and the variant shown: `personalized`, `holdout` (a personalized slot
+/// showing the popular ranking to a held-out shopper), `standard` (trending, popular) or `local`
+/// (recently viewed).
 fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Card>, &'static str) {
     if slot == "recently-viewed" {
         let cards = s
@@ -226,7 +229,11 @@ fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Car
     let (Some(mut strategy), Some(model)) = (strategy(slot), s.model.as_ref()) else {
         return (Vec::new(), "local");
     };
-    let mut variant = "personalized";
+    let mut variant = if is_personal(strategy) {
+        "personalized"
+    } else {
+        "standard"
+    };
     if is_personal(strategy) && in_holdout(s) {
         strategy = Strategy::Popular;
         variant = "holdout";
