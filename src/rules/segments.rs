@@ -68,16 +68,50 @@ impl SegmentSet {
     /// Fails when two segments share a name, when `in segment` names a segment not in the set, or
     /// when segments refer to each other in a circle.
     pub fn new(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Error> {
+        SegmentSet::compile(segments).map_err(|invalid| match invalid {
+            Invalid::Duplicate(name) => Error::new(
+                ErrorKind::DuplicateSegment,
+                format!("two segments are named {name:?}; segment names must be unique"),
+            )
+            .in_segment(&name),
+            Invalid::Unknown {
+                segment,
+                reference: r,
+                names,
+            } => {
+                let hint = closest(&r, &names)
+                    .map(|c| format!("; did you mean {c:?}?"))
+                    .unwrap_or_default();
+                Error::new(
+                    ErrorKind::UnknownSegment,
+                    format!("`in segment {r:?}` refers to a segment that does not exist{hint}"),
+                )
+                .in_segment(&names[segment])
+            }
+            Invalid::Cycle { path, names } => {
+                let text: Vec<String> = path.iter().map(|&n| format!("{:?}", names[n])).collect();
+                let last = path.last().map_or("", |&n| names[n].as_str());
+                Error::new(
+                    ErrorKind::Cycle,
+                    format!(
+                        "segments refer to each other in a circle: {}",
+                        text.join(" → ")
+                    ),
+                )
+                .in_segment(last)
+            }
+        })
+    }
+
+    /// The checks of [`SegmentSet::new`] without the error text, so that
+    /// [`SegmentSet::decode`] (the page) links no message formatting.
+    fn compile(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Invalid> {
         let mut names = Vec::with_capacity(segments.len());
         let mut rules = Vec::with_capacity(segments.len());
         let mut index = BTreeMap::new();
         for (i, (name, rule)) in segments.into_iter().enumerate() {
             if index.insert(name.clone(), i).is_some() {
-                return Err(Error::new(
-                    ErrorKind::DuplicateSegment,
-                    format!("two segments are named {name:?}; segment names must be unique"),
-                )
-                .in_segment(&name));
+                return Err(Invalid::Duplicate(name));
             }
             names.push(name);
             rules.push(rule);
@@ -89,22 +123,20 @@ impl SegmentSet {
                 match index.get(r) {
                     Some(&j) => d.push(j),
                     None => {
-                        let hint = closest(r, &names)
-                            .map(|c| format!("; did you mean {c:?}?"))
-                            .unwrap_or_default();
-                        return Err(Error::new(
-                            ErrorKind::UnknownSegment,
-                            format!(
-                                "`in segment {r:?}` refers to a segment that does not exist{hint}"
-                            ),
-                        )
-                        .in_segment(&names[i]));
+                        return Err(Invalid::Unknown {
+                            segment: i,
+                            reference: r.to_string(),
+                            names,
+                        })
                     }
                 }
             }
             deps.push(d);
         }
-        let order = topological_order(&names, &deps)?;
+        let order = match topological_order(names.len(), &deps) {
+            Ok(order) => order,
+            Err(path) => return Err(Invalid::Cycle { path, names }),
+        };
         Ok(SegmentSet {
             names,
             rules,
@@ -180,23 +212,40 @@ impl SegmentSet {
             segments.push((name, rule));
         }
         r.finish()?;
-        SegmentSet::new(segments)
+        SegmentSet::compile(segments)
             .map_err(|_| DecodeError::new(DecodeErrorKind::Invalid, bytes.len()))
     }
 }
 
-/// Dependencies first; a cycle is reported with its path. Iterative, so long chains of segments
-/// cannot overflow the stack.
-fn topological_order(names: &[String], deps: &[Vec<usize>]) -> Result<Vec<usize>, Error> {
+/// Why [`SegmentSet::compile`] refused a set (the names are kept for the error text).
+enum Invalid {
+    /// Two segments share this name.
+    Duplicate(String),
+    /// Segment `segment` refers to `reference`, which is not in `names`.
+    Unknown {
+        segment: usize,
+        reference: String,
+        names: Vec<String>,
+    },
+    /// Segments refer to each other along `path` (its last entry repeats an earlier one).
+    Cycle {
+        path: Vec<usize>,
+        names: Vec<String>,
+    },
+}
+
+/// Dependencies first; a cycle is reported with its path (segment indices, the first segment
+/// repeated at the end). Iterative, so long chains of segments cannot overflow the stack.
+fn topological_order(n: usize, deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         Open,
         Done,
     }
-    let mut mark = vec![Mark::New; names.len()];
-    let mut order = Vec::with_capacity(names.len());
-    for root in 0..names.len() {
+    let mut mark = vec![Mark::New; n];
+    let mut order = Vec::with_capacity(n);
+    for root in 0..n {
         if mark[root] != Mark::New {
             continue;
         }
@@ -215,19 +264,9 @@ fn topological_order(names: &[String], deps: &[Vec<usize>]) -> Result<Vec<usize>
                     }
                     Mark::Open => {
                         let start = stack.iter().position(|&(n, _)| n == dep).unwrap_or(0);
-                        let mut path: Vec<String> = stack[start..]
-                            .iter()
-                            .map(|&(n, _)| format!("{:?}", names[n]))
-                            .collect();
-                        path.push(format!("{:?}", names[dep]));
-                        return Err(Error::new(
-                            ErrorKind::Cycle,
-                            format!(
-                                "segments refer to each other in a circle: {}",
-                                path.join(" → ")
-                            ),
-                        )
-                        .in_segment(&names[dep]));
+                        let mut path: Vec<usize> = stack[start..].iter().map(|&(n, _)| n).collect();
+                        path.push(dep);
+                        return Err(path);
                     }
                 }
             } else {
