@@ -207,8 +207,23 @@ fn write_number(n: f64, out: &mut String) {
     } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
         let _ = write!(out, "{}", n as i64);
     } else {
-        let _ = write!(out, "{n}");
+        write_fraction(n, out);
     }
+}
+
+/// Writes a finite number that is not a small integer, as Rust's `{}` writes it.
+///
+/// In the page the JS engine computes the digits (see `browser::sys::write_f64`), so the page
+/// module links none of Rust's float formatting; everywhere else (edge, tests) this is `{}`.
+#[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
+fn write_fraction(n: f64, out: &mut String) {
+    crate::browser::sys::write_f64(n, out);
+}
+
+#[cfg(not(all(feature = "browser", target_arch = "wasm32", target_os = "unknown")))]
+fn write_fraction(n: f64, out: &mut String) {
+    use core::fmt::Write;
+    let _ = write!(out, "{n}");
 }
 
 /// Writes a JSON string literal with the escapes JSON requires.

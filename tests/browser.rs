@@ -221,3 +221,92 @@ fn segment_membership_is_identical_to_the_native_build() {
     let customers = golden.lines().count() as u64;
     assert_eq!(corpus::matrix(customers), golden);
 }
+
+#[test]
+fn json_numbers_match_rust_display() {
+    // In the page the JSON writer takes a number's digits from the JS engine (no Rust float
+    // formatting is linked there); it must write exactly what the native writer writes:
+    // integers below 9e15 as integers, every other finite number as Rust's `{}`.
+    fn native(n: f64) -> String {
+        if !n.is_finite() {
+            "null".to_string()
+        } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            format!("{}", n as i64)
+        } else {
+            format!("{n}")
+        }
+    }
+    let mut values = vec![
+        0.1,
+        -0.1,
+        2.5,
+        19.99,
+        1e-6,
+        1.5e-7,
+        1e-7,
+        -3.25e-9,
+        5e-324,
+        -5e-324,
+        2.2250738585072014e-308,
+        1e15 + 0.5,
+        9e15,
+        9.5e15,
+        1e16,
+        1e20,
+        1e21,
+        1.2345e21,
+        1e22,
+        1e23,
+        -1e300,
+        f64::MAX,
+        f64::MIN,
+        f64::MIN_POSITIVE,
+        f64::EPSILON,
+        123456.789,
+        0.30000000000000004,
+        1.0 / 3.0,
+        2.0 / 3.0,
+        std::f64::consts::PI,
+        9007199254740993.0,
+        4.35,
+        0.000123,
+        100.5,
+        1e-5,
+        1e-300,
+    ];
+    // Prices, quantities and scores as the page writes them, then random bit patterns.
+    for cents in 0..2_000 {
+        values.push(f64::from(cents) / 100.0);
+        values.push(f64::from(cents) * 0.37 + 0.01);
+    }
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        values.push(f64::from_bits(x));
+        values.push(f64::from(x as u32) / f64::from((x >> 32) as u32 | 1));
+    }
+    // Halfway cases between two shortest candidates (V8 rounds them to even, Rust up).
+    for i in 0..3_000u64 {
+        let big = (1u64 << 50) + i * 7_919_993;
+        values.push(big as f64 + 0.25);
+        values.push(big as f64 + 0.75);
+        values.push(-((big * 2) as f64 + 0.5));
+        values.push((big * 8 + 1) as f64 / 8.0);
+        values.push(((big % 100_000_000_000_000_000) * 10 + 5) as f64 * 1e3);
+        values.push(((i * 2 + 1) * 5u64.pow(10)) as f64 * 1024.0);
+    }
+    for k in -1074..1024 {
+        values.push(2f64.powi(k));
+        values.push(-3.0 * 2f64.powi(k));
+    }
+    for n in values {
+        assert_eq!(
+            Value::Number(n).to_json(),
+            native(n),
+            "bits {:#x}",
+            n.to_bits()
+        );
+    }
+}

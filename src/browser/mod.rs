@@ -12,7 +12,7 @@ pub mod bench;
 mod capture;
 mod personalize;
 mod render;
-mod sys;
+pub(crate) mod sys;
 mod transport;
 
 use std::cell::RefCell;

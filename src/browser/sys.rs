@@ -14,6 +14,109 @@ extern "C" {
     fn to_locale_string(this: &JsNumber, locale: &JsValue, options: &js_sys::Object) -> String;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `String(n)`: the JS engine's shortest round-trip digits of a number.
+    #[wasm_bindgen(js_name = String)]
+    fn number_text(n: f64) -> String;
+}
+
+/// Writes a finite `n` exactly as Rust's `{}` Display does, without linking Rust's float
+/// formatting (about 17 KB of code) into the page.
+///
+/// Both Rust and JS write the shortest digits that read back as `n`, the closest such to `n`.
+/// They differ in notation — JS switches to exponent form (`1.5e-7`, `1e+21`) where Rust writes
+/// every digit (`0.00000015`, `1000000000000000000000`) — and in one rare case: when `n` lies
+/// exactly halfway between the two closest shortest candidates (e.g. `1658206780088562.25`),
+/// V8 takes the even last digit and Rust rounds up. This spells the digits out in Rust's notation
+/// and detects that tie exactly. `json_numbers_match_rust_display` (tests/browser.rs) checks the
+/// equality on many values, ties included.
+pub(crate) fn write_f64(n: f64, out: &mut String) {
+    let text = number_text(n);
+    let (body, exp) = match text.split_once('e') {
+        Some((m, e)) => (m, e.trim_start_matches('+').parse::<i32>().unwrap_or(0)),
+        None => (text.as_str(), 0),
+    };
+    let body = match body.strip_prefix('-') {
+        Some(rest) => {
+            out.push('-');
+            rest
+        }
+        None => body,
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    // Significant digits and the position of the decimal point relative to their start.
+    let all = [int, frac].concat();
+    let lead = all.len() - all.trim_start_matches('0').len();
+    let mut digits = all[lead..].trim_end_matches('0').to_string();
+    let mut point = int.len() as i32 - lead as i32 + exp;
+    if let Some((s, p10)) = exact_decimal(n) {
+        let s_text = s.to_string();
+        if s % 10 == 5 && s_text.len() == digits.len() + 1 {
+            // A tie: Rust rounds the halfway case up.
+            let up = (s / 10 + 1).to_string();
+            // `up` is the value up × 10^(p10 + 1); its point sits `len + p10 + 1` digits in.
+            point = up.len() as i32 + p10 + 1;
+            digits = up.trim_end_matches('0').to_string();
+        }
+    }
+    let zeros = |out: &mut String, k: i32| {
+        for _ in 0..k {
+            out.push('0');
+        }
+    };
+    if point <= 0 {
+        out.push_str("0.");
+        zeros(out, -point);
+        out.push_str(&digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(&digits);
+        zeros(out, point - digits.len() as i32);
+    } else {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    }
+}
+
+/// `|n| = s × 10^p10` exactly, when `s` fits 64 bits (otherwise `n` has more than 19 significant
+/// digits and cannot lie halfway between two shortest candidates of at most 17 digits).
+fn exact_decimal(n: f64) -> Option<(u64, i32)> {
+    let bits = n.to_bits();
+    let field = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    let (mut m, mut e) = if field == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), field - 1075)
+    };
+    if m == 0 {
+        return None;
+    }
+    while m % 2 == 0 {
+        m /= 2;
+        e += 1;
+    }
+    if e < 0 {
+        // m / 2^k = m × 5^k / 10^k
+        let mut s = m;
+        for _ in 0..-e {
+            s = s.checked_mul(5)?;
+        }
+        Some((s, e))
+    } else {
+        // m × 2^e = (m / 5^e) × 10^e, when 5^e divides m.
+        let mut s = m;
+        for _ in 0..e {
+            if s % 5 != 0 {
+                return None;
+            }
+            s /= 5;
+        }
+        Some((s, e))
+    }
+}
+
 /// The window. The page module only ever runs in a window (the loader is a classic script).
 pub fn window() -> web_sys::Window {
     web_sys::window().expect_throw("unreachable: affinity runs in a window")
