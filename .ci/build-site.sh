@@ -12,7 +12,7 @@ cargo build --release --target wasm32-unknown-unknown -p affinity --lib
 rm -rf "$PKG"
 wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$PKG" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/affinity.wasm"
-wasm-opt -Oz --strip-debug --strip-producers "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm"
+wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm"
 
 rm -rf "$OUT"
 node demo-site/build.mjs "$OUT"
