@@ -371,16 +371,36 @@ impl Event {
     }
 }
 
-/// The product id in a product object (`product_id`, else `sku`, numbers as text).
+/// The product id in a product object or order line: `product_id`, else `sku`, else `id`
+/// (the v1 spec's name), numbers as text. This is the one rule for product ids: the page, the
+/// profile fold, the edge's analytics rows, the model builder and attribution all call it.
 pub fn product_key(p: &Value) -> Option<String> {
-    for key in ["product_id", "sku"] {
-        match p.get(key) {
-            Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
-            Some(Value::Number(n)) => return Some(Value::Number(*n).to_json()),
-            _ => {}
-        }
-    }
-    None
+    text_or_number(p, &["product_id", "sku", "id"])
+}
+
+/// The order id of an `Order Completed` / `Order Refunded` event's properties (`order_id`,
+/// a non-empty string or a number as text). The one rule for order ids, at the edge and in the page.
+pub fn order_id(p: &Value) -> Option<String> {
+    text_or_number(p, &["order_id"])
+}
+
+/// The product ids of an order's `products` lines, in order, lines without an id skipped.
+pub fn order_product_ids(p: &Value) -> Vec<String> {
+    p.get("products")
+        .and_then(Value::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(product_key)
+        .collect()
+}
+
+/// The first of `keys` holding a non-empty string or a number (as JSON text).
+fn text_or_number(p: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|key| match p.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(Value::Number(*n).to_json()),
+        _ => None,
+    })
 }
 
 /// The outcome of validating one event of a batch.

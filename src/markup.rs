@@ -248,6 +248,34 @@ pub fn escape_html(s: &str, out: &mut String) {
     }
 }
 
+/// `url` if it may become a link or image source, else `"#"`: paths and relative URLs, and
+/// `http:` / `https:` URLs. Any other scheme (`javascript:`, `data:`, `vbscript:`, …, in any case
+/// and with leading blanks or control characters, which browsers strip) is refused. The page's
+/// slots and the dashboard check URLs with this one function.
+pub fn safe_url(url: &str) -> &str {
+    // Browsers drop leading C0 controls and spaces, and tabs/newlines anywhere, before reading
+    // the scheme: judge the URL as the browser will see it.
+    let seen: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take(64)
+        .collect();
+    let scheme_end = seen.find(':');
+    let first_delim = seen.find(['/', '?', '#']);
+    let has_scheme = match (scheme_end, first_delim) {
+        (Some(c), Some(d)) => c < d,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let lower = seen.to_ascii_lowercase();
+    if !has_scheme || lower.starts_with("https:") || lower.starts_with("http:") {
+        url
+    } else {
+        "#"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +338,34 @@ mod tests {
         assert_eq!(products[0].get_f64("quantity"), Some(2.0));
         assert_eq!(products[1].get_f64("price"), Some(60.0));
         assert!(order(&parse(r#"{"@type":"Order"}"#).unwrap()).is_none());
+    }
+
+    #[test]
+    fn safe_urls() {
+        for ok in [
+            "/p/x/",
+            "https://a/b",
+            "HTTP://a",
+            "img/a:b.svg",
+            "?q=a:b",
+            "#x:y",
+            "p.html",
+        ] {
+            assert_eq!(safe_url(ok), ok, "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "\u{1}javascript:x",
+            "java\tscript:alert(1)",
+            "java\nscript:x",
+            "data:text/html,x",
+            "vbscript:x",
+            "javascript://%0aalert(1)",
+        ] {
+            assert_eq!(safe_url(bad), "#", "{bad:?}");
+        }
     }
 
     #[test]

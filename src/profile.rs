@@ -360,14 +360,7 @@ impl Profile {
             }
             names::CHECKOUT_STARTED => self.counters.checkouts += 1,
             names::ORDER_COMPLETED => {
-                let id = p
-                    .get_str("order_id")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| {
-                        p.get_f64("order_id")
-                            .map(|n| Value::Number(n).to_json())
-                            .unwrap_or_default()
-                    });
+                let id = crate::event::order_id(p).unwrap_or_default();
                 if self.orders.iter().any(|o| o.id == id) {
                     return;
                 }
