@@ -1,5 +1,5 @@
 //! The merchant dashboard's pages, rendered from plain data (D1 rows, a profile from the
-//! customer's Durable Object). Pure: the handlers in `edge` fetch the data.
+//! customer's Durable Object). Pure: the handlers in [`handler`] fetch the data.
 //!
 //! Stable hooks for end-to-end tests: `#customers-count`, `#orders-count`, `#revenue-total`,
 //! `#conversion-rate`, `#events-30d`, `#events-chart`, `#revenue-chart`, `#top-products`,
@@ -16,7 +16,13 @@ use affinity::time::{self, DAY_MS};
 use serde::Deserialize;
 
 use crate::html::{ago, count, esc, money, page, percent, time_tag, when, Nav};
-use crate::routes::percent_encode;
+use crate::platform::http::percent_encode;
+
+#[cfg(target_arch = "wasm32")]
+pub mod handler;
+
+pub use crate::platform::store::dashboard::{CustomerRow, Day, OrderRow, TopProduct};
+pub use crate::platform::store::object::TimelineEntry;
 
 /// Headline numbers of a shop (bot-flagged customers excluded).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -38,95 +44,6 @@ pub struct Kpis {
     pub events_30d: f64,
 }
 
-/// One day of the `daily` rollup.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Day {
-    /// `YYYY-MM-DD`.
-    pub day: String,
-    /// Events.
-    #[serde(default)]
-    pub events: f64,
-    /// Orders.
-    #[serde(default)]
-    pub orders: f64,
-    /// Revenue.
-    #[serde(default)]
-    pub revenue: f64,
-}
-
-/// A product's interaction counts.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct TopProduct {
-    /// Product id.
-    pub product_id: String,
-    /// Name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Views.
-    #[serde(default)]
-    pub views: f64,
-    /// Cart adds.
-    #[serde(default)]
-    pub adds: f64,
-    /// Units purchased.
-    #[serde(default)]
-    pub purchases: f64,
-}
-
-/// An order row.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct OrderRow {
-    /// Order id.
-    pub order_id: String,
-    /// Customer id.
-    pub customer_id: String,
-    /// When, Unix ms.
-    pub ts: f64,
-    /// Total.
-    #[serde(default)]
-    pub total: f64,
-    /// Items (units).
-    #[serde(default)]
-    pub items: f64,
-}
-
-/// A customer mirror row.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct CustomerRow {
-    /// Customer id.
-    pub customer_id: String,
-    /// User id, when known.
-    #[serde(default)]
-    pub user_id: Option<String>,
-    /// First seen, Unix ms.
-    #[serde(default)]
-    pub first_seen: f64,
-    /// Last seen, Unix ms.
-    #[serde(default)]
-    pub last_seen: f64,
-    /// Sessions.
-    #[serde(default)]
-    pub sessions: f64,
-    /// Orders.
-    #[serde(default)]
-    pub orders: f64,
-    /// Total spend.
-    #[serde(default)]
-    pub total_spend: f64,
-    /// Product views.
-    #[serde(default)]
-    pub product_views: f64,
-    /// Latest event's label.
-    #[serde(default)]
-    pub last_event: Option<String>,
-    /// 1 if flagged as a bot.
-    #[serde(default)]
-    pub bot: f64,
-    /// Summary JSON (top category, brand, cart, contact).
-    #[serde(default)]
-    pub summary: Option<String>,
-}
-
 /// Everything the overview shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overview {
@@ -140,23 +57,6 @@ pub struct Overview {
     pub latest_orders: Vec<OrderRow>,
     /// Latest customers.
     pub latest_customers: Vec<CustomerRow>,
-}
-
-/// One entry of a customer's timeline (from the Durable Object).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct TimelineEntry {
-    /// The event's messageId.
-    pub message_id: String,
-    /// When, Unix ms.
-    pub ts: f64,
-    /// Spec call type.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Event name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The full event JSON.
-    pub json: String,
 }
 
 /// The sign-in page (`error` shown above the form when set).

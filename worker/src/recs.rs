@@ -1,8 +1,9 @@
 //! Measuring recommendations: impressions, clicks and CTR per slot and variant, orders and
 //! revenue attributed to recommendation clicks, and lift against the holdout. Pure (queries,
-//! attribution, statistics, the dashboard page); `recs_edge` runs the queries.
+//! attribution, statistics, the dashboard page); [`handler`] runs the queries (the store's
+//! [`crate::platform::store::recs`]) and serves the page.
 //!
-//! Definitions (over the last [`crate::model::WINDOW_DAYS`] days, bot traffic left out):
+//! Definitions (over the last [`crate::config::WINDOW_DAYS`] days, bot traffic left out):
 //!
 //! - A **shopper** is the browser's anonymous id (the unit the page's holdout buckets), else the
 //!   customer id.
@@ -20,10 +21,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
-use serde::Deserialize;
-
+use crate::config::BuildInfo;
 use crate::html::{count, esc, money, page, percent, time_tag, Nav};
-use crate::model::BuildInfo;
+pub use crate::platform::store::recs::{Click, Exposure, OrderEvent, SlotRow};
+
+#[cfg(target_arch = "wasm32")]
+pub mod handler;
 
 /// Attribution window after a click: 24 hours.
 pub const ATTRIBUTION_MS: i64 = 24 * 3_600_000;
@@ -44,87 +47,6 @@ pub const PERSONAL_SLOTS: [&str; 4] = [
     "affinity:bought-together",
     "affinity:cart",
 ];
-
-/// Impressions and clicks per slot and variant: `?1` shop, `?2` since (Unix ms).
-pub const SLOTS_SQL: &str = "SELECT list_id, COALESCE(variant, '') AS variant, \
-    SUM(name = 'Product List Viewed') AS impressions, SUM(name = 'Product Clicked') AS clicks \
-    FROM events WHERE shop = ?1 AND list_id LIKE 'affinity:%' AND ts >= ?2 AND bot = 0 \
-    AND type = 'track' GROUP BY list_id, variant ORDER BY list_id, variant";
-
-/// Recommendation clicks: `?1` shop, `?2` since, `?3` limit.
-pub const CLICKS_SQL: &str = "SELECT COALESCE(anonymous_id, customer_id) AS shopper, \
-    COALESCE(product_id, '') AS product_id, ts, list_id, COALESCE(variant, '') AS variant \
-    FROM events WHERE shop = ?1 AND list_id LIKE 'affinity:%' AND ts >= ?2 AND bot = 0 \
-    AND name = 'Product Clicked' ORDER BY ts LIMIT ?3";
-
-/// Completed orders (first delivery only: `revenue` is set once per order id): `?1` shop,
-/// `?2` since, `?3` limit.
-pub const ORDERS_SQL: &str = "SELECT COALESCE(anonymous_id, customer_id) AS shopper, ts, \
-    revenue, json FROM events WHERE shop = ?1 AND ts >= ?2 AND bot = 0 AND type = 'track' \
-    AND name = 'Order Completed' AND revenue IS NOT NULL ORDER BY ts LIMIT ?3";
-
-/// Shoppers exposed to a personalized slot, with their group: `?1` shop, `?2` since, `?3` limit.
-pub const EXPOSURES_SQL: &str = "SELECT COALESCE(anonymous_id, customer_id) AS shopper, \
-    MAX(variant = 'holdout') AS holdout, MIN(ts) AS first_ts FROM events WHERE shop = ?1 \
-    AND list_id IN ('affinity:for-you', 'affinity:similar', 'affinity:bought-together', \
-    'affinity:cart') AND ts >= ?2 AND bot = 0 AND name = 'Product List Viewed' \
-    AND variant IN ('personalized', 'holdout') GROUP BY shopper LIMIT ?3";
-
-/// Impressions and clicks of one slot and variant.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct SlotRow {
-    /// `affinity:<slot>`.
-    pub list_id: String,
-    /// `personalized`, `holdout` (or what the page sent).
-    pub variant: String,
-    /// Slot views.
-    #[serde(default)]
-    pub impressions: f64,
-    /// Card clicks.
-    #[serde(default)]
-    pub clicks: f64,
-}
-
-/// One recommendation click.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Click {
-    /// Shopper (anonymous id, else customer id).
-    pub shopper: String,
-    /// Clicked product.
-    pub product_id: String,
-    /// When, Unix ms.
-    pub ts: f64,
-    /// `affinity:<slot>`.
-    pub list_id: String,
-    /// Variant.
-    pub variant: String,
-}
-
-/// One completed order (raw event row).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct OrderEvent {
-    /// Shopper (anonymous id, else customer id).
-    pub shopper: String,
-    /// When, Unix ms.
-    pub ts: f64,
-    /// Order revenue.
-    #[serde(default)]
-    pub revenue: f64,
-    /// The event JSON (for the products).
-    #[serde(default)]
-    pub json: String,
-}
-
-/// A shopper exposed to a personalized slot.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Exposure {
-    /// Shopper.
-    pub shopper: String,
-    /// 1 when in the holdout.
-    pub holdout: f64,
-    /// First exposure, Unix ms.
-    pub first_ts: f64,
-}
 
 /// Orders and revenue attributed to one slot and variant.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -150,7 +72,7 @@ pub fn attribute(
         let Some(cs) = by_shopper.get(o.shopper.as_str()) else {
             continue;
         };
-        let products = crate::model::order_products(&o.json);
+        let products = crate::config::order_products(&o.json);
         let best = cs
             .iter()
             .filter(|c| c.ts <= o.ts && o.ts - c.ts <= ATTRIBUTION_MS as f64)

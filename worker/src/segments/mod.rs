@@ -2,7 +2,7 @@
 //! they are stored in D1, shipped to browsers with the shop config, evaluated per customer by the
 //! customer Durable Object, counted and previewed for the dashboard.
 //!
-//! Everything here is pure and tested natively; `segments_edge` (wasm32) runs the queries and the
+//! Everything here is pure and tested natively; [`handler`] (wasm32) runs the queries and the
 //! handlers, `customer` evaluates. There is one evaluator, the engine's: this module only decides
 //! what is evaluated, over which profiles, and what gets written.
 //!
@@ -24,7 +24,12 @@ use affinity::profile::Profile;
 use affinity::rules::{self, Rule, SegmentSet};
 use affinity::segments::{decode_base64, encode_base64, Context, ProfileFacts};
 
-use crate::analytics::{Arg, Stmt};
+use crate::platform::store::segments::{self as sql, MembershipRow};
+pub use crate::platform::store::segments::{CountRow, SegmentRow, SizeRow, StoredProfile};
+use crate::platform::store::Stmt;
+
+#[cfg(target_arch = "wasm32")]
+pub mod handler;
 
 /// The segments the demo shop starts with: `(name, rule text)`.
 pub const DEFAULTS: [(&str, &str); 4] = [
@@ -64,23 +69,6 @@ pub fn valid_name(name: &str) -> bool {
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'_')
         && !pages::RESERVED.contains(&name)
-}
-
-/// One stored segment (a D1 row).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct SegmentRow {
-    /// Segment name.
-    pub name: String,
-    /// The rule as the merchant wrote it.
-    pub source: String,
-    /// Base64url of the compiled rule.
-    pub compiled: String,
-    /// Created, Unix ms (D1 numbers arrive as f64).
-    pub created_at: f64,
-    /// Last saved, Unix ms.
-    pub updated_at: f64,
-    /// Save count.
-    pub version: f64,
 }
 
 impl SegmentRow {
@@ -306,77 +294,39 @@ pub fn evaluate(
     }
 }
 
-/// Upserts one membership row; a write older than the stored one (`updated_at`) changes nothing,
-/// so replays and out-of-order deliveries are harmless.
-pub const UPSERT_MEMBERSHIP: &str = "INSERT INTO memberships (shop, segment, customer_id, member, \
-    entered_at, exited_at, updated_at) VALUES (?,?,?,?,?,?,?) \
-    ON CONFLICT (shop, segment, customer_id) DO UPDATE SET member = excluded.member, \
-    entered_at = CASE WHEN memberships.member = 1 AND excluded.member = 1 \
-    THEN COALESCE(memberships.entered_at, excluded.entered_at) ELSE excluded.entered_at END, \
-    exited_at = COALESCE(excluded.exited_at, memberships.exited_at), \
-    updated_at = excluded.updated_at WHERE excluded.updated_at >= memberships.updated_at";
-
 /// The D1 statement mirroring one membership change.
 pub fn membership_stmt(shop: &str, customer: &str, held: &Held, at_ms: i64) -> Stmt {
-    Stmt {
-        sql: UPSERT_MEMBERSHIP.into(),
-        args: vec![
-            shop.into(),
-            held.name.as_str().into(),
-            customer.into(),
-            held.member.into(),
-            held.entered_at.into(),
-            held.exited_at.into(),
-            at_ms.into(),
-        ],
-    }
+    sql::upsert_membership(&MembershipRow {
+        shop,
+        segment: &held.name,
+        customer_id: customer,
+        member: held.member,
+        entered_at: held.entered_at,
+        exited_at: held.exited_at,
+        updated_at: at_ms,
+    })
 }
 
 /// Marks a customer out of a segment in the D1 mirror if a row says otherwise (a backfill may
 /// have put it in); creates no row.
 pub fn clear_stmt(shop: &str, customer: &str, segment: &str, at_ms: i64) -> Stmt {
-    Stmt {
-        sql: "UPDATE memberships SET member = 0, exited_at = ?, updated_at = ? WHERE shop = ? \
-              AND segment = ? AND customer_id = ? AND member = 1 AND updated_at <= ?"
-            .into(),
-        args: vec![
-            at_ms.into(),
-            at_ms.into(),
-            shop.into(),
-            segment.into(),
-            customer.into(),
-            at_ms.into(),
-        ],
-    }
+    sql::clear_membership(shop, customer, segment, at_ms)
 }
 
-/// Stores the engine's profile JSON in the `customers` mirror (previews and backfills read it).
-/// Runs after the mirror's upsert in the same batch; `version` keeps older profiles out.
-pub fn profile_stmt(shop: &str, customer: &str, profile_json: &str, version: i64) -> Stmt {
-    Stmt {
-        sql: "UPDATE customers SET profile = ? WHERE shop = ? AND customer_id = ? AND version <= ?"
-            .into(),
-        args: vec![
-            profile_json.into(),
-            shop.into(),
-            customer.into(),
-            Arg::from(version),
-        ],
-    }
+/// The stored profiles that do not decode, with why: `(customer id, error)`. Previews and
+/// backfills skip them; the caller counts them on the shop's health figure.
+pub fn undecodable(profiles: &[StoredProfile]) -> Vec<(&str, String)> {
+    profiles
+        .iter()
+        .filter_map(|p| {
+            let error = match affinity::json::parse(&p.profile) {
+                Err(e) => e.message().to_string(),
+                Ok(json) => Profile::from_json(&json).err()?.message().to_string(),
+            };
+            Some((p.customer_id.as_str(), error))
+        })
+        .collect()
 }
-
-/// One stored profile from the `customers` mirror.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct StoredProfile {
-    /// Customer id.
-    pub customer_id: String,
-    /// The engine's profile JSON.
-    pub profile: String,
-}
-
-/// Reads stored profiles for previews and backfills: `?1` shop, `?2` limit.
-pub const PROFILES_SQL: &str = "SELECT customer_id, profile FROM customers WHERE shop = ?1 \
-    AND bot = 0 AND profile IS NOT NULL ORDER BY last_seen DESC LIMIT ?2";
 
 /// The customers (of `profiles`) in segment `name` of `set` at `now_ms`, evaluated by the engine
 /// with no page context (a preview has no visit). Profiles that do not parse are skipped.
@@ -405,18 +355,9 @@ pub fn members_of(
         .collect()
 }
 
-/// Current size of each segment of a shop (members in the D1 mirror): `?1` shop.
-pub const SIZES_SQL: &str = "SELECT segment, COUNT(*) AS size FROM memberships \
-    WHERE shop = ?1 AND member = 1 GROUP BY segment";
-
 /// Records a segment's size for a day.
 pub fn size_stmt(shop: &str, segment: &str, day: &str, size: f64) -> Stmt {
-    Stmt {
-        sql: "INSERT INTO segment_sizes (shop, segment, day, size) VALUES (?,?,?,?) \
-              ON CONFLICT (shop, segment, day) DO UPDATE SET size = excluded.size"
-            .into(),
-        args: vec![shop.into(), segment.into(), day.into(), size.into()],
-    }
+    sql::record_size(shop, segment, day, size)
 }
 
 /// Statements that save segment `name` (insert or update, version + 1) and the shop's new set.
@@ -429,48 +370,27 @@ pub fn save_stmts(
     now_ms: i64,
 ) -> Vec<Stmt> {
     vec![
-        Stmt {
-            sql: "INSERT INTO segments (shop, name, source, compiled, created_at, updated_at, \
-                  version) VALUES (?,?,?,?,?,?,1) ON CONFLICT (shop, name) DO UPDATE SET \
-                  source = excluded.source, compiled = excluded.compiled, \
-                  updated_at = excluded.updated_at, version = segments.version + 1"
-                .into(),
-            args: vec![
-                shop.into(),
-                name.into(),
-                source.into(),
-                encode_base64(&rules::encode(rule)).into(),
-                now_ms.into(),
-                now_ms.into(),
-            ],
-        },
+        sql::save(
+            shop,
+            name,
+            source,
+            &encode_base64(&rules::encode(rule)),
+            now_ms,
+        ),
         set_stmt(shop, set, now_ms),
     ]
 }
 
 /// Statements that delete segment `name`, its memberships and sizes, and store the new set.
 pub fn delete_stmts(shop: &str, name: &str, set: &SegmentSet, now_ms: i64) -> Vec<Stmt> {
-    let by_name = |table: &str, col: &str| Stmt {
-        sql: format!("DELETE FROM {table} WHERE shop = ? AND {col} = ?"),
-        args: vec![shop.into(), name.into()],
-    };
-    vec![
-        by_name("segments", "name"),
-        by_name("memberships", "segment"),
-        by_name("segment_sizes", "segment"),
-        set_stmt(shop, set, now_ms),
-    ]
+    let mut out = sql::delete(shop, name).to_vec();
+    out.push(set_stmt(shop, set, now_ms));
+    out
 }
 
 /// Stores a shop's compiled set with the next version.
 pub fn set_stmt(shop: &str, set: &SegmentSet, now_ms: i64) -> Stmt {
-    Stmt {
-        sql: "INSERT INTO segment_sets (shop, version, compiled, updated_at) VALUES (?,1,?,?) \
-              ON CONFLICT (shop) DO UPDATE SET version = segment_sets.version + 1, \
-              compiled = excluded.compiled, updated_at = excluded.updated_at"
-            .into(),
-        args: vec![shop.into(), encode_set(set).into(), now_ms.into()],
-    }
+    sql::store_set(shop, &encode_set(set), now_ms)
 }
 
 /// Statements that give a shop the [`DEFAULTS`] when it has no segment set yet (the demo shop);
@@ -483,30 +403,17 @@ pub fn default_stmts(shop: &str, now_ms: i64) -> Vec<Stmt> {
         let Ok(rule) = rules::parse(source) else {
             continue;
         };
-        out.push(Stmt {
-            sql: "INSERT INTO segments (shop, name, source, compiled, created_at, updated_at, \
-                  version) SELECT ?,?,?,?,?,?,1 WHERE NOT EXISTS \
-                  (SELECT 1 FROM segment_sets WHERE shop = ?)"
-                .into(),
-            args: vec![
-                shop.into(),
-                name.into(),
-                source.into(),
-                encode_base64(&rules::encode(&rule)).into(),
-                now_ms.into(),
-                now_ms.into(),
-                shop.into(),
-            ],
-        });
+        out.push(sql::save_default(
+            shop,
+            name,
+            source,
+            &encode_base64(&rules::encode(&rule)),
+            now_ms,
+        ));
         named.push((name.to_string(), rule));
     }
     let set = SegmentSet::new(named).unwrap_or_else(|_| compile(&[]));
-    out.push(Stmt {
-        sql: "INSERT OR IGNORE INTO segment_sets (shop, version, compiled, updated_at) \
-              VALUES (?,1,?,?)"
-            .into(),
-        args: vec![shop.into(), encode_set(&set).into(), now_ms.into()],
-    });
+    out.push(sql::store_first_set(shop, &encode_set(&set), now_ms));
     out
 }
 
@@ -519,26 +426,6 @@ pub struct Listed {
     pub size: f64,
     /// `(day, size)` oldest first.
     pub history: Vec<(String, f64)>,
-}
-
-/// One recorded size.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct SizeRow {
-    /// Segment name.
-    pub segment: String,
-    /// `YYYY-MM-DD`.
-    pub day: String,
-    /// Members that day.
-    pub size: f64,
-}
-
-/// Per-segment sizes: `(segment, size)` rows.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct CountRow {
-    /// Segment name.
-    pub segment: String,
-    /// Members.
-    pub size: f64,
 }
 
 /// Joins stored segments with their current sizes and recorded history (days oldest first).
@@ -567,6 +454,7 @@ pub fn listing(rows: Vec<SegmentRow>, sizes: &[CountRow], history: &[SizeRow]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::store::Arg;
     use affinity::event::{names, Event};
 
     const DAY: i64 = 86_400_000;

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Held, Listed, RuleError, PREVIEW_LIMIT};
 use crate::html::{count, esc, page, time_tag, when, Nav};
-use crate::routes::percent_encode;
+use crate::platform::http::percent_encode;
 
 /// Something under `/dashboard/segments`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub fn route(method: &str, rest: &str) -> Option<SegmentRoute> {
                 Some((n, a)) => (n, Some(a)),
                 None => (rest, None),
             };
-            let name = crate::routes::percent_decode(name);
+            let name = crate::platform::http::percent_decode(name);
             if name.is_empty() || name.contains('/') {
                 return None;
             }

@@ -15,12 +15,21 @@
 //!
 //! The minimum support `k` is a per-shop setting (`shops.min_support`, default
 //! [`DEFAULT_MIN_SUPPORT`], the engine's default and the value the offline evaluation reports).
-//! Everything here is pure; `recs_edge` runs the queries and stores the bytes in KV.
+//! Everything here is pure; [`handler`] serves the config, the model and the plugin files, and
+//! [`jobs`] are the background work (model builds, segment sizes) the cron and the first events
+//! of a new shop start. The SQL is the store's ([`crate::platform::store::models`]).
 
 use std::collections::HashSet;
 
 use affinity::recommend::{ItemMeta, Model, ModelBuilder, Relation};
-use serde::Deserialize;
+
+pub use crate::platform::store::models::{BuildInfo, ClickRow, MetaRow};
+use crate::platform::store::shops::SettingsRow;
+
+#[cfg(target_arch = "wasm32")]
+pub mod handler;
+#[cfg(target_arch = "wasm32")]
+pub mod jobs;
 
 /// The window the model is built from, in days.
 pub const WINDOW_DAYS: i64 = 30;
@@ -42,106 +51,30 @@ pub const DEFAULT_MIN_SUPPORT: u32 = 2;
 /// Default share of shoppers in the recommendation holdout, in percent.
 pub const DEFAULT_HOLDOUT_PERCENT: f64 = 10.0;
 
-/// Interaction rows, oldest first per customer: `?1` shop, `?2` since (Unix ms), `?3` limit.
-pub const CLICKS_SQL: &str = "SELECT c, p, t FROM (SELECT customer_id AS c, product_id AS p, \
-    ts AS t FROM events WHERE shop = ?1 AND ts >= ?2 AND bot = 0 AND type = 'track' \
-    AND name IN ('Product Viewed', 'Product Clicked', 'Product Added') \
-    AND product_id IS NOT NULL AND product_id <> '' ORDER BY ts DESC LIMIT ?3) \
-    ORDER BY c, t";
-
-/// Completed orders (raw event JSON): `?1` shop, `?2` since (Unix ms), `?3` limit.
-pub const ORDERS_SQL: &str = "SELECT json FROM events WHERE shop = ?1 AND ts >= ?2 AND bot = 0 \
-    AND type = 'track' AND name = 'Order Completed' ORDER BY ts DESC LIMIT ?3";
-
-/// Item metadata: `?1` shop.
-pub const META_SQL: &str = "SELECT product_id AS id, name, price, category, brand, url, image, \
-    in_stock FROM products WHERE shop = ?1";
-
-/// The shop's model settings: `?1` shop.
-pub const SETTINGS_SQL: &str = "SELECT min_support, holdout_percent FROM shops WHERE id = ?1";
-
-/// The latest model of a shop: `?1` shop.
-pub const LATEST_SQL: &str = "SELECT version, created_at, items, pairs, bytes, build_ms, \
-    sessions, events, format FROM models WHERE shop = ?1 ORDER BY created_at DESC LIMIT 1";
-
-/// Records a build: shop, version, created_at, items, pairs, bytes, build_ms, sessions, events,
-/// format.
-pub const INSERT_SQL: &str = "INSERT INTO models (shop, version, created_at, items, pairs, \
-    bytes, build_ms, sessions, events, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-    ON CONFLICT (shop, version) DO UPDATE SET created_at = excluded.created_at, \
-    build_ms = excluded.build_ms";
-
-/// Shops with events received after their latest model (the cron rebuilds these): `?1` limit.
-pub const STALE_SHOPS_SQL: &str = "SELECT s.id AS id FROM shops s WHERE EXISTS (SELECT 1 FROM \
-    events e WHERE e.shop = s.id AND e.received_at > COALESCE((SELECT MAX(m.created_at) FROM \
-    models m WHERE m.shop = s.id), 0)) LIMIT ?1";
-
-/// Whether a shop has events newer than `?2` (Unix ms): `?1` shop.
-pub const NEWER_EVENTS_SQL: &str =
-    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE shop = ?1 AND received_at > ?2 LIMIT 1)";
-
-/// One interaction row.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ClickRow {
-    /// Customer id.
-    pub c: String,
-    /// Product id.
-    pub p: String,
-    /// Time, Unix ms (D1 numbers arrive as f64).
-    pub t: f64,
-}
-
-/// One `products` row.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct MetaRow {
-    /// Product id.
-    pub id: String,
-    /// Display name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Price in the shop's currency.
-    #[serde(default)]
-    pub price: Option<f64>,
-    /// Category.
-    #[serde(default)]
-    pub category: Option<String>,
-    /// Brand.
-    #[serde(default)]
-    pub brand: Option<String>,
-    /// Product page URL.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Image URL.
-    #[serde(default)]
-    pub image: Option<String>,
-    /// 0 when known to be out of stock.
-    #[serde(default)]
-    pub in_stock: Option<f64>,
-}
-
 /// A shop's model settings (`shops.min_support`, `shops.holdout_percent`).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
     /// Minimum support `k` of the model build.
-    #[serde(default = "default_k")]
     pub min_support: f64,
     /// Share of shoppers in the recommendation holdout, in percent.
-    #[serde(default = "default_holdout")]
     pub holdout_percent: f64,
-}
-
-fn default_k() -> f64 {
-    f64::from(DEFAULT_MIN_SUPPORT)
-}
-fn default_holdout() -> f64 {
-    DEFAULT_HOLDOUT_PERCENT
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            min_support: default_k(),
+            min_support: f64::from(DEFAULT_MIN_SUPPORT),
             holdout_percent: DEFAULT_HOLDOUT_PERCENT,
+        }
+    }
+}
+
+impl From<SettingsRow> for Settings {
+    fn from(row: SettingsRow) -> Settings {
+        let d = Settings::default();
+        Settings {
+            min_support: row.min_support.unwrap_or(d.min_support),
+            holdout_percent: row.holdout_percent.unwrap_or(d.holdout_percent),
         }
     }
 }
@@ -184,33 +117,6 @@ pub fn parse_settings(body: &str, current: Settings) -> Result<Settings, String>
     Ok(s)
 }
 
-/// A recorded build (a `models` row).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
-pub struct BuildInfo {
-    /// Content hash of the encoded model (16 hex digits): KV key suffix, URL and ETag.
-    pub version: String,
-    /// When it was built, Unix ms.
-    #[serde(default)]
-    pub created_at: f64,
-    /// Items in the model.
-    pub items: f64,
-    /// Neighbour pairs over the three relations.
-    pub pairs: f64,
-    /// Encoded size in bytes.
-    pub bytes: f64,
-    /// Wall time of read + build + encode, ms.
-    pub build_ms: f64,
-    /// Sessions fed.
-    #[serde(default)]
-    pub sessions: f64,
-    /// Interaction rows read.
-    #[serde(default)]
-    pub events: f64,
-    /// The binary format version it was encoded with ([`affinity::recommend::FORMAT_VERSION`]).
-    #[serde(default)]
-    pub format: f64,
-}
-
 /// A built model: its bytes and what is recorded about it (`created_at`/`build_ms` are set by
 /// the caller, which knows the clock).
 #[derive(Debug, Clone, PartialEq)]
@@ -247,26 +153,13 @@ pub fn sessions(rows: &[ClickRow]) -> Vec<Vec<(String, i64)>> {
     out
 }
 
-/// The product ids of an `Order Completed` event (its stored JSON).
+/// The product ids of an `Order Completed` event (its stored JSON), by the engine's one
+/// product-id rule ([`affinity::event::order_product_ids`]); none when the JSON does not parse.
 pub fn order_products(event_json: &str) -> Vec<String> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(event_json) else {
-        return Vec::new();
-    };
-    v["properties"]["products"]
-        .as_array()
-        .map(|lines| lines.iter().filter_map(line_product).collect())
+    affinity::json::parse(event_json)
+        .ok()
+        .and_then(|v| v.get("properties").map(affinity::event::order_product_ids))
         .unwrap_or_default()
-}
-
-/// The product id of an order line (`product_id`, else `sku`, else `id`; strings or numbers).
-pub fn line_product(line: &serde_json::Value) -> Option<String> {
-    ["product_id", "sku", "id"]
-        .iter()
-        .find_map(|k| match &line[*k] {
-            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
 }
 
 /// Metadata of a `products` row as the model carries it (price in cents).
@@ -336,7 +229,7 @@ pub fn pairs(model: &Model) -> usize {
 
 /// The version of encoded model bytes: the first 16 hex digits of their SHA-256.
 pub fn version_of(bytes: &[u8]) -> String {
-    crate::auth::sha256_hex(bytes)[..16].to_string()
+    crate::platform::auth::sha256_hex(bytes)[..16].to_string()
 }
 
 /// The KV key of a model.
@@ -370,17 +263,37 @@ fn percent_json(p: f64) -> serde_json::Value {
 
 /// The config document the loader fetches:
 /// `{"shop","version","model":"/v1/model/<version>?key=<key>","holdout_percent"}`.
-pub fn config_json(shop: &str, write_key: &str, version: &str, holdout_percent: f64) -> String {
-    serde_json::json!({
+pub fn config_json(
+    shop: &str,
+    write_key: &str,
+    model_version: Option<&str>,
+    holdout_percent: f64,
+) -> String {
+    let mut v = serde_json::json!({
         "shop": shop,
-        "version": version,
-        "model": format!(
-            "/v1/model/{version}?key={}",
-            crate::routes::percent_encode(write_key)
-        ),
+        "version": model_version.unwrap_or("none"),
         "holdout_percent": percent_json(holdout_percent),
-    })
-    .to_string()
+    });
+    if let Some(version) = model_version {
+        v["model"] = format!(
+            "/v1/model/{version}?key={}",
+            crate::platform::http::percent_encode(write_key)
+        )
+        .into();
+    }
+    v.to_string()
+}
+
+/// The `Content-Type` and `Cache-Control` of a plugin file.
+pub fn plugin_file_headers(file: &str) -> (&'static str, &'static str) {
+    if file.ends_with(".wasm") {
+        ("application/wasm", "public, max-age=3600")
+    } else if file == "affinity.js" {
+        // The loader is the one URL shops embed: keep it short-lived so fixes roll out fast.
+        ("text/javascript; charset=utf-8", "public, max-age=300")
+    } else {
+        ("text/javascript; charset=utf-8", "public, max-age=3600")
+    }
 }
 
 /// The admin rebuild answer: `{version, items, pairs, bytes, build_ms, sessions, events}`.
@@ -508,15 +421,20 @@ mod tests {
     #[test]
     fn config_and_settings() {
         let c: serde_json::Value =
-            serde_json::from_str(&config_json("demo", "pk demo", "abc123", 10.0))
+            serde_json::from_str(&config_json("demo", "pk demo", Some("abc123"), 10.0))
                 .unwrap_or_default();
         assert_eq!(c["shop"], "demo");
         assert_eq!(c["version"], "abc123");
         assert_eq!(c["model"], "/v1/model/abc123?key=pk%20demo");
-        assert_eq!(c.to_string().contains("\"holdout_percent\":10"), true);
+        assert!(c.to_string().contains("\"holdout_percent\":10"));
         let half: serde_json::Value =
-            serde_json::from_str(&config_json("d", "k", "v", 2.5)).unwrap_or_default();
+            serde_json::from_str(&config_json("d", "k", None, 2.5)).unwrap_or_default();
         assert_eq!(half["holdout_percent"], 2.5);
+        assert_eq!(half["version"], "none");
+        assert!(
+            half.get("model").is_none(),
+            "no model yet: the page falls back"
+        );
         let s = Settings::default();
         assert_eq!(s.k(), 2);
         let t = parse_settings(r#"{"holdout_percent":0}"#, s).unwrap_or(s);

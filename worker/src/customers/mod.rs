@@ -1,141 +1,29 @@
-//! Analytics rows in D1, derived from newly applied events.
-//!
-//! [`fold`] is the one place where a customer's new events become both the profile update (the
-//! engine's [`Profile::apply`]) and the D1 statements that mirror it: raw `events` rows, the
-//! `customers` mirror, `products` and `product_daily` counters, `orders` and the `daily` rollup.
-//! It is pure, so it is tested natively; `d1` (wasm32 only) runs the statements and the dashboard queries.
+//! Customers: one Durable Object per shop and customer ([`object`]) folds the customer's events
+//! into the engine's profile idempotently by `messageId`; [`fold`] is the one place where new
+//! events become both the profile update (the engine's [`Profile::apply`]) and the D1 statements
+//! that mirror it (raw `events`, the `customers` mirror, `products` and `product_daily`
+//! counters, `orders` and the `daily` rollup). Pure and tested natively; the object and the
+//! profile / health API ([`handler`]) run on wasm32.
 
 use std::collections::BTreeMap;
 
-use affinity::event::{names, Event, Kind};
+use affinity::event::{self, names, Event, Kind};
 use affinity::json::Value;
 use affinity::profile::{Product, Profile};
 use affinity::time;
-use serde::{Deserialize, Serialize};
 
 use crate::ingest::is_bot;
+use crate::platform::store::events::{
+    self as ev, CustomerMirror, DayCounts, EventRow, ProductCounts,
+};
+use crate::platform::store::Stmt;
 
 #[cfg(target_arch = "wasm32")]
-pub mod d1;
-
-/// A bound SQL parameter (numbers are f64: D1 binds JavaScript numbers).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Arg {
-    /// NULL.
-    Null,
-    /// A number.
-    Num(f64),
-    /// Text.
-    Text(String),
-}
-
-impl From<&str> for Arg {
-    fn from(s: &str) -> Arg {
-        Arg::Text(s.to_string())
-    }
-}
-impl From<String> for Arg {
-    fn from(s: String) -> Arg {
-        Arg::Text(s)
-    }
-}
-impl From<f64> for Arg {
-    fn from(n: f64) -> Arg {
-        Arg::Num(n)
-    }
-}
-impl From<i64> for Arg {
-    fn from(n: i64) -> Arg {
-        Arg::Num(n as f64)
-    }
-}
-impl From<u32> for Arg {
-    fn from(n: u32) -> Arg {
-        Arg::Num(f64::from(n))
-    }
-}
-impl From<bool> for Arg {
-    fn from(b: bool) -> Arg {
-        Arg::Num(if b { 1.0 } else { 0.0 })
-    }
-}
-impl<T: Into<Arg>> From<Option<T>> for Arg {
-    fn from(v: Option<T>) -> Arg {
-        v.map_or(Arg::Null, Into::into)
-    }
-}
-
-/// One SQL statement with its parameters; serializable so a Durable Object can keep statements
-/// it could not deliver yet (its outbox).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Stmt {
-    /// SQL with `?` placeholders.
-    pub sql: String,
-    /// Parameters, in order.
-    pub args: Vec<Arg>,
-}
-
-impl Stmt {
-    fn new(sql: &str, args: Vec<Arg>) -> Stmt {
-        Stmt {
-            sql: sql.to_string(),
-            args,
-        }
-    }
-}
-
-const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events (shop, message_id, customer_id, \
-    anonymous_id, user_id, type, name, ts, day, product_id, category, order_id, revenue, bot, \
-    json, received_at, list_id, variant) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-
-const INSERT_ORDER: &str = "INSERT OR IGNORE INTO orders (shop, order_id, customer_id, ts, day, \
-    total, items) VALUES (?,?,?,?,?,?,?)";
-
-const UPSERT_DAILY: &str = "INSERT INTO daily (shop, day, events, page_views, product_views, \
-    orders, revenue) VALUES (?,?,?,?,?,?,?) ON CONFLICT (shop, day) DO UPDATE SET \
-    events = daily.events + excluded.events, page_views = daily.page_views + excluded.page_views, \
-    product_views = daily.product_views + excluded.product_views, \
-    orders = daily.orders + excluded.orders, revenue = daily.revenue + excluded.revenue";
-
-const UPSERT_PRODUCT: &str = "INSERT INTO products (shop, product_id, name, price, category, \
-    brand, url, image, in_stock, views, adds, purchases, last_seen) \
-    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (shop, product_id) DO UPDATE SET \
-    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE products.name END, \
-    price = COALESCE(excluded.price, products.price), \
-    category = COALESCE(excluded.category, products.category), \
-    brand = COALESCE(excluded.brand, products.brand), \
-    url = COALESCE(excluded.url, products.url), \
-    image = COALESCE(excluded.image, products.image), \
-    in_stock = COALESCE(excluded.in_stock, products.in_stock), \
-    views = products.views + excluded.views, adds = products.adds + excluded.adds, \
-    purchases = products.purchases + excluded.purchases, \
-    last_seen = MAX(products.last_seen, excluded.last_seen)";
-
-const UPSERT_PRODUCT_DAY: &str = "INSERT INTO product_daily (shop, product_id, day, views, adds, \
-    purchases) VALUES (?,?,?,?,?,?) ON CONFLICT (shop, product_id, day) DO UPDATE SET \
-    views = product_daily.views + excluded.views, adds = product_daily.adds + excluded.adds, \
-    purchases = product_daily.purchases + excluded.purchases";
-
-const UPSERT_CUSTOMER: &str = "INSERT INTO customers (shop, customer_id, user_id, first_seen, \
-    last_seen, sessions, orders, total_spend, product_views, cart_adds, page_views, last_event, \
-    bot, summary, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
-    ON CONFLICT (shop, customer_id) DO UPDATE SET user_id = excluded.user_id, \
-    first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
-    sessions = excluded.sessions, orders = excluded.orders, total_spend = excluded.total_spend, \
-    product_views = excluded.product_views, cart_adds = excluded.cart_adds, \
-    page_views = excluded.page_views, last_event = excluded.last_event, \
-    bot = MAX(customers.bot, excluded.bot), summary = excluded.summary, \
-    version = excluded.version WHERE excluded.version >= customers.version";
-
-#[derive(Default)]
-struct DayTotals {
-    events: u32,
-    page_views: u32,
-    product_views: u32,
-    orders: u32,
-    revenue: f64,
-}
+pub mod handler;
+// The `durable_object` macro generates undocumented `#[wasm_bindgen]` glue methods.
+#[cfg(target_arch = "wasm32")]
+#[allow(missing_docs)]
+pub mod object;
 
 #[derive(Default)]
 struct ProductTotals {
@@ -188,14 +76,6 @@ pub fn event_label(e: &Event) -> String {
     }
 }
 
-fn order_id(p: &Value) -> Option<String> {
-    match p.get("order_id") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => Some(Value::Number(*n).to_json()),
-        _ => None,
-    }
-}
-
 /// Folds `events` (new to this customer, any order) into `profile` in timestamp order with the
 /// engine, and returns the D1 statements that record them. `version` is the customer's count of
 /// applied messages after this fold (it orders mirror updates); `was_bot` says whether earlier
@@ -211,7 +91,7 @@ pub fn fold(
 ) -> Folded {
     events.sort_by_key(|e| e.timestamp_ms);
     let mut statements = Vec::new();
-    let mut days: BTreeMap<String, DayTotals> = BTreeMap::new();
+    let mut days: BTreeMap<String, DayCounts> = BTreeMap::new();
     let mut products: BTreeMap<String, ProductTotals> = BTreeMap::new();
     let mut product_days: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
     let mut any_bot = false;
@@ -224,7 +104,7 @@ pub fn fold(
         let is_track = e.kind == Kind::Track;
         let order = if is_track && (name == names::ORDER_COMPLETED || name == names::ORDER_REFUNDED)
         {
-            order_id(p)
+            event::order_id(p)
         } else {
             None
         };
@@ -247,47 +127,41 @@ pub fn fold(
         } else {
             None
         };
-        statements.push(Stmt::new(
-            INSERT_EVENT,
-            vec![
-                shop.into(),
-                e.message_id.as_str().into(),
-                customer.into(),
-                e.anonymous_id.clone().into(),
-                e.user_id.clone().into(),
-                e.kind.as_str().into(),
-                e.name.clone().into(),
-                e.timestamp_ms.into(),
-                day.as_str().into(),
-                e.product_id().into(),
-                p.get_str("category").map(str::to_string).into(),
-                order.clone().into(),
-                revenue.into(),
-                bot.into(),
-                e.to_json().to_json().into(),
-                now_ms.into(),
-                // Recommendation impressions and clicks (`list_id` "affinity:<slot>", `variant`).
-                p.get_str("list_id").map(str::to_string).into(),
-                p.get_str("variant").map(str::to_string).into(),
-            ],
-        ));
+        statements.push(ev::insert_event(&EventRow {
+            shop,
+            message_id: &e.message_id,
+            customer_id: customer,
+            anonymous_id: e.anonymous_id.as_deref(),
+            user_id: e.user_id.as_deref(),
+            kind: e.kind.as_str(),
+            name: e.name.as_deref(),
+            ts: e.timestamp_ms,
+            day: &day,
+            product_id: e.product_id(),
+            category: p.get_str("category"),
+            order_id: order.as_deref(),
+            revenue,
+            bot,
+            json: e.to_json().to_json(),
+            received_at: now_ms,
+            // Recommendation impressions and clicks (`list_id` "affinity:<slot>", `variant`).
+            list_id: p.get_str("list_id"),
+            variant: p.get_str("variant"),
+        }));
         if new_order {
             let lines = p.get("products").and_then(Value::as_array).unwrap_or(&[]);
             let items: f64 = lines
                 .iter()
                 .map(|l| l.get_f64("quantity").unwrap_or(1.0).max(1.0))
                 .sum();
-            statements.push(Stmt::new(
-                INSERT_ORDER,
-                vec![
-                    shop.into(),
-                    order.clone().into(),
-                    customer.into(),
-                    e.timestamp_ms.into(),
-                    day.as_str().into(),
-                    revenue.unwrap_or(0.0).into(),
-                    items.into(),
-                ],
+            statements.push(ev::insert_order(
+                shop,
+                order.as_deref().unwrap_or_default(),
+                customer,
+                e.timestamp_ms,
+                &day,
+                revenue.unwrap_or(0.0),
+                items,
             ));
         }
         if bot {
@@ -345,51 +219,29 @@ pub fn fold(
     }
     for (id, t) in products {
         let pr = t.product;
-        statements.push(Stmt::new(
-            UPSERT_PRODUCT,
-            vec![
-                shop.into(),
-                id.into(),
-                pr.name.into(),
-                pr.price.into(),
-                pr.category.into(),
-                pr.brand.into(),
-                pr.url.into(),
-                pr.image.into(),
-                t.in_stock.into(),
-                t.views.into(),
-                t.adds.into(),
-                t.purchases.into(),
-                t.last_seen.into(),
-            ],
+        statements.push(ev::add_product(
+            shop,
+            &id,
+            &ProductCounts {
+                name: pr.name,
+                price: pr.price,
+                category: pr.category,
+                brand: pr.brand,
+                url: pr.url,
+                image: pr.image,
+                in_stock: t.in_stock,
+                views: t.views,
+                adds: t.adds,
+                purchases: t.purchases,
+                last_seen: t.last_seen,
+            },
         ));
     }
     for ((id, day), (views, adds, purchases)) in product_days {
-        statements.push(Stmt::new(
-            UPSERT_PRODUCT_DAY,
-            vec![
-                shop.into(),
-                id.into(),
-                day.into(),
-                views.into(),
-                adds.into(),
-                purchases.into(),
-            ],
-        ));
+        statements.push(ev::add_product_day(shop, &id, &day, views, adds, purchases));
     }
     for (day, d) in days {
-        statements.push(Stmt::new(
-            UPSERT_DAILY,
-            vec![
-                shop.into(),
-                day.into(),
-                d.events.into(),
-                d.page_views.into(),
-                d.product_views.into(),
-                d.orders.into(),
-                d.revenue.into(),
-            ],
-        ));
+        statements.push(ev::add_daily(shop, &day, &d));
     }
     if !events.is_empty() {
         let last = events
@@ -441,68 +293,29 @@ fn customer_row(
     now_ms: i64,
 ) -> Stmt {
     let c = &profile.counters;
-    Stmt::new(
-        UPSERT_CUSTOMER,
-        vec![
-            shop.into(),
-            customer.into(),
-            profile.user_id.clone().into(),
-            profile.first_seen_ms.into(),
-            profile.last_seen_ms.into(),
-            profile.sessions.into(),
-            c.orders.into(),
-            profile.total_spend.into(),
-            c.product_views.into(),
-            c.cart_adds.into(),
-            c.page_views.into(),
-            last_event.into(),
-            bot.into(),
-            summary(profile, now_ms).to_json().into(),
-            version.into(),
-        ],
-    )
+    ev::upsert_customer(&CustomerMirror {
+        shop,
+        customer_id: customer,
+        user_id: profile.user_id.as_deref(),
+        first_seen: profile.first_seen_ms,
+        last_seen: profile.last_seen_ms,
+        sessions: profile.sessions,
+        orders: c.orders,
+        total_spend: profile.total_spend,
+        product_views: c.product_views,
+        cart_adds: c.cart_adds,
+        page_views: c.page_views,
+        last_event,
+        bot,
+        summary: summary(profile, now_ms).to_json(),
+        version,
+    })
 }
-
-/// Splits a migration file into statements (drops `--` comments; statements end with `;`).
-pub fn split_sql(script: &str) -> Vec<String> {
-    let without_comments: String = script
-        .lines()
-        .map(|l| match l.find("--") {
-            Some(i) => &l[..i],
-            None => l,
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    without_comments
-        .split(';')
-        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-/// The D1 migrations, in order: (name as wrangler records it, SQL).
-pub const MIGRATIONS: [(&str, &str); 4] = [
-    (
-        "0001_init.sql",
-        include_str!("../../migrations/0001_init.sql"),
-    ),
-    (
-        "0002_models.sql",
-        include_str!("../../migrations/0002_models.sql"),
-    ),
-    (
-        "0003_segments.sql",
-        include_str!("../../migrations/0003_segments.sql"),
-    ),
-    (
-        "0004_model_format.sql",
-        include_str!("../../migrations/0004_model_format.sql"),
-    ),
-];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::store::Arg;
     use affinity::json::parse;
 
     fn event(json: &str) -> Event {
@@ -597,22 +410,14 @@ mod tests {
 
     #[test]
     fn statements_serialize_for_the_outbox() {
-        let s = Stmt::new("X", vec![Arg::Null, 1.5.into(), "t".into()]);
+        let s = Stmt {
+            sql: "X".into(),
+            args: vec![Arg::Null, 1.5.into(), "t".into()],
+        };
         let text = serde_json::to_string(&s).unwrap_or_default();
         assert_eq!(text, r#"{"sql":"X","args":[null,1.5,"t"]}"#);
         let back: Stmt = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, s);
-    }
-
-    #[test]
-    fn migrations_split() {
-        let stmts = split_sql(MIGRATIONS[0].1);
-        assert!(stmts.len() >= 10);
-        assert!(stmts.iter().all(|s| s.starts_with("CREATE ")));
-        assert_eq!(
-            split_sql("-- x;\nSELECT 1; -- y\n ;SELECT 2"),
-            vec!["SELECT 1", "SELECT 2"]
-        );
     }
 
     #[test]

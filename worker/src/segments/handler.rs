@@ -1,6 +1,7 @@
 //! Segments on the runtime: D1 reads and writes, the shop config's `segments`, the per-isolate
 //! cache customer objects evaluate with, and the dashboard handlers. The logic is in the pure
-//! [`crate::segments`] module.
+//! [`crate::segments`] module. A save answers once the segment is stored; the backfill of
+//! memberships, the objects' re-evaluation and today's sizes follow after the response.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -8,46 +9,31 @@ use std::rc::Rc;
 
 use affinity::rules::SegmentSet;
 use affinity::time;
-use serde::Deserialize;
-use worker::{D1Database, Env, Headers, Request, Response, Result};
+use worker::{D1Database, Env, Response};
 
-use crate::analytics::{d1, Stmt};
-use crate::edge::{db, html_response, json_error, json_response, now_ms, redirect, session};
-use crate::routes::{form_value, parse_form};
+use crate::platform::d1;
+use crate::platform::http::form_value;
+use crate::platform::store::{health, segments as sql, shops, Stmt};
+use crate::platform::web::{self, call_customer, now_ms, Ctx};
+use crate::platform::{Error, Result};
 use crate::segments::pages::{self, Editor, SegmentRoute};
-use crate::segments::{self, CountRow, Held, SegmentRow, SizeRow, StoredProfile};
+use crate::segments::{self, CountRow, Held, SegmentRow, StoredProfile};
 
 thread_local! {
     /// Per isolate: shop → (set version, compiled set).
     static SETS: RefCell<HashMap<String, (i64, Rc<SegmentSet>)>> = RefCell::new(HashMap::new());
 }
 
-#[derive(Deserialize)]
-struct SetRow {
-    version: f64,
-    compiled: String,
-}
-
-#[derive(Deserialize)]
-struct VersionRow {
-    version: f64,
-}
-
 /// Gives a shop the default segments when it has none yet (idempotent; the demo shop calls it
 /// when it is ensured).
 pub async fn ensure_defaults(db: &D1Database, shop: &str) -> Result<()> {
-    d1::run_batch(db, &segments::default_stmts(shop, now_ms())).await
+    d1::batch(db, &segments::default_stmts(shop, now_ms())).await
 }
 
 /// The shop's compiled set as shipped (`(version, base64url)`); version 0 and an empty set when
 /// the shop has none.
 pub async fn shipped(db: &D1Database, shop: &str) -> Result<(i64, String)> {
-    let row: Option<SetRow> = d1::first(
-        db,
-        "SELECT version, compiled FROM segment_sets WHERE shop = ?",
-        &[shop.into()],
-    )
-    .await?;
+    let row = d1::first(db, &sql::set_of(shop)).await?;
     Ok(match row {
         Some(r) => (r.version as i64, r.compiled),
         None => (0, segments::encode_set(&segments::compile(&[]))),
@@ -55,20 +41,17 @@ pub async fn shipped(db: &D1Database, shop: &str) -> Result<(i64, String)> {
 }
 
 /// Adds `segments` to the shop config JSON and folds the set's version into its `version`.
-pub async fn add_to_config(env: &Env, shop: &str, config_json: &str) -> Result<String> {
-    let (version, compiled) = shipped(&db(env)?, shop).await?;
+pub async fn add_to_config(db: &D1Database, shop: &str, config_json: &str) -> Result<String> {
+    let (version, compiled) = shipped(db, shop).await?;
     Ok(segments::with_segments(config_json, &compiled, version))
 }
 
 /// The shop's set for evaluation: the version is read from D1 on every call, the set is decoded
 /// only when the version changed (cached per isolate). `None` when the shop has no segments.
+/// A stored set that does not decode is an error (logged and counted on the shop's health
+/// figure), never an empty set: evaluating against nothing would forget every membership.
 pub async fn current_set(db: &D1Database, shop: &str) -> Result<Option<(i64, Rc<SegmentSet>)>> {
-    let version: Option<VersionRow> = d1::first(
-        db,
-        "SELECT version FROM segment_sets WHERE shop = ?",
-        &[shop.into()],
-    )
-    .await?;
+    let version = d1::first(db, &sql::set_version(shop)).await?;
     let Some(version) = version.map(|v| v.version as i64) else {
         return Ok(None);
     };
@@ -82,7 +65,19 @@ pub async fn current_set(db: &D1Database, shop: &str) -> Result<Option<(i64, Rc<
         return Ok(cached);
     }
     let (version, compiled) = shipped(db, shop).await?;
-    let set = Rc::new(segments::decode_set(&compiled).unwrap_or_else(|| segments::compile(&[])));
+    let Some(set) = segments::decode_set(&compiled) else {
+        let reference = format!("v{version}");
+        worker::console_error!("segments of {shop}: the stored set {reference} does not decode");
+        d1::run(
+            db,
+            &health::record(shop, "segment_set", &reference, "does not decode", now_ms()),
+        )
+        .await?;
+        return Err(Error::Runtime(format!(
+            "the segment set {reference} of {shop} does not decode"
+        )));
+    };
+    let set = Rc::new(set);
     SETS.with(|s| {
         s.borrow_mut()
             .insert(shop.to_string(), (version, set.clone()))
@@ -91,24 +86,19 @@ pub async fn current_set(db: &D1Database, shop: &str) -> Result<Option<(i64, Rc<
 }
 
 async fn stored(db: &D1Database, shop: &str) -> Result<Vec<SegmentRow>> {
-    d1::rows(
-        db,
-        "SELECT name, source, compiled, created_at, updated_at, version FROM segments \
-         WHERE shop = ? ORDER BY name",
-        &[shop.into()],
-    )
-    .await
+    d1::all(db, &sql::stored(shop)).await
 }
 
 async fn sizes(db: &D1Database, shop: &str) -> Result<Vec<CountRow>> {
-    d1::rows(db, segments::SIZES_SQL, &[shop.into()]).await
+    d1::all(db, &sql::sizes(shop)).await
 }
 
-/// Computes every segment's size from the D1 memberships and records it for today.
-pub async fn record_sizes(db: &D1Database, shop: &str) -> Result<Vec<CountRow>> {
+/// Computes every segment's size from the D1 memberships and records it for today (a background
+/// job: the cron, and after a save).
+pub async fn record_sizes(db: &D1Database, shop: &str, now_ms: i64) -> Result<()> {
     let names = stored(db, shop).await?;
     let counts = sizes(db, shop).await?;
-    let day = time::format_date(now_ms());
+    let day = time::format_date(now_ms);
     let stmts: Vec<Stmt> = names
         .iter()
         .map(|r| {
@@ -119,33 +109,30 @@ pub async fn record_sizes(db: &D1Database, shop: &str) -> Result<Vec<CountRow>> 
             segments::size_stmt(shop, &r.name, &day, n)
         })
         .collect();
-    for chunk in stmts.chunks(d1::BATCH_STATEMENTS) {
-        d1::run_batch(db, chunk).await?;
-    }
-    Ok(counts)
+    d1::batch(db, &stmts).await
 }
 
 /// The cron's part: records today's sizes for every shop with segments.
-pub async fn record_all_sizes(env: &Env) -> Result<()> {
-    #[derive(Deserialize)]
-    struct S {
-        shop: String,
-    }
-    let db = db(env)?;
-    let shops: Vec<S> = d1::rows(&db, "SELECT shop FROM segment_sets LIMIT 1000", &[]).await?;
-    for s in shops {
-        record_sizes(&db, &s.shop).await?;
+pub async fn record_all_sizes(db: &D1Database, now_ms: i64) -> Result<()> {
+    for s in d1::all(db, &shops::with_segments(1000)).await? {
+        record_sizes(db, &s.id, now_ms).await?;
     }
     Ok(())
 }
 
-async fn profiles(db: &D1Database, shop: &str) -> Result<Vec<StoredProfile>> {
-    d1::rows(
-        db,
-        segments::PROFILES_SQL,
-        &[shop.into(), f64::from(segments::PREVIEW_LIMIT).into()],
-    )
-    .await
+/// Stored profiles for previews and backfills; one that does not decode is skipped there, and
+/// counted here on the shop's health figure (it stays as it is in D1).
+async fn profiles(db: &D1Database, shop: &str, now: i64) -> Result<Vec<StoredProfile>> {
+    let rows = d1::all(db, &sql::profiles(shop, segments::PREVIEW_LIMIT)).await?;
+    let bad: Vec<Stmt> = segments::undecodable(&rows)
+        .into_iter()
+        .map(|(id, error)| {
+            worker::console_error!("segments of {shop}: mirror profile of {id} does not decode");
+            health::record(shop, "mirror_profile", id, &error, now)
+        })
+        .collect();
+    d1::batch(db, &bad).await?;
+    Ok(rows)
 }
 
 /// After a save: memberships of `name` for the stored profiles (the bounded preview set), written
@@ -157,19 +144,10 @@ async fn backfill(
     set: &SegmentSet,
     name: &str,
 ) -> Result<Vec<String>> {
-    #[derive(Deserialize)]
-    struct M {
-        customer_id: String,
-    }
     let now = now_ms();
-    let profiles = profiles(db, shop).await?;
+    let profiles = profiles(db, shop, now).await?;
     let members = segments::members_of(shop, set, name, &profiles, now);
-    let current: Vec<M> = d1::rows(
-        db,
-        "SELECT customer_id FROM memberships WHERE shop = ? AND segment = ? AND member = 1",
-        &[shop.into(), name.into()],
-    )
-    .await?;
+    let current = d1::all(db, &sql::members(shop, name)).await?;
     let evaluated: std::collections::HashSet<&str> =
         profiles.iter().map(|p| p.customer_id.as_str()).collect();
     let mut stmts = Vec::new();
@@ -198,9 +176,7 @@ async fn backfill(
             changed.push(c.customer_id.clone());
         }
     }
-    for chunk in stmts.chunks(d1::BATCH_STATEMENTS) {
-        d1::run_batch(db, chunk).await?;
-    }
+    d1::batch(db, &stmts).await?;
     Ok(changed)
 }
 
@@ -209,24 +185,10 @@ async fn backfill(
 /// (a backfilled time window then still closes on time). Others pick the new set up with their
 /// next event or alarm. Failures are logged, not fatal.
 async fn notify(env: &Env, shop: &str, customers: &[String]) {
-    let Ok(namespace) = env.durable_object("CUSTOMER") else {
-        return;
-    };
     let calls = customers
         .iter()
         .take(segments::NOTIFY_LIMIT)
-        .map(|customer| {
-            let namespace = &namespace;
-            async move {
-                let stub = namespace
-                    .id_from_name(&format!("{shop}:{customer}"))?
-                    .get_stub()?;
-                let mut init = worker::RequestInit::new();
-                init.with_method(worker::Method::Post);
-                stub.fetch_with_request(Request::new_with_init("https://customer/evaluate", &init)?)
-                    .await
-            }
-        });
+        .map(|customer| call_customer(env, shop, customer, "/evaluate", Some("{}")));
     for r in futures_util::future::join_all(calls).await {
         if let Err(e) = r {
             worker::console_error!("segments: re-evaluating a customer failed: {e}");
@@ -234,10 +196,23 @@ async fn notify(env: &Env, shop: &str, customers: &[String]) {
     }
 }
 
+/// After a save: backfill, notify the changed customers' objects, record today's sizes.
+async fn after_save(env: Env, shop: String, set: SegmentSet, name: String) {
+    let work = async {
+        let db = env.d1("DB")?;
+        let changed = backfill(&db, &shop, &set, &name).await?;
+        notify(&env, &shop, &changed).await;
+        record_sizes(&db, &shop, now_ms()).await
+    };
+    if let Err(e) = work.await {
+        worker::console_error!("segments of {shop}: after saving {name}: {e}");
+    }
+}
+
 /// The Content-Security-Policy of pages that run the editor script: the dashboard's strict policy
 /// plus that one inline script (by hash) and fetches to this origin.
 fn editor_response(status: u16, html: String) -> Result<Response> {
-    let mut resp = html_response(status, html)?;
+    let mut resp = web::html(status, html)?;
     resp.headers_mut().set(
         "Content-Security-Policy",
         &format!(
@@ -249,42 +224,30 @@ fn editor_response(status: u16, html: String) -> Result<Response> {
     Ok(resp)
 }
 
-fn no_store_json(status: u16, body: &str) -> Result<Response> {
-    let mut resp = json_response(status, body)?;
-    let h: &mut Headers = resp.headers_mut();
-    h.set("Cache-Control", "no-store")?;
-    Ok(resp)
-}
-
 /// Handles `/dashboard/segments…` (signed in).
-pub async fn handle(route: SegmentRoute, mut req: Request, env: &Env) -> Result<Response> {
-    let Some(shop) = session(&req, env).await? else {
+pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
+    let Some(shop) = ctx.session().await? else {
         return match route {
-            SegmentRoute::Validate | SegmentRoute::Preview => json_error(401, "not signed in"),
-            _ => redirect("/dashboard/login", None),
+            SegmentRoute::Validate | SegmentRoute::Preview => web::json_error(401, "not signed in"),
+            _ => web::redirect("/dashboard/login", None),
         };
     };
-    let db = db(env)?;
-    let form = if req.method() == worker::Method::Post {
-        parse_form(&req.text().await.unwrap_or_default())
+    let db = ctx.db()?;
+    let form = if ctx.req.method() == worker::Method::Post {
+        ctx.form().await?
     } else {
         Vec::new()
     };
     let field = |k: &str| form_value(&form, k).unwrap_or_default();
-    let now = now_ms();
+    let now = ctx.now;
     match route {
         SegmentRoute::List => {
-            let counts = record_sizes(&db, &shop.id).await?;
+            // Read only: today's size is recorded by the cron and after saves.
+            let counts = sizes(&db, &shop.id).await?;
             let since = time::format_date(now - 29 * time::DAY_MS);
-            let history: Vec<SizeRow> = d1::rows(
-                &db,
-                "SELECT segment, day, size FROM segment_sizes WHERE shop = ? AND day >= ? \
-                 ORDER BY day",
-                &[shop.id.as_str().into(), since.into()],
-            )
-            .await?;
+            let history = d1::all(&db, &sql::size_history(&shop.id, &since)).await?;
             let listed = segments::listing(stored(&db, &shop.id).await?, &counts, &history);
-            html_response(200, pages::list_page(&shop.name, &listed, now))
+            web::html(200, pages::list_page(&shop.name, &listed, now))
         }
         SegmentRoute::Edit(name) => {
             let rows = stored(&db, &shop.id).await?;
@@ -292,13 +255,7 @@ pub async fn handle(route: SegmentRoute, mut req: Request, env: &Env) -> Result<
                 None => editor_response(200, pages::editor_page(&shop.name, &Editor::default())),
                 Some(name) => {
                     let Some(row) = rows.iter().find(|r| r.name == name) else {
-                        return html_response(
-                            404,
-                            crate::dashboard::not_found_page(
-                                &shop.name,
-                                &format!("No segment named {name}."),
-                            ),
-                        );
+                        return Err(Error::not_found(format!("No segment named {name}.")));
                     };
                     let size = sizes(&db, &shop.id)
                         .await?
@@ -325,17 +282,17 @@ pub async fn handle(route: SegmentRoute, mut req: Request, env: &Env) -> Result<
             let rows = stored(&db, &shop.id).await?;
             let name = draft_name(&field("name"));
             let checked = segments::check(&name, &field("source"), &rows);
-            no_store_json(200, &segments::validation_json(&checked))
+            web::json_no_store(200, &segments::validation_json(&checked))
         }
         SegmentRoute::Preview => {
             let rows = stored(&db, &shop.id).await?;
             let name = draft_name(&field("name"));
             match segments::check(&name, &field("source"), &rows) {
-                Err(e) => no_store_json(200, &segments::validation_json(&Err(e))),
+                Err(e) => web::json_no_store(200, &segments::validation_json(&Err(e))),
                 Ok((_, set)) => {
-                    let profiles = profiles(&db, &shop.id).await?;
+                    let profiles = profiles(&db, &shop.id, now).await?;
                     let n = segments::members_of(&shop.id, &set, &name, &profiles, now).len();
-                    no_store_json(
+                    web::json_no_store(
                         200,
                         &serde_json::json!({
                             "ok": true,
@@ -381,15 +338,13 @@ pub async fn handle(route: SegmentRoute, mut req: Request, env: &Env) -> Result<
                     ),
                 ),
                 Ok((rule, set)) => {
-                    d1::run_batch(
+                    d1::batch(
                         &db,
                         &segments::save_stmts(&shop.id, &name, &source, &rule, &set, now),
                     )
                     .await?;
-                    let changed = backfill(&db, &shop.id, &set, &name).await?;
-                    notify(env, &shop.id, &changed).await;
-                    record_sizes(&db, &shop.id).await?;
-                    redirect("/dashboard/segments", None)
+                    ctx.after_response(after_save(ctx.env.clone(), shop.id.clone(), set, name));
+                    web::redirect("/dashboard/segments", None)
                 }
             }
         }
@@ -407,19 +362,16 @@ pub async fn handle(route: SegmentRoute, mut req: Request, env: &Env) -> Result<
                 Ok(set) => set,
                 Err(e) => {
                     // Another segment refers to this one: say so instead of breaking it.
-                    return html_response(
+                    return Err(Error::status(
                         409,
-                        crate::dashboard::not_found_page(
-                            &shop.name,
-                            &format!("{name} cannot be deleted: {}", e.message()),
-                        ),
-                    );
+                        format!("{name} cannot be deleted: {}", e.message()),
+                    ));
                 }
             };
-            d1::run_batch(&db, &segments::delete_stmts(&shop.id, &name, &set, now)).await?;
-            redirect("/dashboard/segments", None)
+            d1::batch(&db, &segments::delete_stmts(&shop.id, &name, &set, now)).await?;
+            web::redirect("/dashboard/segments", None)
         }
-        SegmentRoute::MethodNotAllowed => json_error(405, "method not allowed"),
+        SegmentRoute::MethodNotAllowed => Err(Error::status(405, "method not allowed")),
     }
 }
 

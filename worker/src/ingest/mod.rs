@@ -1,11 +1,14 @@
-//! Ingest logic that does not touch the runtime: bot flags, grouping events by customer through
-//! the identity map, and the batch response. Validation itself is the engine's
+//! Ingest: the pure logic here (bot flags, grouping events by customer through
+//! the identity map, and the batch response; the runtime handler is [`handler`]). Validation itself is the engine's
 //! ([`affinity::event::parse_batch`]); nothing here validates events a second time.
 
 use std::collections::HashMap;
 
 use affinity::event::{Event, Kind};
 use affinity::json::Value;
+
+#[cfg(target_arch = "wasm32")]
+pub mod handler;
 
 /// Lower-case fragments of user agents that belong to crawlers, monitors and HTTP libraries.
 /// `HeadlessChrome` is deliberately absent: headless Chromium is a real shopper in our tests.

@@ -1,0 +1,511 @@
+//! The `Customer` Durable Object: one per shop and customer
+//! ([`crate::platform::customer_object_name`]), with SQLite storage ([`store::object`]) holding
+//! the applied messages (the timeline), the profile, segment membership and an outbox of D1
+//! statements not yet delivered.
+//!
+//! `POST /apply` answers as soon as the new events, the profile and the outbox are committed to
+//! the object's storage (one synchronous block: one transaction). Everything else happens in the
+//! alarm, which `apply` sets to fire at once: evaluating the shop's segments (the engine's
+//! `SegmentSet`, read from D1 and cached by version), delivering the outbox to D1 in order, and
+//! re-arming at the set's `next_change_ms`, so a time window closing with no new event still
+//! moves the customer out.
+//!
+//! Nothing is lost silently: a stored profile that does not decode is kept in `quarantine` as it
+//! was and the profile is rebuilt from the stored messages (every applied event is kept); an
+//! outbox entry that does not decode stays in the outbox, marked, and is skipped. Both are logged
+//! with their id and counted on the shop's health figure (`/v1/admin/health`).
+//!
+//! Internal endpoints (called by the Worker only):
+//! - `POST /apply` `{"shop","customer","events":[Segment JSON…]}` → `{"applied":n,"duplicates":d}`
+//! - `GET /profile` → the engine's profile JSON plus `rfm`, `cart_value`, `segments` (names of
+//!   the segments the customer is in) and `segment_state` (404 if unknown)
+//! - `POST /evaluate` → re-evaluates segments now (after a segment was saved) and re-arms
+//! - `GET /timeline?limit=N` → `[{"message_id","ts","type","name","json"}]`, newest first
+
+use std::cell::Cell;
+use std::collections::HashSet;
+
+use affinity::event::Event;
+use affinity::json::Value;
+use affinity::profile::Profile;
+use serde::de::DeserializeOwned;
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State,
+};
+
+use crate::platform::d1;
+use crate::platform::store::{self, health, object as sql, Arg, Query, Stmt};
+use crate::platform::web::{json, json_error, now_ms};
+use crate::platform::{Error, Result};
+use crate::segments::{self as segs, Held};
+
+/// Retry delay for D1 statements that could not be delivered.
+const RETRY_MS: i64 = 30_000;
+
+/// Outbox entries delivered per D1 round trip.
+const OUTBOX_CHUNK: u32 = 20;
+
+/// A customer's Durable Object.
+#[durable_object]
+#[derive(Debug)]
+pub struct Customer {
+    state: State,
+    env: Env,
+    flushing: Cell<bool>,
+}
+
+fn value(arg: &Arg) -> SqlStorageValue {
+    match arg {
+        Arg::Null => SqlStorageValue::Null,
+        Arg::Num(n) => SqlStorageValue::Float(*n),
+        Arg::Text(s) => SqlStorageValue::String(s.clone()),
+    }
+}
+
+impl Customer {
+    fn sql(&self) -> SqlStorage {
+        self.state.storage().sql()
+    }
+
+    fn exec(&self, stmt: &Stmt) -> Result<()> {
+        let args: Vec<SqlStorageValue> = stmt.args.iter().map(value).collect();
+        self.sql().exec(&stmt.sql, Some(args))?;
+        Ok(())
+    }
+
+    fn all<T: DeserializeOwned>(&self, q: &Query<T>) -> Result<Vec<T>> {
+        let args: Vec<SqlStorageValue> = q.stmt.args.iter().map(value).collect();
+        Ok(self.sql().exec(&q.stmt.sql, Some(args))?.to_array()?)
+    }
+
+    fn first<T: DeserializeOwned>(&self, q: &Query<T>) -> Result<Option<T>> {
+        Ok(self.all(q)?.into_iter().next())
+    }
+
+    fn has_tables(&self) -> Result<bool> {
+        Ok(self.first(&sql::has_tables())?.is_some_and(|c| c.n > 0.0))
+    }
+
+    /// Creates the schema (idempotent) and adds columns older objects lack.
+    fn ensure_schema(&self) -> Result<()> {
+        for stmt in sql::SCHEMA {
+            self.exec(&Stmt::plain(stmt))?;
+        }
+        for (table, column, alter) in sql::ADDED_COLUMNS {
+            if !self
+                .all(&sql::columns(table))?
+                .iter()
+                .any(|c| c.name == column)
+            {
+                self.exec(&Stmt::plain(alter))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.first(&sql::meta(key))?.map(|r| r.v))
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.exec(&sql::set_meta(key, value))
+    }
+
+    /// The stored profile. One that does not decode is kept in quarantine as it was, counted on
+    /// the shop's health figure, and the profile is rebuilt from the stored messages.
+    fn load_profile(&self, shop: &str, customer: &str) -> Result<Option<Profile>> {
+        let Some(row) = self.first(&sql::profile())? else {
+            return Ok(None);
+        };
+        let decoded = affinity::json::parse(&row.json)
+            .map_err(|e| e.message().to_string())
+            .and_then(|v| Profile::from_json(&v).map_err(|e| e.message().to_string()));
+        match decoded {
+            Ok(p) => Ok(Some(p)),
+            Err(error) => {
+                worker::console_error!(
+                    "customer {shop}:{customer}: stored profile does not decode ({error}); \
+                     kept in quarantine, rebuilding from the stored messages"
+                );
+                let now = now_ms();
+                self.exec(&sql::quarantine(
+                    "profile", customer, &row.json, &error, now,
+                ))?;
+                self.queue(&[health::record(shop, "profile", customer, &error, now)])?;
+                let mut profile = Profile::new(customer);
+                for m in self.all(&sql::all_messages())? {
+                    if let Ok(e) = affinity::json::parse(&m.json)
+                        .map_err(|_| ())
+                        .and_then(|v| Event::from_json(&v).map_err(|_| ()))
+                    {
+                        profile.apply(&e);
+                    }
+                }
+                self.exec(&sql::set_profile(&profile.to_json().to_json()))?;
+                Ok(Some(profile))
+            }
+        }
+    }
+
+    /// Adds D1 statements to the outbox (in entries of at most one D1 batch).
+    fn queue(&self, stmts: &[Stmt]) -> Result<()> {
+        for chunk in stmts.chunks(store::BATCH_STATEMENTS) {
+            self.exec(&sql::push_outbox(&serde_json::to_string(chunk)?))?;
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, mut req: Request) -> Result<Response> {
+        let body = req
+            .text()
+            .await
+            .map_err(|e| Error::bad_request(format!("apply: the body could not be read: {e}")))?;
+        let root = affinity::json::parse(&body)
+            .map_err(|_| Error::bad_request("apply: body is not JSON"))?;
+        let (Some(shop), Some(customer)) = (root.get_str("shop"), root.get_str("customer")) else {
+            return Err(Error::bad_request(
+                "apply: `shop` and `customer` are required",
+            ));
+        };
+        let raw_events = root.get("events").and_then(Value::as_array).unwrap_or(&[]);
+        let mut fresh: Vec<Event> = Vec::new();
+        for raw in raw_events {
+            let event = Event::from_json(raw)
+                .map_err(|e| Error::bad_request(format!("apply: {}", e.message())))?;
+            fresh.push(event);
+        }
+        // Everything below is synchronous: the runtime commits it as one transaction.
+        self.ensure_schema()?;
+        if self.meta("shop")?.is_none() {
+            self.set_meta("shop", shop)?;
+            self.set_meta("customer", customer)?;
+        }
+        // Idempotence: skip messages applied before (or twice in this request).
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut duplicates = 0usize;
+        let mut new_events = Vec::with_capacity(fresh.len());
+        for event in fresh {
+            let known = self
+                .first(&sql::known_message(&event.message_id))?
+                .is_some_and(|c| c.n > 0.0);
+            if known || !seen.insert(event.message_id.clone()) {
+                duplicates += 1;
+            } else {
+                new_events.push(event);
+            }
+        }
+        let applied = new_events.len();
+        if applied > 0 {
+            let now = now_ms();
+            let mut profile = self
+                .load_profile(shop, customer)?
+                .unwrap_or_else(|| Profile::new(customer));
+            let version: i64 = self
+                .meta("version")?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+                + applied as i64;
+            let was_bot = self.meta("bot")?.as_deref() == Some("1");
+            for e in &new_events {
+                self.exec(&sql::insert_message(
+                    &e.message_id,
+                    e.timestamp_ms,
+                    e.kind.as_str(),
+                    e.name.as_deref(),
+                    &e.to_json().to_json(),
+                    now,
+                ))?;
+            }
+            let latest_context = new_events
+                .iter()
+                .max_by_key(|e| e.timestamp_ms)
+                .map(|e| (e.timestamp_ms, e.context.to_json()));
+            let mut folded = crate::customers::fold(
+                shop,
+                customer,
+                &mut profile,
+                new_events,
+                version,
+                was_bot,
+                now,
+            );
+            let profile_json = profile.to_json().to_json();
+            self.exec(&sql::set_profile(&profile_json))?;
+            self.set_meta("version", &version.to_string())?;
+            if folded.any_bot {
+                self.set_meta("bot", "1")?;
+            }
+            if let Some((ts, context)) = latest_context {
+                let newer = self
+                    .meta("context_ts")?
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .is_none_or(|t| ts >= t);
+                if newer {
+                    self.set_meta("context_ts", &ts.to_string())?;
+                    self.set_meta("context", &context)?;
+                }
+            }
+            folded.statements.push(store::events::set_profile(
+                shop,
+                customer,
+                &profile_json,
+                version,
+            ));
+            self.queue(&folded.statements)?;
+            // Segments and delivery to D1 happen in the alarm, after this answer.
+            self.arm(Some(now)).await;
+        }
+        json(
+            200,
+            &serde_json::json!({ "applied": applied, "duplicates": duplicates }).to_string(),
+        )
+    }
+
+    /// Delivers the outbox to D1 in order; on failure, retries later from an alarm.
+    async fn flush(&self, shop: &str) {
+        if self.flushing.replace(true) {
+            return; // The running flush picks up new rows.
+        }
+        let result = self.flush_all(shop).await;
+        self.flushing.set(false);
+        if let Err(e) = result {
+            worker::console_error!("analytics delivery failed, retrying: {e}");
+            self.arm(Some(now_ms() + RETRY_MS)).await;
+        }
+    }
+
+    async fn flush_all(&self, shop: &str) -> Result<()> {
+        let db = self.env.d1("DB")?;
+        loop {
+            let rows = self.all(&sql::outbox(OUTBOX_CHUNK))?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut stmts: Vec<Stmt> = Vec::new();
+            let mut done = Vec::new();
+            for row in rows {
+                match serde_json::from_str::<Vec<Stmt>>(&row.statements) {
+                    Ok(s) => {
+                        stmts.extend(s);
+                        done.push(row.id);
+                    }
+                    Err(e) => {
+                        // Kept as it was, skipped by delivery, counted.
+                        let reference =
+                            format!("{}#{}", self.meta("customer")?.unwrap_or_default(), row.id);
+                        worker::console_error!("outbox entry {reference} does not decode: {e}");
+                        self.exec(&sql::fail_outbox(row.id))?;
+                        self.queue(&[health::record(
+                            shop,
+                            "outbox",
+                            &reference,
+                            &e.to_string(),
+                            now_ms(),
+                        )])?;
+                    }
+                }
+            }
+            d1::batch(&db, &stmts).await?;
+            for id in done {
+                self.exec(&sql::delete_outbox(id))?;
+            }
+        }
+    }
+
+    fn held(&self) -> Result<Vec<Held>> {
+        Ok(self
+            .all(&sql::held())?
+            .into_iter()
+            .map(|r| Held {
+                name: r.name,
+                member: r.member > 0.0,
+                entered_at: r.entered_at.map(|t| t as i64),
+                exited_at: r.exited_at.map(|t| t as i64),
+            })
+            .collect())
+    }
+
+    /// Evaluates the set with the engine over the stored context, stores the new membership and
+    /// queues the D1 statements mirroring the changes; returns the next time to look again.
+    /// Synchronous: one storage transaction.
+    fn evaluate_segments(
+        &self,
+        shop: &str,
+        customer: &str,
+        profile: &Profile,
+        set: &affinity::rules::SegmentSet,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let context = self
+            .meta("context")?
+            .and_then(|c| affinity::json::parse(&c).ok())
+            .unwrap_or_default();
+        let context = segs::context_of(&context);
+        let previous = self.held()?;
+        let eval = segs::evaluate(shop, set, profile, &context, &previous, now);
+        // Segments no longer in the set are forgotten (their D1 rows go with the segment).
+        self.exec(&sql::clear_held())?;
+        for h in &eval.state {
+            self.exec(&sql::insert_held(
+                &h.name,
+                h.member,
+                h.entered_at,
+                h.exited_at,
+            ))?;
+        }
+        let mut stmts: Vec<Stmt> = eval
+            .changed
+            .iter()
+            .map(|h| segs::membership_stmt(shop, customer, h, now))
+            .collect();
+        // First evaluation of a segment (new segment or new customer) with no membership: clear
+        // a backfilled row, if any, without creating one.
+        for h in &eval.state {
+            if !h.member && !previous.iter().any(|p| p.name == h.name) {
+                stmts.push(segs::clear_stmt(shop, customer, &h.name, now));
+            }
+        }
+        self.queue(&stmts)?;
+        Ok(eval.next_change_ms)
+    }
+
+    /// Sets the alarm to `at` (Unix ms) unless one is already due earlier.
+    async fn arm(&self, at: Option<i64>) {
+        let Some(at) = at else { return };
+        let storage = self.state.storage();
+        let now = now_ms();
+        let existing = storage.get_alarm().await.ok().flatten();
+        if existing.is_some_and(|t| t > now && t <= at) {
+            return;
+        }
+        if let Err(e) = storage.set_alarm((at - now).max(1)).await {
+            worker::console_error!("setting the alarm failed: {e}");
+        }
+    }
+
+    /// The alarm (and `POST /evaluate`): evaluates segments (a window may have closed, events
+    /// arrived, or the set changed), delivers the outbox, re-arms.
+    async fn reevaluate(&self) -> Result<()> {
+        self.ensure_schema()?;
+        let (Some(shop), Some(customer)) = (self.meta("shop")?, self.meta("customer")?) else {
+            return Ok(());
+        };
+        let mut next = None;
+        let set = match self.env.d1("DB") {
+            Ok(db) => crate::segments::handler::current_set(&db, &shop).await,
+            Err(e) => Err(Error::from(e)),
+        };
+        match set {
+            Ok(Some((_, set))) => {
+                if let Some(profile) = self.load_profile(&shop, &customer)? {
+                    next = self.evaluate_segments(&shop, &customer, &profile, &set, now_ms())?;
+                }
+            }
+            Ok(None) => {}
+            // The set could not be read or decoded now: keep the stored membership as it is and
+            // look again later (never evaluate against an empty set: that would forget it).
+            Err(e) => {
+                worker::console_error!("segments of {shop}: {e}");
+                next = Some(now_ms() + RETRY_MS);
+            }
+        }
+        self.flush(&shop).await;
+        self.arm(next).await;
+        Ok(())
+    }
+
+    fn profile(&self) -> Result<Response> {
+        if !self.has_tables()? {
+            return json_error(404, "unknown customer");
+        }
+        let shop = self.meta("shop")?.unwrap_or_default();
+        let customer = self.meta("customer")?.unwrap_or_default();
+        let Some(profile) = self.load_profile(&shop, &customer)? else {
+            return json_error(404, "unknown customer");
+        };
+        let now = now_ms();
+        let rfm = profile.rfm(now);
+        let mut v = profile.to_json();
+        let mut r = Value::object();
+        r.set(
+            "recency_days",
+            rfm.recency_days.map_or(Value::Null, Value::Number),
+        );
+        r.set("frequency", f64::from(rfm.frequency).into());
+        r.set("monetary", rfm.monetary.into());
+        v.set("rfm", r);
+        v.set("cart_value", profile.cart_value().into());
+        v.set("shop", shop.into());
+        let held = self.held()?;
+        v.set(
+            "segments",
+            Value::Array(
+                held.iter()
+                    .filter(|h| h.member)
+                    .map(|h| h.name.as_str().into())
+                    .collect(),
+            ),
+        );
+        let state = affinity::json::parse(&serde_json::to_string(&held)?).unwrap_or_default();
+        v.set("segment_state", state);
+        json(200, &v.to_json())
+    }
+
+    fn timeline(&self, limit: u32) -> Result<Response> {
+        if !self.has_tables()? {
+            return json(200, "[]");
+        }
+        let rows = self.all(&sql::timeline(limit))?;
+        json(200, &serde_json::to_string(&rows)?)
+    }
+
+    async fn route(&self, req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let method = req.method().to_string();
+        match (method.as_str(), url.path()) {
+            ("POST", "/apply") => self.apply(req).await,
+            ("GET", "/profile") => self.profile(),
+            ("POST", "/evaluate") => {
+                if self.has_tables()? {
+                    self.reevaluate().await?;
+                }
+                json(200, "{\"evaluated\":true}")
+            }
+            ("GET", "/timeline") => {
+                let limit = url
+                    .query_pairs()
+                    .find(|(k, _)| k == "limit")
+                    .and_then(|(_, v)| v.parse::<u32>().ok())
+                    .unwrap_or(50)
+                    .clamp(1, 500);
+                self.timeline(limit)
+            }
+            _ => json_error(404, "no such customer endpoint"),
+        }
+    }
+}
+
+impl DurableObject for Customer {
+    fn new(state: State, env: Env) -> Self {
+        Customer {
+            state,
+            env,
+            flushing: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        match self.route(req).await {
+            Ok(r) => Ok(r),
+            Err(Error::Status { status, message }) => Ok(json_error(status, &message)?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        if self.has_tables()? {
+            self.reevaluate().await?;
+        }
+        Response::ok("done")
+    }
+}

@@ -1,0 +1,177 @@
+//! `POST /v1/batch` (and the single-call routes): validate with the engine, resolve each event's
+//! customer through the shop's identity map, hand each customer's events to its Durable Object.
+//! The answer waits only until the events are durable in the objects; the objects mirror them
+//! to D1 afterwards (their outbox, delivered from an alarm).
+
+use std::collections::HashMap;
+
+use affinity::event::{parse_batch, MAX_BATCH_BYTES};
+use affinity::json::Value;
+use worker::Response;
+
+use super::{ItemError, Outcome};
+use crate::platform::auth;
+use crate::platform::d1;
+use crate::platform::store::{events as ev, MAX_PARAMS};
+use crate::platform::web::{self, call_customer, Ctx};
+use crate::platform::{Error, Result};
+
+/// Handles a batch; `call` is the type of a single-call route (`track`, `identify`, …).
+pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response> {
+    let too_large = || {
+        Error::status(
+            413,
+            format!("the body is larger than the {MAX_BATCH_BYTES}-byte limit"),
+        )
+    };
+    if ctx
+        .header("Content-Length")
+        .and_then(|l| l.parse::<usize>().ok())
+        .is_some_and(|l| l > MAX_BATCH_BYTES)
+    {
+        return Err(too_large());
+    }
+    let mut body = ctx.text().await?;
+    if body.len() > MAX_BATCH_BYTES {
+        return Err(too_large());
+    }
+    if let Some(call) = call {
+        body = super::single_to_batch(&body, call).map_err(|e| Error::bad_request(e.message()))?;
+    }
+    let now = ctx.now;
+    let (envelope, items) = match parse_batch(&body, now) {
+        Ok(parsed) => parsed,
+        Err(e) if e.is_too_large() => return Err(Error::status(413, e.message())),
+        Err(e) => return Err(Error::bad_request(e.message())),
+    };
+    let key = envelope
+        .get_str("writeKey")
+        .map(str::to_string)
+        .or_else(|| {
+            ctx.header("Authorization")
+                .and_then(|h| auth::basic_write_key(&h))
+        })
+        .ok_or_else(|| {
+            Error::unauthorized(
+                "a write key is required (`writeKey` in the body or HTTP Basic auth)",
+            )
+        })?;
+    let shop = ctx.shop_for_key(&key).await?;
+    let mut outcome = Outcome::default();
+    let mut valid = Vec::new();
+    let mut failed = Vec::new();
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    for item in items {
+        match item.result {
+            Ok(e) => {
+                index_of.entry(e.message_id.clone()).or_insert(item.index);
+                valid.push(e);
+            }
+            Err(e) => failed.push((item.index, e.message().to_string())),
+        }
+    }
+    if !failed.is_empty() {
+        let ids = super::message_ids(&body);
+        outcome.errors = failed
+            .into_iter()
+            .map(|(index, error)| ItemError {
+                index,
+                message_id: ids.get(index).cloned().flatten(),
+                error,
+            })
+            .collect();
+    }
+    if valid.is_empty() {
+        return respond(&outcome);
+    }
+    let db = ctx.db()?;
+    let links = super::links_in(&valid);
+    let lookup: Vec<String> = super::anonymous_ids_to_resolve(&valid)
+        .into_iter()
+        .filter(|a| !links.iter().any(|(l, _)| l == a))
+        .collect();
+    let mut known: HashMap<String, String> = HashMap::new();
+    for chunk in lookup.chunks(MAX_PARAMS - 1) {
+        for l in d1::all(&db, &ev::links_of(&shop.id, chunk)).await? {
+            known.insert(l.anonymous_id, l.customer_id);
+        }
+    }
+    if !links.is_empty() {
+        let stmts: Vec<_> = links
+            .iter()
+            .map(|(anon, customer)| ev::link(&shop.id, anon, customer, now))
+            .collect();
+        d1::batch(&db, &stmts).await?;
+    }
+    let groups = super::group_by_customer(valid, &known);
+    let calls = groups
+        .iter()
+        .map(|group| apply_group(&ctx, &shop.id, group));
+    let answers = futures_util::future::join_all(calls).await;
+    let mut unavailable = false;
+    for (group, answer) in groups.iter().zip(answers) {
+        match answer {
+            Some((applied, duplicates)) => {
+                outcome.accepted += applied;
+                outcome.duplicates += duplicates;
+            }
+            None => {
+                unavailable = true;
+                for e in &group.events {
+                    outcome.errors.push(ItemError {
+                        index: index_of.get(&e.message_id).copied().unwrap_or(0),
+                        message_id: Some(e.message_id.clone()),
+                        error: "temporarily unavailable; retry the batch (delivery is idempotent)"
+                            .into(),
+                    });
+                }
+            }
+        }
+    }
+    if unavailable {
+        return web::json(503, &serde_json::to_string(&outcome)?);
+    }
+    respond(&outcome)
+}
+
+/// Sends one customer's events to its Durable Object; `(applied, duplicates)`, or `None` when
+/// the object could not be reached or refused them (logged).
+async fn apply_group(ctx: &Ctx, shop: &str, group: &super::Group) -> Option<(usize, usize)> {
+    let mut body = Value::object();
+    body.set("shop", shop.into());
+    body.set("customer", group.customer.as_str().into());
+    body.set(
+        "events",
+        Value::Array(group.events.iter().map(|e| e.to_json()).collect()),
+    );
+    let answer = call_customer(
+        &ctx.env,
+        shop,
+        &group.customer,
+        "/apply",
+        Some(&body.to_json()),
+    )
+    .await;
+    match answer {
+        Ok(mut r) if r.status_code() == 200 => {
+            let a = r.json::<serde_json::Value>().await.ok()?;
+            Some((
+                a["applied"].as_u64().unwrap_or(0) as usize,
+                a["duplicates"].as_u64().unwrap_or(0) as usize,
+            ))
+        }
+        Ok(mut r) => {
+            let text = r.text().await.unwrap_or_default();
+            worker::console_error!("customer {}: {} {text}", group.customer, r.status_code());
+            None
+        }
+        Err(e) => {
+            worker::console_error!("customer {}: {e}", group.customer);
+            None
+        }
+    }
+}
+
+fn respond(outcome: &Outcome) -> Result<Response> {
+    web::json(outcome.status(), &serde_json::to_string(outcome)?)
+}

@@ -1,0 +1,22 @@
+//! The platform layer: what every feature uses and that uses no feature — the request context,
+//! responses and the one error type, auth guards, and access to D1 (the [`store`]), KV and the
+//! customer Durable Objects. Pure parts ([`auth`], [`error`], [`http`], [`store`]) are tested
+//! natively; the runtime parts compile only for wasm32.
+
+pub mod auth;
+pub mod error;
+pub mod http;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+pub mod d1;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, Result};
+
+/// The name of a customer's Durable Object: one per shop and customer. The one place it is
+/// built.
+pub fn customer_object_name(shop: &str, customer: &str) -> String {
+    format!("{shop}:{customer}")
+}
