@@ -31,8 +31,9 @@ site:
 worker-vars:
 	@[ -f worker/.dev.vars ] || cp worker/.dev.vars.example worker/.dev.vars
 
+# D1 migrations and the demo shop (key pk_demo_4f9c2a7d1e, secret from worker/.dev.vars).
 migrate: worker-vars
-	@$(ENV) cd worker && CI=true wrangler d1 migrations apply affinity --local --persist-to ../$(STATE) </dev/null
+	@bash .ci/demo-shop.sh $(STATE)
 
 lint:
 	@$(ENV) cargo fmt --all -- --check

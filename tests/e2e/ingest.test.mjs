@@ -89,8 +89,8 @@ test("CORS: shops on other origins may send without credentials", async () => {
 });
 
 test("the profile API needs the shop's admin secret", async () => {
-  const r = await fetch(`${EDGE}/v1/profile/${customer}`);
+  const r = await fetch(`${EDGE}/v1/profile/${customer}?shop=demo`);
   assert.equal(r.status, 401);
-  const wrong = await fetch(`${EDGE}/v1/profile/${customer}`, { headers: { authorization: "Bearer wrong" } });
+  const wrong = await fetch(`${EDGE}/v1/profile/${customer}?shop=demo`, { headers: { authorization: "Bearer wrong" } });
   assert.equal(wrong.status, 401);
 });

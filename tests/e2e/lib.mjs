@@ -58,7 +58,7 @@ export async function eventually(fn, ms = 10_000) {
 
 /** The edge's profile of a customer, read with the shop's admin secret. */
 export async function profile(id) {
-  const r = await fetch(`${EDGE}/v1/profile/${encodeURIComponent(id)}`, {
+  const r = await fetch(`${EDGE}/v1/profile/${encodeURIComponent(id)}?shop=demo`, {
     headers: { authorization: `Bearer ${SECRET}` },
   });
   if (!r.ok) throw new Error(`profile ${id}: ${r.status}`);

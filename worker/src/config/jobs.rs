@@ -7,6 +7,9 @@
 //! so the 200k-row bound needs ≈ 2–3 s (`limits.cpu_ms = 30000` in `wrangler.toml`). Recording
 //! segment sizes is one grouped D1 query and one batch per shop (< 5 ms CPU).
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+
 use worker::{D1Database, Env};
 
 use super::{BuildInfo, Settings};
@@ -89,19 +92,37 @@ pub async fn needs_build(db: &D1Database, shop: &str) -> Result<bool> {
     })
 }
 
-/// After a batch: builds the model of a shop that has none worth serving yet (its first events
-/// arrived), so a new shop gets recommendations without waiting for the cron.
+thread_local! {
+    /// Per isolate: shops known to have a model worth serving, and builds under way, so the
+    /// check after each batch costs nothing once a shop has its model.
+    static HAS_MODEL: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    static BUILDING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// After a batch (in `waitUntil`): builds the model of a shop that has none worth serving yet
+/// (its first events arrived), so a new shop gets recommendations without waiting for the cron.
 pub async fn build_if_needed(env: Env, shop: String) {
+    if HAS_MODEL.with(|h| h.borrow().contains(&shop))
+        || !BUILDING.with(|b| b.borrow_mut().insert(shop.clone()))
+    {
+        return;
+    }
     let work = async {
         let db = env.d1("DB")?;
         if needs_build(&db, &shop).await? {
-            rebuild(&env, &shop).await?;
+            let info = rebuild(&env, &shop).await?;
+            return Ok::<bool, Error>(info.items > 0.0);
         }
-        Ok::<(), Error>(())
+        Ok(true)
     };
-    if let Err(e) = work.await {
-        worker::console_error!("model of {shop}: {e}");
+    match work.await {
+        Ok(true) => HAS_MODEL.with(|h| {
+            h.borrow_mut().insert(shop.clone());
+        }),
+        Ok(false) => {}
+        Err(e) => worker::console_error!("model of {shop}: {e}"),
     }
+    BUILDING.with(|b| b.borrow_mut().remove(&shop));
 }
 
 /// The cron: rebuild the model of every shop with events received after its latest model (at

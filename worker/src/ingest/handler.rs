@@ -128,6 +128,12 @@ pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response>
             }
         }
     }
+    if outcome.accepted > 0 {
+        ctx.after_response(crate::config::jobs::build_if_needed(
+            ctx.env.clone(),
+            shop.id.clone(),
+        ));
+    }
     if unavailable {
         return web::json(503, &serde_json::to_string(&outcome)?);
     }
