@@ -1,0 +1,690 @@
+//! The store, executed: every D1 migration and every statement of `platform::store` run on
+//! SQLite (rusqlite's bundled library), with assertions on the rows they produce. The expected
+//! figures are worked out by hand from the events each test writes, not read back from the code
+//! under test. The end-to-end tests are the proof that D1 accepts the same SQL.
+#![cfg(not(target_arch = "wasm32"))]
+
+use affinity::event::Event;
+use affinity::json::parse;
+use affinity::profile::Profile;
+use affinity_worker::customers::fold;
+use affinity_worker::platform::store::{
+    dashboard, events, health, models, object, recs, segments as sql, shops, Arg, Query, Stmt,
+};
+use affinity_worker::segments;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::Connection;
+use serde::de::DeserializeOwned;
+
+fn bind(args: &[Arg]) -> Vec<SqlValue> {
+    args.iter()
+        .map(|a| match a {
+            Arg::Null => SqlValue::Null,
+            Arg::Num(n) => SqlValue::Real(*n),
+            Arg::Text(t) => SqlValue::Text(t.clone()),
+        })
+        .collect()
+}
+
+fn exec(db: &Connection, stmt: &Stmt) {
+    db.execute(&stmt.sql, rusqlite::params_from_iter(bind(&stmt.args)))
+        .unwrap_or_else(|e| panic!("{e}: {}", stmt.sql));
+}
+
+fn exec_all(db: &Connection, stmts: &[Stmt]) {
+    for s in stmts {
+        exec(db, s);
+    }
+}
+
+/// Rows as D1 returns them: JSON objects keyed by column name, numbers as numbers.
+fn all<T: DeserializeOwned>(db: &Connection, q: &Query<T>) -> Vec<T> {
+    let mut st = db
+        .prepare(&q.stmt.sql)
+        .unwrap_or_else(|e| panic!("{e}: {}", q.stmt.sql));
+    let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
+    let rows = st
+        .query_map(rusqlite::params_from_iter(bind(&q.stmt.args)), |row| {
+            let mut obj = serde_json::Map::new();
+            for (i, name) in names.iter().enumerate() {
+                let v = match row.get_ref(i)? {
+                    ValueRef::Null => serde_json::Value::Null,
+                    ValueRef::Integer(n) => serde_json::Value::from(n),
+                    ValueRef::Real(x) => serde_json::Value::from(x),
+                    ValueRef::Text(t) => {
+                        serde_json::Value::from(String::from_utf8_lossy(t).into_owned())
+                    }
+                    ValueRef::Blob(_) => serde_json::Value::Null,
+                };
+                obj.insert(name.clone(), v);
+            }
+            Ok(serde_json::Value::Object(obj))
+        })
+        .unwrap_or_else(|e| panic!("{e}: {}", q.stmt.sql));
+    rows.map(|r| {
+        let v = r.unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}: {v}"))
+    })
+    .collect()
+}
+
+fn first<T: DeserializeOwned>(db: &Connection, q: &Query<T>) -> Option<T> {
+    all(db, q).into_iter().next()
+}
+
+/// A fresh database with every migration applied, in order, as wrangler applies them.
+fn d1() -> Connection {
+    let db = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "migrations: {files:?}");
+    for f in files {
+        let sql = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{e}"));
+        db.execute_batch(&sql)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    db
+}
+
+fn event(json: &str) -> Event {
+    Event::from_json(&parse(json).unwrap_or_default()).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+const T0: i64 = 1_795_000_000_000; // 2026-11-18T…Z
+
+fn ts(offset_min: i64) -> String {
+    affinity::time::format_rfc3339(T0 + offset_min * 60_000)
+}
+
+/// Customer c1: views p1 twice and p2, adds p2, orders p1×2 + p2 (revenue 150) on one day; a bot
+/// customer views p1 once.
+fn seed(db: &Connection) {
+    let c1 = vec![
+        event(&format!(
+            r#"{{"type":"track","event":"Product Viewed","anonymousId":"c1","messageId":"m1","timestamp":"{}","properties":{{"product_id":"p1","name":"Boot","price":50,"category":"Shoes"}}}}"#,
+            ts(0)
+        )),
+        event(&format!(
+            r#"{{"type":"track","event":"Product Viewed","anonymousId":"c1","messageId":"m2","timestamp":"{}","properties":{{"product_id":"p2","name":"Sock","price":50,"category":"Socks"}}}}"#,
+            ts(1)
+        )),
+        event(&format!(
+            r#"{{"type":"track","event":"Product Viewed","anonymousId":"c1","messageId":"m3","timestamp":"{}","properties":{{"product_id":"p1"}}}}"#,
+            ts(2)
+        )),
+        event(&format!(
+            r#"{{"type":"track","event":"Product Added","anonymousId":"c1","messageId":"m4","timestamp":"{}","properties":{{"product_id":"p2"}}}}"#,
+            ts(3)
+        )),
+        event(&format!(
+            r#"{{"type":"page","name":"Cart","anonymousId":"c1","messageId":"m5","timestamp":"{}"}}"#,
+            ts(4)
+        )),
+        event(&format!(
+            r#"{{"type":"track","event":"Order Completed","anonymousId":"c1","messageId":"m6","timestamp":"{}","properties":{{"order_id":"o1","revenue":150,"products":[{{"product_id":"p1","quantity":2}},{{"id":"p2"}}]}}}}"#,
+            ts(5)
+        )),
+    ];
+    let mut profile = Profile::new("c1");
+    let f = fold("s1", "c1", &mut profile, c1, 6, false, T0 + 3_600_000);
+    exec_all(db, &f.statements);
+    let bot = vec![event(&format!(
+        r#"{{"type":"track","event":"Product Viewed","anonymousId":"b1","messageId":"m7","timestamp":"{}","context":{{"userAgent":"Googlebot/2.1"}},"properties":{{"product_id":"p1"}}}}"#,
+        ts(6)
+    ))];
+    let mut bp = Profile::new("b1");
+    let f = fold("s1", "b1", &mut bp, bot, 1, false, T0 + 3_600_000);
+    assert!(f.any_bot);
+    exec_all(db, &f.statements);
+}
+
+#[test]
+fn migrations_apply_and_ingest_statements_produce_the_rows() {
+    let db = d1();
+    seed(&db);
+    let n = |sql: &str| -> i64 {
+        db.query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}: {sql}"))
+    };
+    assert_eq!(n("SELECT COUNT(*) FROM events WHERE shop = 's1'"), 7);
+    assert_eq!(n("SELECT COUNT(*) FROM events WHERE bot = 1"), 1);
+    assert_eq!(
+        n("SELECT COUNT(*) FROM events WHERE product_id = 'p1'"),
+        3,
+        "m1, m3 and the bot's view"
+    );
+    // The order: 150, 3 units, counted once.
+    let (total, items): (f64, i64) = db
+        .query_row(
+            "SELECT total, items FROM orders WHERE order_id = 'o1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((total, items), (150.0, 3));
+    // Products: p1 viewed twice by c1 (the bot's view is not counted), 2 units bought.
+    let p1: (String, i64, i64, i64) = db
+        .query_row(
+            "SELECT name, views, adds, purchases FROM products WHERE product_id = 'p1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p1, ("Boot".into(), 2, 0, 2));
+    let p2: (i64, i64, i64) = db
+        .query_row(
+            "SELECT views, adds, purchases FROM products WHERE product_id = 'p2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        p2,
+        (1, 1, 1),
+        "an order line keyed by `id` counts (one rule)"
+    );
+    // Dashboard reads.
+    let c = first(&db, &dashboard::customer_counts("s1")).unwrap_or_default();
+    assert_eq!(
+        (c.customers, c.buyers),
+        (Some(1.0), Some(1.0)),
+        "the bot is left out"
+    );
+    let o = first(&db, &dashboard::order_totals("s1")).unwrap_or_default();
+    assert_eq!((o.orders, o.revenue), (Some(1.0), Some(150.0)));
+    let day = affinity::time::format_date(T0);
+    let days = all(&db, &dashboard::days("s1", &day));
+    assert_eq!(days.len(), 1);
+    assert_eq!(
+        (days[0].events, days[0].orders, days[0].revenue),
+        (6.0, 1.0, 150.0)
+    );
+    let e = first(&db, &dashboard::events_since("s1", &day)).unwrap_or_default();
+    assert_eq!(e.events, Some(6.0));
+    let top = all(&db, &dashboard::top_products("s1", 8));
+    let ids: Vec<&str> = top.iter().map(|t| t.product_id.as_str()).collect();
+    assert_eq!(ids, ["p1", "p2"]);
+    let latest = all(&db, &dashboard::latest_orders("s1", 8));
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].customer_id, "c1");
+    assert_eq!(all(&db, &dashboard::customers("s1", "c", 10)).len(), 1);
+    assert_eq!(all(&db, &dashboard::customers("s1", "", 10)).len(), 2);
+    assert!(
+        all(&db, &dashboard::customers("s1", "%", 10)).is_empty(),
+        "LIKE wildcards in a prefix are literal"
+    );
+    assert!(all(&db, &dashboard::customers("other", "", 10)).is_empty());
+}
+
+#[test]
+fn model_build_reads() {
+    let db = d1();
+    seed(&db);
+    let clicks = all(&db, &models::clicks("s1", T0 - 1, 100));
+    let seq: Vec<&str> = clicks.iter().map(|c| c.p.as_str()).collect();
+    assert_eq!(
+        seq,
+        ["p1", "p2", "p1", "p2"],
+        "views and the add, in time, no bot"
+    );
+    assert_eq!(
+        all(&db, &models::clicks("s1", T0 - 1, 2)).len(),
+        2,
+        "the limit keeps the latest"
+    );
+    let orders = all(&db, &models::orders("s1", T0 - 1, 10));
+    assert_eq!(orders.len(), 1);
+    let meta = all(&db, &models::meta("s1"));
+    assert_eq!(meta.len(), 2);
+    assert_eq!(meta[0].price, Some(50.0));
+    assert!(first(&db, &models::latest("s1")).is_none());
+    let info = models::BuildInfo {
+        version: "abc".into(),
+        created_at: (T0 + 10) as f64,
+        items: 2.0,
+        pairs: 1.0,
+        bytes: 99.0,
+        build_ms: 3.0,
+        sessions: 1.0,
+        events: 4.0,
+        format: 2.0,
+    };
+    exec(&db, &models::record("s1", &info));
+    exec(&db, &models::record("s1", &info));
+    assert_eq!(first(&db, &models::latest("s1")), Some(info));
+    assert_eq!(
+        first(&db, &models::newer_events("s1", (T0 + 10) as f64)).map(|c| c.n),
+        Some(1.0)
+    );
+    assert_eq!(
+        first(&db, &models::newer_events("s1", (T0 + 7_200_000) as f64)).map(|c| c.n),
+        Some(0.0)
+    );
+}
+
+#[test]
+fn shops_settings_and_cron_lists() {
+    let db = d1();
+    let shop = shops::Shop {
+        id: "s1".into(),
+        name: "One".into(),
+        write_key: "pk_1".into(),
+        admin_hash: "h".into(),
+    };
+    exec(&db, &shops::upsert(&shop, T0));
+    exec(
+        &db,
+        &shops::upsert(
+            &shops::Shop {
+                name: "Uno".into(),
+                ..shop.clone()
+            },
+            T0,
+        ),
+    );
+    assert_eq!(
+        first(&db, &shops::by_key("pk_1")).map(|s| s.name),
+        Some("Uno".into())
+    );
+    assert_eq!(
+        first(&db, &shops::by_id("s1")).map(|s| s.write_key),
+        Some("pk_1".into())
+    );
+    assert!(first(&db, &shops::by_key("pk_2")).is_none());
+    let s = first(&db, &shops::settings("s1")).unwrap_or_default();
+    assert_eq!(
+        (s.min_support, s.holdout_percent),
+        (Some(2.0), Some(10.0)),
+        "migration defaults"
+    );
+    exec(&db, &shops::set_settings("s1", 3.0, 25.0));
+    let s = first(&db, &shops::settings("s1")).unwrap_or_default();
+    assert_eq!((s.min_support, s.holdout_percent), (Some(3.0), Some(25.0)));
+    assert!(
+        all(&db, &shops::stale_models(10)).is_empty(),
+        "no events yet"
+    );
+    seed(&db);
+    assert_eq!(all(&db, &shops::stale_models(10)).len(), 1);
+    assert!(all(&db, &shops::with_segments(10)).is_empty());
+    exec_all(&db, &segments::default_stmts("s1", T0));
+    assert_eq!(all(&db, &shops::with_segments(10)).len(), 1);
+}
+
+#[test]
+fn identities() {
+    let db = d1();
+    exec(&db, &events::link("s1", "a1", "u1", T0));
+    exec(&db, &events::link("s1", "a2", "u1", T0));
+    exec(&db, &events::link("s1", "a1", "u2", T0 + 1));
+    let ids = ["a1".to_string(), "a2".into(), "a3".into()];
+    let mut links = all(&db, &events::links_of("s1", &ids));
+    links.sort_by(|a, b| a.anonymous_id.cmp(&b.anonymous_id));
+    let pairs: Vec<(&str, &str)> = links
+        .iter()
+        .map(|l| (l.anonymous_id.as_str(), l.customer_id.as_str()))
+        .collect();
+    assert_eq!(pairs, [("a1", "u2"), ("a2", "u1")], "the latest link wins");
+    assert!(all(&db, &events::links_of("s2", &ids)).is_empty());
+}
+
+#[test]
+fn segments_sets_memberships_and_sizes() {
+    let db = d1();
+    exec_all(&db, &segments::default_stmts("s1", T0));
+    exec_all(&db, &segments::default_stmts("s1", T0 + 1));
+    let stored = all(&db, &sql::stored("s1"));
+    assert_eq!(stored.len(), segments::DEFAULTS.len(), "defaults once");
+    let set = first(&db, &sql::set_of("s1")).unwrap_or_else(|| panic!("a set"));
+    assert_eq!(set.version, 1.0);
+    assert!(segments::decode_set(&set.compiled).is_some());
+    // Saving a rule: the set's version grows, the segment's too.
+    let rule = affinity::rules::parse("total_spend > 10").unwrap_or_else(|e| panic!("{e}"));
+    let named: Vec<_> = stored
+        .iter()
+        .filter_map(|r| r.rule().map(|x| (r.name.clone(), x)))
+        .chain([("big".to_string(), rule.clone())])
+        .collect();
+    let new_set = affinity::rules::SegmentSet::new(named).unwrap_or_else(|e| panic!("{e}"));
+    exec_all(
+        &db,
+        &segments::save_stmts("s1", "big", "total_spend > 10", &rule, &new_set, T0 + 2),
+    );
+    exec_all(
+        &db,
+        &segments::save_stmts("s1", "big", "total_spend > 10", &rule, &new_set, T0 + 3),
+    );
+    assert_eq!(
+        first(&db, &sql::set_version("s1")).map(|v| v.version),
+        Some(3.0)
+    );
+    let big = all(&db, &sql::stored("s1"))
+        .into_iter()
+        .find(|r| r.name == "big")
+        .unwrap_or_else(|| panic!("saved"));
+    assert_eq!(
+        (big.version, big.created_at, big.updated_at),
+        (2.0, (T0 + 2) as f64, (T0 + 3) as f64)
+    );
+    // Memberships: a newer write wins, an older one changes nothing; clear only clears members.
+    let held = |member, at| segments::Held {
+        name: "big".into(),
+        member,
+        entered_at: member.then_some(at),
+        exited_at: (!member).then_some(at),
+    };
+    exec(
+        &db,
+        &segments::membership_stmt("s1", "c1", &held(true, T0 + 10), T0 + 10),
+    );
+    exec(
+        &db,
+        &segments::membership_stmt("s1", "c2", &held(true, T0 + 10), T0 + 10),
+    );
+    exec(
+        &db,
+        &segments::membership_stmt("s1", "c1", &held(false, T0 + 5), T0 + 5),
+    );
+    let members: Vec<String> = all(&db, &sql::members("s1", "big"))
+        .into_iter()
+        .map(|m| m.customer_id)
+        .collect();
+    assert_eq!(
+        members,
+        ["c1", "c2"],
+        "the older exit did not overwrite the entry"
+    );
+    exec(&db, &segments::clear_stmt("s1", "c2", "big", T0 + 20));
+    exec(&db, &segments::clear_stmt("s1", "c9", "big", T0 + 20));
+    let sizes = all(&db, &sql::sizes("s1"));
+    assert_eq!(sizes.len(), 1);
+    assert_eq!((sizes[0].segment.as_str(), sizes[0].size), ("big", 1.0));
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM memberships", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 2, "clearing creates no row");
+    exec(&db, &segments::size_stmt("s1", "big", "2026-11-18", 1.0));
+    exec(&db, &segments::size_stmt("s1", "big", "2026-11-18", 4.0));
+    exec(&db, &segments::size_stmt("s1", "big", "2026-11-19", 5.0));
+    let h = all(&db, &sql::size_history("s1", "2026-11-19"));
+    assert_eq!(h.len(), 1);
+    assert_eq!(
+        all(&db, &sql::size_history("s1", "2026-11-01"))[0].size,
+        4.0
+    );
+    // Delete: the segment, its memberships and sizes go.
+    let rest = affinity::rules::SegmentSet::new(vec![]).unwrap_or_else(|e| panic!("{e}"));
+    exec_all(&db, &segments::delete_stmts("s1", "big", &rest, T0 + 30));
+    assert!(all(&db, &sql::members("s1", "big")).is_empty());
+    assert!(all(&db, &sql::size_history("s1", "2026-11-01")).is_empty());
+    assert_eq!(
+        first(&db, &sql::set_version("s1")).map(|v| v.version),
+        Some(4.0)
+    );
+}
+
+#[test]
+fn stored_profiles_and_their_corrupt_rows() {
+    let db = d1();
+    seed(&db);
+    let good = Profile::new("c1").to_json().to_json();
+    exec(&db, &events::set_profile("s1", "c1", &good, 6));
+    exec(&db, &events::set_profile("s1", "c1", "{\"stale\":1}", 5));
+    exec(&db, &events::set_profile("s1", "b1", "not json", 1));
+    let rows = all(&db, &sql::profiles("s1", 10));
+    assert_eq!(
+        rows.len(),
+        1,
+        "bots are left out; the older version did not overwrite"
+    );
+    assert_eq!(rows[0].profile, good);
+    // A corrupt mirror profile is listed for the health figure, skipped by evaluation, and the
+    // row stays as it was.
+    exec(
+        &db,
+        &Stmt::named(
+            "UPDATE customers SET bot = 0, profile = 'not json' WHERE customer_id = :c",
+            &[("c", "b1".into())],
+        ),
+    );
+    let rows = all(&db, &sql::profiles("s1", 10));
+    assert_eq!(rows.len(), 2);
+    let bad = segments::undecodable(&rows);
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].0, "b1");
+    let set = affinity::rules::SegmentSet::new(vec![(
+        "all".into(),
+        affinity::rules::parse("total_spend >= 0").unwrap_or_else(|e| panic!("{e}")),
+    )])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(segments::members_of("s1", &set, "all", &rows, T0), ["c1"]);
+    assert_eq!(
+        all(&db, &sql::profiles("s1", 10)).len(),
+        2,
+        "nothing deleted"
+    );
+    // A compiled set that does not decode is not an empty set.
+    assert!(segments::decode_set("!!not base64!!").is_none());
+}
+
+#[test]
+fn recommendation_measurement_reads() {
+    let db = d1();
+    let mk = |id: &str, name: &str, shopper: &str, min: i64, props: &str| {
+        event(&format!(
+            r#"{{"type":"track","event":"{name}","anonymousId":"{shopper}","messageId":"{id}","timestamp":"{}","properties":{props}}}"#,
+            ts(min)
+        ))
+    };
+    let evs = vec![
+        mk(
+            "r1",
+            "Product List Viewed",
+            "a",
+            0,
+            r#"{"list_id":"affinity:for-you","variant":"personalized"}"#,
+        ),
+        mk(
+            "r2",
+            "Product Clicked",
+            "a",
+            1,
+            r#"{"list_id":"affinity:for-you","variant":"personalized","product_id":"p1"}"#,
+        ),
+        mk(
+            "r3",
+            "Order Completed",
+            "a",
+            2,
+            r#"{"order_id":"o1","revenue":30,"products":[{"product_id":"p1"}]}"#,
+        ),
+    ];
+    let mut p = Profile::new("a");
+    exec_all(&db, &fold("s1", "a", &mut p, evs, 3, false, T0).statements);
+    let evs = vec![mk(
+        "r4",
+        "Product List Viewed",
+        "b",
+        0,
+        r#"{"list_id":"affinity:for-you","variant":"holdout"}"#,
+    )];
+    let mut p = Profile::new("b");
+    exec_all(&db, &fold("s1", "b", &mut p, evs, 1, false, T0).statements);
+    let slots = recs::slots("s1", T0 - 1);
+    let slots = all(&db, &slots);
+    let got: Vec<(&str, &str, f64, f64)> = slots
+        .iter()
+        .map(|s| {
+            (
+                s.list_id.as_str(),
+                s.variant.as_str(),
+                s.impressions,
+                s.clicks,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("affinity:for-you", "holdout", 1.0, 0.0),
+            ("affinity:for-you", "personalized", 1.0, 1.0)
+        ]
+    );
+    let clicks = all(&db, &recs::clicks("s1", T0 - 1, 10));
+    assert_eq!(clicks.len(), 1);
+    assert_eq!(
+        (clicks[0].shopper.as_str(), clicks[0].product_id.as_str()),
+        ("a", "p1")
+    );
+    let orders = all(&db, &recs::orders("s1", T0 - 1, 10));
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].revenue, 30.0);
+    let exp = all(
+        &db,
+        &recs::exposures("s1", &affinity_worker::recs::PERSONAL_SLOTS, T0 - 1, 10),
+    );
+    let mut exp: Vec<(&str, f64)> = exp
+        .iter()
+        .map(|e| (e.shopper.as_str(), e.holdout))
+        .collect();
+    exp.sort_by(|a, b| a.0.cmp(b.0));
+    assert_eq!(exp, [("a", 0.0), ("b", 1.0)]);
+}
+
+#[test]
+fn health_issues_are_counted() {
+    let db = d1();
+    exec(&db, &health::record("s1", "profile", "c1", "bad", T0));
+    exec(
+        &db,
+        &health::record("s1", "profile", "c1", "bad again", T0 + 1),
+    );
+    exec(&db, &health::record("s1", "outbox", "c2#4", "bad", T0 + 2));
+    exec(&db, &health::record("s2", "outbox", "x", "bad", T0 + 2));
+    let kinds = all(&db, &health::by_kind("s1"));
+    let got: Vec<(&str, f64, f64)> = kinds
+        .iter()
+        .map(|k| (k.kind.as_str(), k.issues, k.seen))
+        .collect();
+    assert_eq!(got, [("outbox", 1.0, 1.0), ("profile", 1.0, 2.0)]);
+    let latest = all(&db, &health::latest("s1", 10));
+    assert_eq!(latest[0].reference, "c2#4");
+    assert_eq!(latest[1].error, "bad again");
+}
+
+#[test]
+fn the_customer_objects_schema_and_statements() {
+    let db = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first(&db, &object::has_tables()).map(|c| c.n), Some(0.0));
+    for s in object::SCHEMA {
+        exec(&db, &Stmt::plain(s));
+    }
+    for s in object::SCHEMA {
+        exec(&db, &Stmt::plain(s)); // idempotent
+    }
+    assert_eq!(first(&db, &object::has_tables()).map(|c| c.n), Some(1.0));
+    exec(&db, &object::set_meta("shop", "s1"));
+    exec(&db, &object::set_meta("shop", "s2"));
+    assert_eq!(
+        first(&db, &object::meta("shop")).map(|v| v.v),
+        Some("s2".into())
+    );
+    assert!(first(&db, &object::meta("nope")).is_none());
+    exec(&db, &object::set_profile("{\"a\":1}"));
+    exec(&db, &object::set_profile("{\"a\":2}"));
+    assert_eq!(
+        first(&db, &object::profile()).map(|r| r.json),
+        Some("{\"a\":2}".into())
+    );
+    exec(
+        &db,
+        &object::insert_message("m1", 20, "track", Some("X"), "{1}", T0),
+    );
+    exec(
+        &db,
+        &object::insert_message("m2", 10, "page", None, "{2}", T0),
+    );
+    exec(
+        &db,
+        &object::insert_message("m1", 99, "track", None, "{dup}", T0),
+    );
+    assert_eq!(
+        first(&db, &object::known_message("m1")).map(|c| c.n),
+        Some(1.0)
+    );
+    assert_eq!(
+        first(&db, &object::known_message("m9")).map(|c| c.n),
+        Some(0.0)
+    );
+    let t = all(&db, &object::timeline(10));
+    let ids: Vec<&str> = t.iter().map(|e| e.message_id.as_str()).collect();
+    assert_eq!(ids, ["m1", "m2"], "newest first; the duplicate was ignored");
+    assert_eq!(t[0].json, "{1}");
+    let replay: Vec<String> = all(&db, &object::all_messages())
+        .into_iter()
+        .map(|r| r.json)
+        .collect();
+    assert_eq!(replay, ["{2}", "{1}"], "oldest first");
+    exec(&db, &object::insert_held("b", true, Some(5), None));
+    exec(&db, &object::insert_held("a", false, None, Some(6)));
+    let held = all(&db, &object::held());
+    assert_eq!(held.len(), 2);
+    assert_eq!(
+        (held[0].name.as_str(), held[0].member, held[0].exited_at),
+        ("a", 0.0, Some(6.0))
+    );
+    exec(&db, &object::clear_held());
+    assert!(all(&db, &object::held()).is_empty());
+    // Outbox: order, skip-but-keep for an entry that does not decode, delete when delivered.
+    exec(&db, &object::push_outbox("[]"));
+    exec(&db, &object::push_outbox("not json"));
+    exec(&db, &object::push_outbox("[]"));
+    let rows = all(&db, &object::outbox(10));
+    assert_eq!(rows.len(), 3);
+    exec(&db, &object::fail_outbox(rows[1].id));
+    exec(&db, &object::delete_outbox(rows[0].id));
+    let left: Vec<f64> = all(&db, &object::outbox(10))
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [rows[2].id], "the undecodable entry is skipped");
+    assert_eq!(first(&db, &object::outbox_len()).map(|c| c.n), Some(1.0));
+    let kept: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE statements = 'not json'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kept, 1, "kept as it was");
+    exec(&db, &object::quarantine("profile", "c1", "{bad", "why", T0));
+    assert_eq!(first(&db, &object::quarantined()).map(|c| c.n), Some(1.0));
+}
+
+#[test]
+fn objects_created_before_a_column_get_it() {
+    let db = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    db.execute_batch(
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, statements TEXT NOT NULL);
+         INSERT INTO outbox (statements) VALUES ('[]');",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for (table, column, alter) in object::ADDED_COLUMNS {
+        let cols = all(&db, &object::columns(table));
+        assert!(!cols.iter().any(|c| c.name == column));
+        exec(&db, &Stmt::plain(alter));
+        assert!(all(&db, &object::columns(table))
+            .iter()
+            .any(|c| c.name == column));
+    }
+    assert_eq!(
+        all(&db, &object::outbox(10)).len(),
+        1,
+        "old entries stay deliverable"
+    );
+}
