@@ -9,7 +9,7 @@ ENV := source .ci/env.sh &&
 PORT ?= 8787
 STATE ?= target/demo-state
 
-.PHONY: demo test setup site worker-vars migrate lint unit eval browser-test e2e sizes bench bench-browser clean
+.PHONY: demo test setup site worker-vars migrate lint unit eval browser-test e2e sizes bench bench-browser load clean
 
 demo: setup site worker-vars migrate
 	@$(ENV) echo "Affinity demo: shop http://127.0.0.1:$(PORT)/  dashboard http://127.0.0.1:$(PORT)/dashboard (secret: ADMIN_SECRET in worker/.dev.vars)"
@@ -40,6 +40,7 @@ lint:
 	@$(ENV) cargo clippy --all-targets -p affinity -- -D warnings
 	@$(ENV) cargo clippy --target wasm32-unknown-unknown -p affinity --lib -- -D warnings
 	@$(ENV) cargo clippy --target wasm32-unknown-unknown -p affinity-worker -- -D warnings
+	@$(ENV) cargo clippy -p affinity-worker --all-targets -- -D warnings
 
 # Native unit, integration and doc tests (the data-set evaluation runs in `eval`, optimised).
 unit:
@@ -65,6 +66,10 @@ bench:
 # Medians in Chromium for the Wasm page module (rules, ranking), with in-page baselines.
 bench-browser:
 	@$(ENV) node benches/browser/run.mjs
+
+# Ingest under load (wrk, 127.0.0.1 only, bounded): /v1/batch beside the trivial preflight route.
+load: setup site worker-vars
+	@bash benches/load/run.sh
 
 clean:
 	rm -rf target

@@ -126,6 +126,7 @@ test("buying a recommended item takes it out of the slot", async () => {
 
 test("the dashboard shows the slot's impressions, clicks and the attributed order", async () => {
   await page.goto(`${EDGE}/dashboard`);
+  await page.fill('input[name="shop"]', "demo");
   await page.fill('input[name="secret"]', SECRET);
   await page.locator('form button[type="submit"], form input[type="submit"]').first().click();
   await page.waitForURL(/\/dashboard$/);

@@ -86,6 +86,7 @@ test("the customer's object is in the segment at the edge", async () => {
 
 test("the dashboard counts, validates and previews segments", async () => {
   await page.goto(`${EDGE}/dashboard/login`);
+  await page.fill('input[name="shop"]', "demo");
   await page.fill("#secret", SECRET);
   await page.click("#login-submit");
   await page.waitForURL(/\/dashboard$/);

@@ -74,6 +74,7 @@ test("the customer's Durable Object has the same profile", async () => {
 
 test("the signed-in dashboard shows the order and the customer", async () => {
   await page.goto(`${EDGE}/dashboard`);
+  await page.fill('input[name="shop"]', "demo");
   await page.fill('input[name="secret"]', "wrong");
   await page.locator('form button[type="submit"], form input[type="submit"]').first().click();
   assert.equal(await page.locator(`[data-order-id]`).count(), 0, "a wrong secret shows nothing");

@@ -354,6 +354,20 @@ mod tests {
         let json = r#"{"type":"track","event":"Order Completed","properties":{"order_id":"o1",
             "products":[{"product_id":"p1"},{"sku":"p2"},{"id":7},{"name":"no id"}]}}"#;
         assert_eq!(order_products(json), vec!["p1", "p2", "7"]);
+        // One rule: the profile fold counts the same lines the model and attribution read.
+        let event = affinity::event::Event::from_json(
+            &affinity::json::parse(
+                r#"{"type":"track","event":"Order Completed","anonymousId":"a","messageId":"m","timestamp":"2026-11-24T10:00:00Z",
+                "properties":{"order_id":"o1","products":[{"product_id":"p1"},{"sku":"p2"},
+                {"id":7},{"name":"no id"}]}}"#,
+            )
+            .unwrap_or_default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut profile = affinity::profile::Profile::new("a");
+        profile.apply(&event);
+        let bought: Vec<&str> = profile.orders[0].items.iter().map(String::as_str).collect();
+        assert_eq!(bought, ["p1", "p2", "7"]);
         assert!(order_products("not json").is_empty());
         assert!(order_products("{}").is_empty());
         let m = item_meta(&MetaRow {
