@@ -1,6 +1,6 @@
 //! HTML building blocks for the dashboard: formatting, the page frame and the pieces every page
 //! shares. Pages are askama templates under `worker/templates/` (`.html`: every `{{ value }}` is
-//! HTML-escaped by the engine); no page builds markup with `format!`. What is not escaped is
+//! HTML-escaped by askama); no page builds markup with `format!`. What is not escaped is
 //! marked by type, not by a filter at the use: [`Asset`] (files of `worker/assets/` included at
 //! compile time) and the sub-templates ([`Time`], charts, sparklines), whose own values are
 //! escaped when they render. URLs from data go through the `url` filter ([`filters::url`]),

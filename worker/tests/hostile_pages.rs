@@ -211,15 +211,15 @@ fn scan(html: &str) -> Scan {
 }
 
 /// The tags the templates write.
-const TAGS: [&str; 47] = [
+const TAGS: &[&str] = &[
     "html", "head", "meta", "title", "style", "body", "header", "div", "a", "i", "nav", "span",
     "b", "main", "h1", "h2", "p", "section", "table", "thead", "tbody", "tr", "th", "td", "svg",
     "line", "text", "rect", "polyline", "circle", "form", "label", "input", "button", "textarea",
-    "pre", "code", "dl", "dt", "dd", "ol", "ul", "li", "br", "time", "script", "strong",
+    "pre", "code", "dl", "dt", "dd", "ol", "ul", "li", "br", "time", "script",
 ];
 
 /// The attributes the templates write (besides `data-*`).
-const ATTRS: [&str; 51] = [
+const ATTRS: &[&str] = &[
     "lang",
     "charset",
     "name",
@@ -268,9 +268,6 @@ const ATTRS: [&str; 51] = [
     "points",
     "font-size",
     "text-anchor",
-    "cols",
-    "rows",
-    "src",
 ];
 
 /// What a browser would take as the URL's scheme, if any.
