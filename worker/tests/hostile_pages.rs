@@ -13,7 +13,6 @@ use affinity::profile::{Affinity, CartLine, Order, Product, Profile, Viewed};
 use affinity_worker::dashboard::{
     self, CustomerRow, Day, Kpis, OrderRow, Overview, TimelineEntry, TopProduct,
 };
-use affinity_worker::model::BuildInfo;
 use affinity_worker::recs::{self, Attributed, Group, RecsPage, SlotRow};
 use affinity_worker::segments::pages::{self, Editor};
 use affinity_worker::segments::{Held, Listed, RuleError, SegmentRow};
@@ -500,12 +499,12 @@ fn hostile_recs() -> RecsPage {
             revenue: 9.0,
         },
     );
+    // The model's build record, by field (its type lives with the model code).
+    let mut model = RecsPage::default().model.unwrap_or_default();
+    model.version = evil("version");
+    model.created_at = (NOW - 1_000) as f64;
     RecsPage {
-        model: Some(BuildInfo {
-            version: evil("version"),
-            created_at: (NOW - 1_000) as f64,
-            ..BuildInfo::default()
-        }),
+        model: Some(model),
         min_support: 2,
         holdout_percent: 10.0,
         slots: vec![slot(&evil("variant")), slot("holdout"), slot("")],
