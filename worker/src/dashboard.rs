@@ -7,15 +7,18 @@
 //! `#customers-table` (rows with `data-customer-id`), `#customers-shown`, `#customer-search`,
 //! `#customer-query`, `#customer-profile`, `#customer-timeline`
 //! (items with `data-message-id`, `data-event`), `#login-form`, `#login-error`.
+//!
+//! Each page is a template under `worker/templates/` filled from a view of the data built here
+//! (plain strings and numbers); the template escapes every value.
 
-use std::fmt::Write as _;
+use askama::Template;
 
 use affinity::json::Value;
-use affinity::profile::{Affinity, Profile};
+use affinity::profile::{Affinity, Product, Profile};
 use affinity::time::{self, DAY_MS};
 use serde::Deserialize;
 
-use crate::html::{ago, count, esc, money, page, percent, time_tag, when, Nav};
+use crate::html::{ago, count, filters, money, percent, render, when, Frame, Nav, Px, Time};
 use crate::platform::http::percent_encode;
 
 #[cfg(target_arch = "wasm32")]
@@ -59,43 +62,36 @@ pub struct Overview {
     pub latest_customers: Vec<CustomerRow>,
 }
 
+#[derive(Template)]
+#[template(path = "login.html", whitespace = "minimize")]
+struct LoginHtml<'a> {
+    frame: Frame<'a>,
+    shop: &'a str,
+    error: Option<&'a str>,
+}
+
 /// The sign-in page (`error` shown above the form when set).
 pub fn login_page(shop: &str, error: Option<&str>) -> String {
-    let err = error
-        .map(|e| {
-            format!(
-                "<div class=\"error\" id=\"login-error\" role=\"alert\">{}</div>",
-                esc(e)
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        "<div class=\"login\"><div style=\"text-align:center;margin-bottom:18px\">\
-         <span class=\"logo\" style=\"color:var(--ink);justify-content:center;font-size:22px\"><i></i>Affinity</span>\
-         </div><div class=\"card\"><h1>Sign in</h1>\
-         <p class=\"sub\" style=\"margin:0\">Your shop's dashboard: customers, orders and what they like.</p>{err}\
-         <form method=\"post\" action=\"/dashboard/login\" id=\"login-form\">\
-         <label for=\"shop\">Shop ID</label>\
-         <input type=\"text\" id=\"shop\" name=\"shop\" value=\"{}\" autocomplete=\"username\" required>\
-         <label for=\"secret\">Admin secret</label>\
-         <input type=\"password\" id=\"secret\" name=\"secret\" autocomplete=\"current-password\" required autofocus>\
-         <button type=\"submit\" id=\"login-submit\">Sign in</button></form></div></div>",
-        esc(shop)
-    );
-    crate::html::document("Sign in", &body)
+    render(&LoginHtml {
+        frame: Frame::new("", Nav::Overview, "Sign in"),
+        shop,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html", whitespace = "minimize")]
+struct NotFoundHtml<'a> {
+    frame: Frame<'a>,
+    what: &'a str,
 }
 
 /// A page that says something is missing.
 pub fn not_found_page(shop_name: &str, what: &str) -> String {
-    page(
-        shop_name,
-        Nav::Overview,
-        "Not found",
-        &format!(
-            "<h1>Not found</h1><p class=\"sub\">{}</p><a href=\"/dashboard\">Back to the overview</a>",
-            esc(what)
-        ),
-    )
+    render(&NotFoundHtml {
+        frame: Frame::new(shop_name, Nav::Overview, "Not found"),
+        what,
+    })
 }
 
 /// Fills the days of the 30-day window ending at `now_ms` that have no rollup row with zeros.
@@ -136,130 +132,257 @@ fn axis(max: f64) -> (f64, u32) {
     }
 }
 
-/// A bar chart (with an optional line series on its own, right-hand scale) as inline SVG.
-fn chart(
-    id: &str,
-    days: &[Day],
-    bars: impl Fn(&Day) -> f64,
-    line: Option<&dyn Fn(&Day) -> f64>,
-    fmt: impl Fn(f64) -> String,
-    label: &str,
-) -> String {
-    let right = if line.is_some() { 30.0 } else { 12.0 };
-    let (w, h, left, top, bottom) = (560.0, 200.0, 46.0, 12.0, 24.0);
-    let plot_w = w - left - right;
-    let plot_h = h - top - bottom;
-    let n = days.len().max(1) as f64;
-    let slot = plot_w / n;
-    let (max, ticks) = axis(days.iter().map(&bars).fold(0.0, f64::max));
-    let (lmax, lticks) = line.map_or((1.0, ticks), |l| {
-        axis(days.iter().map(l).fold(0.0, f64::max))
-    });
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        "<svg id=\"{id}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
-        esc(label)
-    );
-    for i in 0..=ticks {
-        let f = f64::from(i) / f64::from(ticks);
-        let y = top + plot_h - plot_h * f;
-        let _ = write!(
-            svg,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e6e8ef\"/>\
-             <text x=\"{}\" y=\"{:.1}\" font-size=\"10\" fill=\"#6b7385\" text-anchor=\"end\">{}</text>",
-            w - right,
-            left - 6.0,
-            y + 3.5,
-            esc(&fmt(max * f))
-        );
-    }
-    if line.is_some() {
-        for i in 0..=lticks {
-            let f = f64::from(i) / f64::from(lticks);
-            let _ = write!(
-                svg,
-                "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" fill=\"#1f9d72\">{}</text>",
-                w - right + 6.0,
-                top + plot_h - plot_h * f + 3.5,
-                count(lmax * f)
-            );
-        }
-    }
-    for (i, d) in days.iter().enumerate() {
-        let v = bars(d);
-        let bh = plot_h * v / max;
-        let x = left + slot * i as f64 + slot * 0.18;
-        let _ = write!(
-            svg,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" rx=\"2\" fill=\"#8b8bf5\" data-day=\"{}\" data-value=\"{v}\"><title>{}: {}</title></rect>",
-            top + plot_h - bh,
-            slot * 0.64,
-            esc(&d.day),
-            esc(&d.day),
-            esc(&fmt(v))
-        );
-        // Label every 7th day, counting back from today.
-        if (days.len() - 1 - i) % 7 == 0 {
-            let _ = write!(
-                svg,
-                "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" fill=\"#6b7385\" text-anchor=\"middle\">{}</text>",
-                left + slot * (i as f64 + 0.5),
-                h - 6.0,
-                esc(d.day.get(5..).unwrap_or(&d.day))
-            );
-        }
-    }
-    if let Some(line) = line {
-        let y = |d: &Day| top + plot_h - plot_h * line(d) / lmax;
-        let points: Vec<String> = days
+/// A horizontal grid line with its scale label.
+struct Tick {
+    y: Px,
+    text_y: Px,
+    text: String,
+}
+
+/// A day label under the bars.
+struct XLabel {
+    x: Px,
+    text: String,
+}
+
+struct Bar {
+    x: Px,
+    y: Px,
+    width: Px,
+    height: Px,
+    day: String,
+    value: f64,
+    text: String,
+    label: Option<XLabel>,
+}
+
+struct Dot {
+    x: Px,
+    y: Px,
+    day: String,
+    value: f64,
+}
+
+/// A bar chart (with an optional line series on its own, right-hand scale) as inline SVG: the
+/// coordinates are computed here, the template only writes them out.
+#[derive(Template)]
+#[template(path = "chart.html", whitespace = "minimize")]
+struct Chart {
+    id: &'static str,
+    label: &'static str,
+    width: f64,
+    height: f64,
+    left: f64,
+    right: f64,
+    left_text: f64,
+    right_text: f64,
+    label_y: f64,
+    grid: Vec<Tick>,
+    line_ticks: Vec<Tick>,
+    bars: Vec<Bar>,
+    points: String,
+    dots: Vec<Dot>,
+}
+
+// Numbers and escaped text only: rendered by its own template.
+impl askama::filters::HtmlSafe for Chart {}
+
+impl Chart {
+    fn new(
+        id: &'static str,
+        label: &'static str,
+        days: &[Day],
+        bars: impl Fn(&Day) -> f64,
+        line: Option<&dyn Fn(&Day) -> f64>,
+        fmt: impl Fn(f64) -> String,
+    ) -> Chart {
+        let right = if line.is_some() { 30.0 } else { 12.0 };
+        let (w, h, left, top, bottom) = (560.0, 200.0, 46.0, 12.0, 24.0);
+        let plot_w = w - left - right;
+        let plot_h = h - top - bottom;
+        let n = days.len().max(1) as f64;
+        let slot = plot_w / n;
+        let (max, ticks) = axis(days.iter().map(&bars).fold(0.0, f64::max));
+        let (lmax, lticks) = line.map_or((1.0, ticks), |l| {
+            axis(days.iter().map(l).fold(0.0, f64::max))
+        });
+        let tick_y = |i: u32, of: u32| top + plot_h - plot_h * f64::from(i) / f64::from(of);
+        let grid = (0..=ticks)
+            .map(|i| Tick {
+                y: Px(tick_y(i, ticks)),
+                text_y: Px(tick_y(i, ticks) + 3.5),
+                text: fmt(max * f64::from(i) / f64::from(ticks)),
+            })
+            .collect();
+        let line_ticks = match line {
+            Some(_) => (0..=lticks)
+                .map(|i| Tick {
+                    y: Px(tick_y(i, lticks)),
+                    text_y: Px(tick_y(i, lticks) + 3.5),
+                    text: count(lmax * f64::from(i) / f64::from(lticks)),
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let mid = |i: usize| left + slot * (i as f64 + 0.5);
+        let bar_list = days
             .iter()
             .enumerate()
-            .map(|(i, d)| format!("{:.1},{:.1}", left + slot * (i as f64 + 0.5), y(d)))
+            .map(|(i, d)| {
+                let v = bars(d);
+                let bh = plot_h * v / max;
+                Bar {
+                    x: Px(left + slot * i as f64 + slot * 0.18),
+                    y: Px(top + plot_h - bh),
+                    width: Px(slot * 0.64),
+                    height: Px(bh),
+                    day: d.day.clone(),
+                    value: v,
+                    text: fmt(v),
+                    // Every 7th day is labelled, counting back from today.
+                    label: ((days.len() - 1 - i) % 7 == 0).then(|| XLabel {
+                        x: Px(mid(i)),
+                        text: d.day.get(5..).unwrap_or(&d.day).to_string(),
+                    }),
+                }
+            })
             .collect();
-        let _ = write!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#1f9d72\" stroke-width=\"2\" stroke-linejoin=\"round\"/>",
-            points.join(" ")
-        );
-        for (i, d) in days.iter().enumerate() {
-            if line(d) > 0.0 {
-                let _ = write!(
-                    svg,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#1f9d72\"><title>{}: {} orders</title></circle>",
-                    left + slot * (i as f64 + 0.5),
-                    y(d),
-                    esc(&d.day),
-                    line(d)
-                );
-            }
+        let line_y = |l: &dyn Fn(&Day) -> f64, d: &Day| top + plot_h - plot_h * l(d) / lmax;
+        let (points, dots) = match line {
+            Some(l) => (
+                days.iter()
+                    .enumerate()
+                    .map(|(i, d)| format!("{},{}", Px(mid(i)), Px(line_y(l, d))))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                days.iter()
+                    .enumerate()
+                    .filter(|(_, d)| l(d) > 0.0)
+                    .map(|(i, d)| Dot {
+                        x: Px(mid(i)),
+                        y: Px(line_y(l, d)),
+                        day: d.day.clone(),
+                        value: l(d),
+                    })
+                    .collect(),
+            ),
+            None => (String::new(), Vec::new()),
+        };
+        Chart {
+            id,
+            label,
+            width: w,
+            height: h,
+            left,
+            right: w - right,
+            left_text: left - 6.0,
+            right_text: w - right + 6.0,
+            label_y: h - 6.0,
+            grid,
+            line_ticks,
+            bars: bar_list,
+            points,
+            dots,
         }
     }
-    svg.push_str("</svg>");
-    svg
 }
 
-fn kpi(id: &str, label: &str, value: &str, hint: &str) -> String {
-    format!(
-        "<div class=\"card kpi\" id=\"kpi-{id}\"><div class=\"label\">{label}</div>\
-         <div class=\"value\" id=\"{id}\">{}</div><div class=\"hint\">{hint}</div></div>",
-        esc(value)
-    )
+/// A headline number.
+struct Kpi {
+    id: &'static str,
+    label: &'static str,
+    value: String,
+    hint: String,
 }
 
-fn customer_link(id: &str) -> String {
-    format!(
-        "<a class=\"id\" href=\"/dashboard/customers/{}\">{}</a>",
-        percent_encode(id),
-        esc(id)
-    )
+fn kpi(id: &'static str, label: &'static str, value: String, hint: impl Into<String>) -> Kpi {
+    Kpi {
+        id,
+        label,
+        value,
+        hint: hint.into(),
+    }
 }
 
-fn empty_row(cols: usize, text: &str) -> String {
-    format!(
-        "<tr><td colspan=\"{cols}\" class=\"empty\">{}</td></tr>",
-        esc(text)
-    )
+/// A link to a customer's page.
+struct CustomerLink {
+    id: String,
+    href: String,
+}
+
+impl CustomerLink {
+    fn new(id: &str) -> CustomerLink {
+        CustomerLink {
+            id: id.to_string(),
+            href: format!("/dashboard/customers/{}", percent_encode(id)),
+        }
+    }
+}
+
+/// A row of the customer tables.
+struct CustomerView {
+    link: CustomerLink,
+    known: bool,
+    bot: bool,
+    interest: Option<String>,
+    sessions: String,
+    views: String,
+    orders: String,
+    spend: String,
+    last_seen: Time,
+    last_event: String,
+}
+
+fn customer_views(rows: &[CustomerRow], now_ms: i64) -> Vec<CustomerView> {
+    rows.iter()
+        .map(|r| {
+            let summary = r
+                .summary
+                .as_deref()
+                .and_then(|s| affinity::json::parse(s).ok())
+                .unwrap_or_default();
+            CustomerView {
+                link: CustomerLink::new(&r.customer_id),
+                known: r.user_id.is_some(),
+                bot: r.bot > 0.0,
+                interest: summary.get_str("top_category").map(str::to_string),
+                sessions: count(r.sessions),
+                views: count(r.product_views),
+                orders: count(r.orders),
+                spend: money(r.total_spend),
+                last_seen: Time::new(r.last_seen as i64, now_ms),
+                last_event: r.last_event.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+struct ProductView<'a> {
+    id: &'a str,
+    name: &'a str,
+    views: String,
+    adds: String,
+    purchases: String,
+}
+
+struct OrderView {
+    id: String,
+    customer: CustomerLink,
+    items: String,
+    total: String,
+    when: Time,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html", whitespace = "minimize")]
+struct OverviewHtml<'a> {
+    frame: Frame<'a>,
+    kpis: [Kpi; 5],
+    events_chart: Chart,
+    revenue_chart: Chart,
+    products: Vec<ProductView<'a>>,
+    orders: Vec<OrderView>,
+    customers: Vec<CustomerView>,
 }
 
 /// The overview page.
@@ -270,200 +393,134 @@ pub fn overview_page(shop_name: &str, o: &Overview, now_ms: i64) -> String {
     } else {
         0.0
     };
-    let mut c = String::new();
-    let _ = write!(
-        c,
-        "<h1>Overview</h1><p class=\"sub\">{} · last 30 days of activity, all-time totals</p>",
-        esc(shop_name)
-    );
-    let _ = write!(
-        c,
-        "<section class=\"grid kpis\">{}{}{}{}{}</section>",
-        kpi(
-            "customers-count",
-            "Customers",
-            &count(k.customers),
-            "seen on the shop"
-        ),
-        kpi("orders-count", "Orders", &count(k.orders), "all time"),
-        kpi("revenue-total", "Revenue", &money(k.revenue), "all time"),
-        kpi(
-            "conversion-rate",
-            "Conversion",
-            &percent(conversion),
-            "customers with an order"
-        ),
-        kpi("events-30d", "Events", &count(k.events_30d), "last 30 days"),
-    );
-    let _ = write!(
-        c,
-        "<section class=\"grid two\"><div class=\"card chart\"><h2>Events and orders per day</h2>\
-         <div class=\"legend\"><span style=\"--c:#8b8bf5\">Events</span><span style=\"--c:#1f9d72\">Orders</span></div>{}</div>\
-         <div class=\"card chart\"><h2>Revenue per day</h2><div class=\"legend\"><span style=\"--c:#8b8bf5\">Revenue</span></div>{}</div></section>",
-        chart(
+    let revenue = |v: f64| {
+        if v >= 1000.0 {
+            format!("${:.1}k", v / 1000.0)
+        } else {
+            format!("${v:.0}")
+        }
+    };
+    render(&OverviewHtml {
+        frame: Frame::new(shop_name, Nav::Overview, "Overview"),
+        kpis: [
+            kpi(
+                "customers-count",
+                "Customers",
+                count(k.customers),
+                "seen on the shop",
+            ),
+            kpi("orders-count", "Orders", count(k.orders), "all time"),
+            kpi("revenue-total", "Revenue", money(k.revenue), "all time"),
+            kpi(
+                "conversion-rate",
+                "Conversion",
+                percent(conversion),
+                "customers with an order",
+            ),
+            kpi("events-30d", "Events", count(k.events_30d), "last 30 days"),
+        ],
+        events_chart: Chart::new(
             "events-chart",
+            "Events and orders per day",
             &o.days,
             |d| d.events,
             Some(&|d: &Day| d.orders),
             count,
-            "Events and orders per day"
         ),
-        chart(
+        revenue_chart: Chart::new(
             "revenue-chart",
+            "Revenue per day",
             &o.days,
             |d| d.revenue,
             None,
-            |v| {
-                if v >= 1000.0 {
-                    format!("${:.1}k", v / 1000.0)
-                } else {
-                    format!("${v:.0}")
-                }
-            },
-            "Revenue per day"
+            revenue,
         ),
-    );
-    // Top products and latest orders.
-    let mut products = String::new();
-    for p in &o.top_products {
-        let name = p
-            .name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&p.product_id);
-        let _ = write!(
-            products,
-            "<tr data-product-id=\"{}\"><td>{}<div class=\"muted id\">{}</div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            esc(&p.product_id),
-            esc(name),
-            esc(&p.product_id),
-            count(p.views),
-            count(p.adds),
-            count(p.purchases)
-        );
-    }
-    if o.top_products.is_empty() {
-        products = empty_row(4, "No product views yet.");
-    }
-    let mut orders = String::new();
-    for r in &o.latest_orders {
-        let _ = write!(
-            orders,
-            "<tr data-order-id=\"{}\" data-customer-id=\"{}\"><td class=\"id\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            esc(&r.order_id),
-            esc(&r.customer_id),
-            esc(&r.order_id),
-            customer_link(&r.customer_id),
-            count(r.items),
-            money(r.total),
-            time_tag(r.ts as i64, now_ms)
-        );
-    }
-    if o.latest_orders.is_empty() {
-        orders = empty_row(5, "No orders yet.");
-    }
-    let _ = write!(
-        c,
-        "<section class=\"grid two\"><div class=\"card\"><h2>Top viewed products</h2>\
-         <table id=\"top-products\"><thead><tr><th>Product</th><th class=\"num\">Views</th><th class=\"num\">Adds</th><th class=\"num\">Bought</th></tr></thead><tbody>{products}</tbody></table></div>\
-         <div class=\"card\"><h2>Latest orders</h2>\
-         <table id=\"latest-orders\"><thead><tr><th>Order</th><th>Customer</th><th class=\"num\">Items</th><th class=\"num\">Total</th><th>When</th></tr></thead><tbody>{orders}</tbody></table></div></section>"
-    );
-    let _ = write!(
-        c,
-        "<section class=\"card\"><h2>Latest customers <a href=\"/dashboard/customers\" style=\"font-weight:400;font-size:13px;margin-left:8px\">All customers →</a></h2>{}</section>",
-        customers_table("latest-customers", &o.latest_customers, now_ms)
-    );
-    page(shop_name, Nav::Overview, "Overview", &c)
+        products: o
+            .top_products
+            .iter()
+            .map(|p| ProductView {
+                id: &p.product_id,
+                name: p
+                    .name
+                    .as_deref()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(&p.product_id),
+                views: count(p.views),
+                adds: count(p.adds),
+                purchases: count(p.purchases),
+            })
+            .collect(),
+        orders: o
+            .latest_orders
+            .iter()
+            .map(|r| OrderView {
+                id: r.order_id.clone(),
+                customer: CustomerLink::new(&r.customer_id),
+                items: count(r.items),
+                total: money(r.total),
+                when: Time::new(r.ts as i64, now_ms),
+            })
+            .collect(),
+        customers: customer_views(&o.latest_customers, now_ms),
+    })
 }
 
-fn customers_table(id: &str, rows: &[CustomerRow], now_ms: i64) -> String {
-    let mut body = String::new();
-    for r in rows {
-        let summary = r
-            .summary
-            .as_deref()
-            .and_then(|s| affinity::json::parse(s).ok())
-            .unwrap_or_default();
-        let interest = summary
-            .get_str("top_category")
-            .map(|c| format!("<span class=\"pill\">{}</span>", esc(c)))
-            .unwrap_or_default();
-        let known = match &r.user_id {
-            Some(_) => "<span class=\"pill ok\">known</span>",
-            None => {
-                "<span class=\"pill\" style=\"background:#eef0f5;color:#6b7385\">anonymous</span>"
-            }
-        };
-        let bot = if r.bot > 0.0 {
-            " <span class=\"pill warn\">bot</span>"
-        } else {
-            ""
-        };
-        let _ = write!(
-            body,
-            "<tr data-customer-id=\"{}\"><td>{} {known}{bot}</td><td>{interest}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"muted\">{}</td></tr>",
-            esc(&r.customer_id),
-            customer_link(&r.customer_id),
-            count(r.sessions),
-            count(r.product_views),
-            count(r.orders),
-            money(r.total_spend),
-            time_tag(r.last_seen as i64, now_ms),
-            esc(r.last_event.as_deref().unwrap_or(""))
-        );
-    }
-    if rows.is_empty() {
-        body = empty_row(8, "No customers found.");
-    }
-    format!(
-        "<table id=\"{id}\"><thead><tr><th>Customer</th><th>Top interest</th><th class=\"num\">Sessions</th><th class=\"num\">Views</th><th class=\"num\">Orders</th><th class=\"num\">Spend</th><th>Last seen</th><th>Last event</th></tr></thead><tbody>{body}</tbody></table>"
-    )
+#[derive(Template)]
+#[template(path = "customers.html", whitespace = "minimize")]
+struct CustomersHtml<'a> {
+    frame: Frame<'a>,
+    query: &'a str,
+    shown: String,
+    customers: Vec<CustomerView>,
 }
 
 /// The customer list, filtered by id prefix `query`.
 pub fn customers_page(shop_name: &str, query: &str, rows: &[CustomerRow], now_ms: i64) -> String {
-    let c = format!(
-        "<h1>Customers</h1><p class=\"sub\">Everyone who visited, most recent first. Search by customer id (user id or anonymous id) prefix.</p>\
-         <form class=\"search\" method=\"get\" action=\"/dashboard/customers\" id=\"customer-search\">\
-         <input type=\"search\" name=\"q\" id=\"customer-query\" value=\"{}\" placeholder=\"Customer id starts with…\" style=\"flex:1\">\
-         <button type=\"submit\">Search</button></form><section class=\"card\"><p class=\"muted\" style=\"margin:0 0 8px\" id=\"customers-shown\">{} shown</p>{}</section>",
-        esc(query),
-        count(rows.len() as f64),
-        customers_table("customers-table", rows, now_ms)
-    );
-    page(shop_name, Nav::Customers, "Customers", &c)
+    render(&CustomersHtml {
+        frame: Frame::new(shop_name, Nav::Customers, "Customers"),
+        query,
+        shown: count(rows.len() as f64),
+        customers: customer_views(rows, now_ms),
+    })
 }
 
-fn affinity_bars(id: &str, title: &str, list: &[Affinity], profile_now: i64) -> String {
+struct BarRow {
+    key: String,
+    percent: String,
+    score: String,
+}
+
+/// A list of decayed affinity scores as bars.
+struct Bars {
+    id: &'static str,
+    title: &'static str,
+    rows: Vec<BarRow>,
+}
+
+fn affinity_bars(id: &'static str, title: &'static str, list: &[Affinity], now: i64) -> Bars {
     let decayed: Vec<(String, f64)> = list
         .iter()
         .take(6)
         .map(|a| {
-            let dt = (profile_now - a.at_ms).max(0) as f64;
+            let dt = (now - a.at_ms).max(0) as f64;
             let s = a.score
                 * (-(dt / affinity::profile::AFFINITY_HALF_LIFE_MS) * std::f64::consts::LN_2).exp();
             (a.key.clone(), s)
         })
         .collect();
     let max = decayed.iter().map(|(_, s)| *s).fold(0.0, f64::max);
-    let mut rows = String::new();
-    for (key, s) in &decayed {
-        let pct = if max > 0.0 { s / max * 100.0 } else { 0.0 };
-        let _ = write!(
-            rows,
-            "<tr data-key=\"{}\"><td style=\"width:40%\">{}</td><td><div class=\"bar\"><i style=\"width:{pct:.0}%\"></i></div></td><td class=\"num muted\" style=\"width:60px\">{s:.1}</td></tr>",
-            esc(key),
-            esc(key)
-        );
-    }
-    if decayed.is_empty() {
-        rows = empty_row(3, "None yet.");
-    }
-    format!("<h2>{title}</h2><table class=\"aff\" id=\"{id}\">{rows}</table>")
+    let rows = decayed
+        .into_iter()
+        .map(|(key, s)| BarRow {
+            key,
+            percent: format!("{:.0}", if max > 0.0 { s / max * 100.0 } else { 0.0 }),
+            score: format!("{s:.1}"),
+        })
+        .collect();
+    Bars { id, title, rows }
 }
 
-/// The key properties of an event, for the timeline.
+/// The key properties of an event, for the timeline: plain text (the page escapes it).
 pub fn key_properties(event: &Value) -> String {
     let p = event.get("properties").cloned().unwrap_or_default();
     let mut parts: Vec<String> = Vec::new();
@@ -504,11 +561,92 @@ pub fn key_properties(event: &Value) -> String {
             add("traits", keys.join(", "));
         }
     }
-    esc(&parts.join(" · "))
+    parts.join(" · ")
 }
 
-/// A customer's page: profile summary from the Durable Object, its segments (`segments_html`,
-/// already rendered) and the event timeline.
+/// A product line of the cart or the recently viewed list; the name links to the product page
+/// when the shop sent its URL.
+struct ProductLine<'a> {
+    id: &'a str,
+    name: &'a str,
+    href: Option<&'a str>,
+    quantity: u32,
+    price: String,
+    category: &'a str,
+    when: Option<Time>,
+}
+
+impl<'a> ProductLine<'a> {
+    fn new(p: &'a Product) -> ProductLine<'a> {
+        ProductLine {
+            id: &p.id,
+            name: if p.name.is_empty() { &p.id } else { &p.name },
+            href: p.url.as_deref().filter(|u| !u.is_empty()),
+            quantity: 0,
+            price: p.price.map(money).unwrap_or_default(),
+            category: p.category.as_deref().unwrap_or(""),
+            when: None,
+        }
+    }
+}
+
+struct CustomerOrder<'a> {
+    id: &'a str,
+    lines: usize,
+    total: String,
+    when: Time,
+}
+
+struct TimelineItem {
+    message_id: String,
+    label: String,
+    when: String,
+    ago: String,
+    props: String,
+}
+
+/// HTML rendered by this crate's own templates (the segments card): written as it is.
+struct Rendered<'a>(&'a str);
+
+impl std::fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Rendered<'_> {}
+
+#[derive(Template)]
+#[template(path = "customer.html", whitespace = "minimize")]
+struct CustomerHtml<'a> {
+    frame: Frame<'a>,
+    id: &'a str,
+    name: Option<&'a str>,
+    known: bool,
+    first_seen: String,
+    last_seen: String,
+    last_seen_ago: String,
+    kpis: [Kpi; 5],
+    segments: Rendered<'a>,
+    user_id: &'a str,
+    anonymous_ids: &'a [String],
+    recency: String,
+    frequency: String,
+    monetary: String,
+    searches: String,
+    traits: Vec<(&'a str, String)>,
+    categories: Bars,
+    brands: Bars,
+    cart_value: String,
+    cart: Vec<ProductLine<'a>>,
+    recent: Vec<ProductLine<'a>>,
+    orders: Vec<CustomerOrder<'a>>,
+    timeline: Vec<TimelineItem>,
+}
+
+/// A customer's page: profile summary from the Durable Object, its segments (`segments_html`:
+/// the HTML of [`crate::segments::pages::customer_card`], written as it is) and the event
+/// timeline.
 pub fn customer_page(
     shop_name: &str,
     profile: &Profile,
@@ -518,207 +656,140 @@ pub fn customer_page(
 ) -> String {
     let id = &profile.customer_id;
     let rfm = profile.rfm(now_ms);
-    let c_ = &profile.counters;
-    let mut c = String::new();
-    let name = ["name", "email"]
+    let c = &profile.counters;
+    let timeline = timeline
         .iter()
-        .find_map(|k| profile.traits.get_str(k))
-        .filter(|n| n != id)
-        .map(|n| {
-            format!(
-                " <span class=\"muted\" style=\"font-weight:400\">{}</span>",
-                esc(n)
-            )
+        .map(|t| {
+            let label = match (t.kind.as_str(), t.name.as_deref()) {
+                ("track", Some(n)) => n.to_string(),
+                ("page", Some(n)) if !n.is_empty() => format!("Page: {n}"),
+                (k, _) => {
+                    let mut c = k.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                }
+            };
+            TimelineItem {
+                message_id: t.message_id.clone(),
+                label,
+                when: when(t.ts as i64),
+                ago: ago(t.ts as i64, now_ms),
+                props: key_properties(&affinity::json::parse(&t.json).unwrap_or_default()),
+            }
         })
-        .unwrap_or_default();
-    let _ = write!(
-        c,
-        "<a class=\"back\" href=\"/dashboard/customers\">← Customers</a>\
-         <div id=\"customer-profile\" data-customer-id=\"{}\"><h1><span class=\"id\" style=\"font-size:20px\">{}</span>{name}</h1>\
-         <p class=\"sub\">First seen {} · last seen {} · {}</p>",
-        esc(id),
-        esc(id),
-        esc(&when(profile.first_seen_ms)),
-        esc(&ago(profile.last_seen_ms, now_ms)),
-        if profile.user_id.is_some() {
-            "known customer"
-        } else {
-            "anonymous visitor"
-        }
-    );
-    let _ = write!(
-        c,
-        "<section class=\"grid kpis\">{}{}{}{}{}</section>",
-        kpi(
-            "profile-sessions",
-            "Sessions",
-            &count(f64::from(profile.sessions)),
-            "30-minute gap"
+        .collect();
+    render(&CustomerHtml {
+        frame: Frame::new(shop_name, Nav::Customers, id.as_str()),
+        id,
+        name: ["name", "email"]
+            .iter()
+            .find_map(|k| profile.traits.get_str(k))
+            .filter(|n| n != id),
+        known: profile.user_id.is_some(),
+        first_seen: when(profile.first_seen_ms),
+        last_seen: when(profile.last_seen_ms),
+        last_seen_ago: ago(profile.last_seen_ms, now_ms),
+        kpis: [
+            kpi(
+                "profile-sessions",
+                "Sessions",
+                count(f64::from(profile.sessions)),
+                "30-minute gap",
+            ),
+            kpi(
+                "profile-views",
+                "Product views",
+                count(f64::from(c.product_views)),
+                format!("{} page views", c.page_views),
+            ),
+            kpi(
+                "profile-adds",
+                "Cart adds",
+                count(f64::from(c.cart_adds)),
+                format!("{} checkouts", c.checkouts),
+            ),
+            kpi(
+                "profile-orders",
+                "Orders",
+                count(f64::from(c.orders)),
+                "all time",
+            ),
+            kpi(
+                "profile-spend",
+                "Total spend",
+                money(profile.total_spend),
+                "after refunds",
+            ),
+        ],
+        segments: Rendered(segments_html),
+        user_id: profile.user_id.as_deref().unwrap_or("–"),
+        anonymous_ids: &profile.anonymous_ids,
+        recency: rfm.recency_days.map_or_else(
+            || "no order yet".to_string(),
+            |d| format!("{d:.1} days since last order"),
         ),
-        kpi(
-            "profile-views",
-            "Product views",
-            &count(f64::from(c_.product_views)),
-            &format!("{} page views", c_.page_views)
-        ),
-        kpi(
-            "profile-adds",
-            "Cart adds",
-            &count(f64::from(c_.cart_adds)),
-            &format!("{} checkouts", c_.checkouts)
-        ),
-        kpi(
-            "profile-orders",
-            "Orders",
-            &count(f64::from(c_.orders)),
-            "all time"
-        ),
-        kpi(
-            "profile-spend",
-            "Total spend",
-            &money(profile.total_spend),
-            "after refunds"
-        ),
-    );
-    c.push_str(segments_html);
-    // Facts + RFM.
-    let ids = profile
-        .anonymous_ids
-        .iter()
-        .map(|a| format!("<span class=\"id\">{}</span>", esc(a)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let recency = rfm.recency_days.map_or_else(
-        || "no order yet".to_string(),
-        |d| format!("{d:.1} days since last order"),
-    );
-    let traits = profile
-        .traits
-        .as_object()
-        .unwrap_or(&[])
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<dt>{}</dt><dd>{}</dd>",
-                esc(k),
-                esc(&v.as_str().map_or_else(|| v.to_json(), str::to_string))
-            )
-        })
-        .collect::<String>();
-    let _ = write!(
-        c,
-        "<section class=\"grid two\"><div class=\"card\" id=\"profile-summary\"><h2>Profile</h2><dl class=\"facts\">\
-         <dt>User id</dt><dd class=\"id\">{}</dd><dt>Devices</dt><dd>{}</dd>\
-         <dt>First seen</dt><dd>{}</dd><dt>Last seen</dt><dd>{}</dd>\
-         <dt>Recency</dt><dd id=\"rfm-recency\">{}</dd><dt>Frequency</dt><dd id=\"rfm-frequency\">{}</dd>\
-         <dt>Monetary</dt><dd id=\"rfm-monetary\">{}</dd><dt>Searches</dt><dd>{}</dd>{traits}</dl></div>\
-         <div class=\"card\" id=\"affinities\">{}<div style=\"height:12px\"></div>{}</div></section>",
-        esc(profile.user_id.as_deref().unwrap_or("–")),
-        if ids.is_empty() { "–".to_string() } else { ids },
-        esc(&when(profile.first_seen_ms)),
-        esc(&when(profile.last_seen_ms)),
-        esc(&recency),
-        if rfm.frequency == 1 {
+        frequency: if rfm.frequency == 1 {
             "1 order".to_string()
         } else {
             format!("{} orders", rfm.frequency)
         },
-        money(rfm.monetary),
-        if profile.searches.is_empty() {
+        monetary: money(rfm.monetary),
+        searches: if profile.searches.is_empty() {
             "–".to_string()
         } else {
-            esc(&profile.searches.join(", "))
+            profile.searches.join(", ")
         },
-        affinity_bars("category-affinities", "Top categories", &profile.categories, now_ms),
-        affinity_bars("brand-affinities", "Top brands", &profile.brands, now_ms),
-    );
-    // Cart + recently viewed.
-    let mut cart = String::new();
-    for l in &profile.cart {
-        let _ = write!(
-            cart,
-            "<tr data-product-id=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            esc(&l.product.id),
-            esc(if l.product.name.is_empty() { &l.product.id } else { &l.product.name }),
-            l.quantity,
-            l.product.price.map(money).unwrap_or_default()
-        );
-    }
-    if profile.cart.is_empty() {
-        cart = empty_row(3, "The cart is empty.");
-    }
-    let mut recent = String::new();
-    for v in profile.recent.iter().take(10) {
-        let _ = write!(
-            recent,
-            "<tr data-product-id=\"{}\"><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            esc(&v.product.id),
-            esc(if v.product.name.is_empty() { &v.product.id } else { &v.product.name }),
-            esc(v.product.category.as_deref().unwrap_or("")),
-            v.product.price.map(money).unwrap_or_default(),
-            time_tag(v.at_ms, now_ms)
-        );
-    }
-    if profile.recent.is_empty() {
-        recent = empty_row(4, "Nothing viewed yet.");
-    }
-    let _ = write!(
-        c,
-        "<section class=\"grid two\"><div class=\"card\"><h2>Cart <span class=\"muted\" style=\"font-weight:400\">{}</span></h2>\
-         <table id=\"customer-cart\"><thead><tr><th>Product</th><th class=\"num\">Qty</th><th class=\"num\">Price</th></tr></thead><tbody>{cart}</tbody></table></div>\
-         <div class=\"card\"><h2>Recently viewed</h2><table id=\"recently-viewed\"><thead><tr><th>Product</th><th>Category</th><th class=\"num\">Price</th><th>When</th></tr></thead><tbody>{recent}</tbody></table></div></section>",
-        money(profile.cart_value())
-    );
-    // Orders + timeline.
-    let mut orders = String::new();
-    for o in profile.orders.iter().rev() {
-        let _ = write!(
-            orders,
-            "<tr data-order-id=\"{}\"><td class=\"id\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            esc(&o.id),
-            esc(&o.id),
-            o.items.len(),
-            money(o.revenue),
-            time_tag(o.at_ms, now_ms)
-        );
-    }
-    if profile.orders.is_empty() {
-        orders = empty_row(4, "No orders yet.");
-    }
-    let mut items = String::new();
-    for t in timeline {
-        let ev = affinity::json::parse(&t.json).unwrap_or_default();
-        let label = match (t.kind.as_str(), t.name.as_deref()) {
-            ("track", Some(n)) => n.to_string(),
-            ("page", Some(n)) if !n.is_empty() => format!("Page: {n}"),
-            (k, _) => {
-                let mut c = k.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            }
-        };
-        let _ = write!(
-            items,
-            "<li data-message-id=\"{}\" data-event=\"{}\"><div class=\"muted\">{}<br><span style=\"font-size:12px\">{}</span></div><div><div class=\"ev\">{}</div><div class=\"props\">{}</div></div></li>",
-            esc(&t.message_id),
-            esc(&label),
-            esc(&when(t.ts as i64)),
-            esc(&ago(t.ts as i64, now_ms)),
-            esc(&label),
-            key_properties(&ev)
-        );
-    }
-    if timeline.is_empty() {
-        items = "<li class=\"empty\">No events.</li>".to_string();
-    }
-    let _ = write!(
-        c,
-        "<section class=\"grid two\" style=\"grid-template-columns:2fr 3fr\"><div class=\"card\"><h2>Orders</h2>\
-         <table id=\"customer-orders\"><thead><tr><th>Order</th><th class=\"num\">Lines</th><th class=\"num\">Total</th><th>When</th></tr></thead><tbody>{orders}</tbody></table></div>\
-         <div class=\"card\"><h2>Timeline <span class=\"muted\" style=\"font-weight:400\">newest first</span></h2><ol class=\"timeline\" id=\"customer-timeline\">{items}</ol></div></section></div>"
-    );
-    page(shop_name, Nav::Customers, id, &c)
+        traits: profile
+            .traits
+            .as_object()
+            .unwrap_or(&[])
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    v.as_str().map_or_else(|| v.to_json(), str::to_string),
+                )
+            })
+            .collect(),
+        categories: affinity_bars(
+            "category-affinities",
+            "Top categories",
+            &profile.categories,
+            now_ms,
+        ),
+        brands: affinity_bars("brand-affinities", "Top brands", &profile.brands, now_ms),
+        cart_value: money(profile.cart_value()),
+        cart: profile
+            .cart
+            .iter()
+            .map(|l| ProductLine {
+                quantity: l.quantity,
+                ..ProductLine::new(&l.product)
+            })
+            .collect(),
+        recent: profile
+            .recent
+            .iter()
+            .take(10)
+            .map(|v| ProductLine {
+                when: Some(Time::new(v.at_ms, now_ms)),
+                ..ProductLine::new(&v.product)
+            })
+            .collect(),
+        orders: profile
+            .orders
+            .iter()
+            .rev()
+            .map(|o| CustomerOrder {
+                id: &o.id,
+                lines: o.items.len(),
+                total: money(o.revenue),
+                when: Time::new(o.at_ms, now_ms),
+            })
+            .collect(),
+        timeline,
+    })
 }
 
 #[cfg(test)]
@@ -733,7 +804,7 @@ mod tests {
         let html = login_page("\"><script>", Some("Wrong <secret>"));
         assert!(html.contains("id=\"login-form\""));
         assert!(html.contains("id=\"login-error\""));
-        assert!(html.contains("Wrong &lt;secret&gt;"));
+        assert!(html.contains("Wrong &#60;secret&#62;"));
         assert!(!html.contains("<script>"));
         assert!(!login_page("demo", None).contains("login-error"));
     }
@@ -788,10 +859,10 @@ mod tests {
             "id=\"revenue-chart\"",
             "id=\"latest-orders\"",
             "data-order-id=\"o-1\"",
-            "data-customer-id=\"user &quot;1&quot;\"",
+            "data-customer-id=\"user &#34;1&#34;\"",
             "href=\"/dashboard/customers/user%20%221%22\"",
-            "&lt;img src=x onerror=alert(1)&gt;",
-            "data-customer-id=\"&lt;u&gt;\"",
+            "&#60;img src=x onerror=alert(1)&#62;",
+            "data-customer-id=\"&#60;u&#62;\"",
             ">Shoes<",
         ] {
             assert!(html.contains(hook), "missing {hook}");
@@ -819,10 +890,10 @@ mod tests {
         };
         let html = customer_page("Demo", &p, "<section id=\"segs\"></section>", &[t], NOW);
         assert!(html.contains("<section id=\"segs\"></section>"));
-        assert!(html.contains("data-customer-id=\"a&lt;1&gt;\""));
+        assert!(html.contains("data-customer-id=\"a&#60;1&#62;\""));
         assert!(html.contains("data-message-id=\"m1\""));
         assert!(html.contains("data-event=\"Product Viewed\""));
-        assert!(html.contains("Boot &lt;b&gt;"));
+        assert!(html.contains("Boot &#60;b&#62;"));
         assert!(html.contains("id=\"category-affinities\""));
         assert!(html.contains(">Shoes<"));
         assert!(!html.contains("Boot <b>"));

@@ -1,16 +1,16 @@
-//! HTML building blocks for the dashboard: escaping, formatting and the page frame. Every string
-//! that comes from data (customer ids, product names, event properties) goes through [`esc`].
+//! HTML building blocks for the dashboard: formatting, the page frame and the pieces every page
+//! shares. Pages are askama templates under `worker/templates/` (`.html`: every `{{ value }}` is
+//! HTML-escaped by askama); no page builds markup with `format!`. What is not escaped is
+//! marked by type, not by a filter at the use: [`Asset`] (files of `worker/assets/` included at
+//! compile time) and the sub-templates ([`Time`], charts, sparklines), whose own values are
+//! escaped when they render. URLs from data go through the `url` filter ([`filters::url`]),
+//! which is the engine's one URL check, [`affinity::markup::safe_url`].
 
-use std::fmt::Write as _;
+use std::fmt;
+
+use askama::Template;
 
 use affinity::time;
-
-/// Escapes text for HTML element content and double- or single-quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    affinity::markup::escape_html(s, &mut out);
-    out
-}
 
 /// A money amount: `$1,234.50`.
 pub fn money(x: f64) -> String {
@@ -77,14 +77,88 @@ pub fn ago(ms: i64, now_ms: i64) -> String {
     }
 }
 
-/// A `<time>` element with the exact time as its title and the relative time as text.
-pub fn time_tag(ms: i64, now_ms: i64) -> String {
-    format!(
-        "<time datetime=\"{}\" title=\"{}\">{}</time>",
-        esc(&time::format_rfc3339(ms.max(0))),
-        esc(&when(ms)),
-        esc(&ago(ms, now_ms))
-    )
+/// A `<time>` element: the exact time (RFC 3339) as its machine value, the UTC time as its
+/// title and the relative time as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Template)]
+#[template(
+    source = r#"<time datetime="{{ datetime }}" title="{{ title }}">{{ text }}</time>"#,
+    ext = "html"
+)]
+pub struct Time {
+    datetime: String,
+    title: String,
+    text: String,
+}
+
+impl Time {
+    /// The tag for `ms` seen at `now_ms`.
+    pub fn new(ms: i64, now_ms: i64) -> Time {
+        Time {
+            datetime: time::format_rfc3339(ms.max(0)),
+            title: when(ms),
+            text: ago(ms, now_ms),
+        }
+    }
+}
+
+// Its values are escaped by its own template.
+impl askama::filters::HtmlSafe for Time {}
+
+/// A file of `worker/assets/` included at compile time (CSS, the editor script): written into
+/// pages as it is, never escaped. Only this crate makes one, and only from those files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asset(&'static str);
+
+impl Asset {
+    /// The text of the file.
+    pub const fn text(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for Asset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Asset {}
+
+/// The dashboard's styles (`worker/assets/dashboard.css`), in every page's `<style>` block.
+pub const DASHBOARD_CSS: Asset = Asset(include_str!("../assets/dashboard.css"));
+
+/// The segment editor's script (`worker/assets/editor.js`), inline and allowed by its hash.
+pub const EDITOR_JS: Asset = Asset(include_str!("../assets/editor.js"));
+
+/// A coordinate or length in an SVG chart: one decimal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Px(pub f64);
+
+impl fmt::Display for Px {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.1}", self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Px {}
+
+/// Filters the templates can use besides askama's own.
+pub mod filters {
+    /// The URL if it may be a link or image source, else `#` (the engine's
+    /// [`affinity::markup::safe_url`]: `javascript:`, `data:`, `vbscript:` … refused). The template
+    /// still HTML-escapes the result for its attribute.
+    pub fn url<T: std::fmt::Display + ?Sized>(
+        url: &T,
+        _: &dyn askama::Values,
+    ) -> askama::Result<String> {
+        Ok(affinity::markup::safe_url(&url.to_string()).to_string())
+    }
+}
+
+/// Renders a template. Rendering can only fail if a value's `Display` fails, which none of
+/// the dashboard's do; the result is then empty rather than half a page.
+pub fn render(t: &impl Template) -> String {
+    t.render().unwrap_or_default()
 }
 
 /// Which navigation item is active.
@@ -100,139 +174,82 @@ pub enum Nav {
     Segments,
 }
 
-const CSS: &str = r#"
-:root{--bg:#f6f7fb;--card:#fff;--ink:#1d2433;--muted:#6b7385;--line:#e6e8ef;--brand:#5b5bd6;
---brand-soft:#ececfc;--ok:#1f9d72;--ok-soft:#e3f5ee;--warn:#c2410c;--radius:12px}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
-color:var(--ink);background:var(--bg)}
-a{color:var(--brand);text-decoration:none}a:hover{text-decoration:underline}
-header.top{background:#151a2d;color:#fff}
-header.top .in{max-width:1200px;margin:0 auto;padding:0 24px;display:flex;align-items:center;gap:28px;height:56px}
-.logo{font-weight:700;font-size:17px;letter-spacing:.2px;color:#fff;display:flex;align-items:center;gap:8px}
-.logo i{display:inline-block;width:22px;height:22px;border-radius:6px;background:linear-gradient(135deg,#8b8bf5,#5b5bd6 60%,#2fb38a)}
-nav.main{display:flex;gap:4px;flex:1}
-nav.main a{color:#c9cde0;padding:8px 12px;border-radius:8px}
-nav.main a:hover{background:#242b45;text-decoration:none;color:#fff}
-nav.main a.active{background:#2b3356;color:#fff}
-.shop{color:#c9cde0;font-size:13px}.shop b{color:#fff;font-weight:600}
-.signout{color:#c9cde0;border:1px solid #3a4266;padding:5px 12px;border-radius:8px;font-size:13px}
-.signout:hover{color:#fff;text-decoration:none;border-color:#6b74a8}
-main{max-width:1200px;margin:0 auto;padding:28px 24px 60px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:15px;margin:0 0 14px}
-.sub{color:var(--muted);margin:0 0 22px}
-.grid{display:grid;gap:16px}
-.kpis{grid-template-columns:repeat(5,1fr);margin-bottom:16px}
-.two{grid-template-columns:1fr 1fr;margin-bottom:16px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:18px 20px;
-box-shadow:0 1px 2px rgba(20,24,40,.04)}
-.kpi .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.6px}
-.kpi .value{font-size:26px;font-weight:700;margin-top:4px;font-variant-numeric:tabular-nums}
-.kpi .hint{color:var(--muted);font-size:12px}
-table{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums}
-th{text-align:left;color:var(--muted);font-weight:600;font-size:12px;text-transform:uppercase;
-letter-spacing:.5px;padding:8px 10px;border-bottom:1px solid var(--line)}
-td{padding:9px 10px;border-bottom:1px solid var(--line);vertical-align:top}
-tr:last-child td{border-bottom:0}
-td.num,th.num{text-align:right}
-.muted{color:var(--muted)}
-time{white-space:nowrap}
-.empty{color:var(--muted);padding:18px 4px;text-align:center}
-.pill{display:inline-block;padding:1px 8px;border-radius:999px;background:var(--brand-soft);color:var(--brand);
-font-size:12px;font-weight:600}
-.pill.ok{background:var(--ok-soft);color:var(--ok)}.pill.warn{background:#fdeee4;color:var(--warn)}
-.chart svg{width:100%;height:auto;display:block}
-.legend{display:flex;gap:16px;color:var(--muted);font-size:12px;margin:-6px 0 8px}
-.legend span:before{content:"";display:inline-block;width:10px;height:10px;border-radius:3px;margin-right:6px;
-vertical-align:-1px;background:var(--c)}
-form.search{display:flex;gap:8px;margin-bottom:16px}
-input[type=text],input[type=password],input[type=search]{font:inherit;padding:9px 12px;border:1px solid var(--line);
-border-radius:8px;background:#fff;min-width:0}
-input:focus{outline:2px solid var(--brand-soft);border-color:var(--brand)}
-button{font:inherit;font-weight:600;padding:9px 16px;border:0;border-radius:8px;background:var(--brand);color:#fff;cursor:pointer}
-button:hover{background:#4848c4}
-.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
-dl.facts{display:grid;grid-template-columns:auto 1fr;gap:6px 18px;margin:0}
-dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;font-variant-numeric:tabular-nums}
-.bar{height:8px;border-radius:4px;background:var(--brand-soft);overflow:hidden;min-width:80px}
-.bar i{display:block;height:100%;background:var(--brand)}
-.aff td{border:0;padding:4px 6px}
-.timeline{list-style:none;margin:0;padding:0}
-.timeline li{display:grid;grid-template-columns:170px 1fr;gap:12px;padding:9px 0;border-bottom:1px solid var(--line)}
-.timeline li:last-child{border-bottom:0}
-.timeline .ev{font-weight:600}.timeline .props{color:var(--muted);font-size:13px}
-.login{max-width:380px;margin:9vh auto}
-.login .card{padding:28px}
-.login label{display:block;font-weight:600;margin:14px 0 6px}
-.login input{width:100%}.login button{width:100%;margin-top:20px;padding:11px}
-.error{background:#fdeee4;color:var(--warn);border-radius:8px;padding:9px 12px;margin-top:14px}
-.back{display:inline-block;margin-bottom:10px}
-@media (max-width:900px){.kpis{grid-template-columns:repeat(2,1fr)}.two{grid-template-columns:1fr}}
-"#;
-
-/// A complete HTML document with the dashboard's styles.
-pub fn document(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\">\
-         <title>{} · Affinity</title><style>{CSS}</style></head><body>{body}</body></html>",
-        esc(title)
-    )
+/// One link of the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NavItem {
+    /// Path.
+    pub href: &'static str,
+    /// Text.
+    pub label: &'static str,
+    /// Element id (`nav-…`).
+    pub id: &'static str,
+    /// The current section.
+    pub active: bool,
 }
 
-/// A signed-in page: header (logo, navigation, shop name, sign-out) and `content`.
-pub fn page(shop_name: &str, nav: Nav, title: &str, content: &str) -> String {
-    let link = |href: &str, label: &str, id: &str, active: bool| {
-        format!(
-            "<a href=\"{href}\" id=\"{id}\"{}>{label}</a>",
-            if active { " class=\"active\"" } else { "" }
-        )
-    };
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<header class=\"top\"><div class=\"in\"><a class=\"logo\" href=\"/dashboard\"><i></i>Affinity</a>\
-         <nav class=\"main\">{}{}{}{}</nav>\
-         <span class=\"shop\" id=\"shop-name\">Shop: <b>{}</b></span>\
-         <a class=\"signout\" id=\"sign-out\" href=\"/dashboard/logout\">Sign out</a></div></header>\
-         <main>{content}</main>",
-        link("/dashboard", "Overview", "nav-overview", nav == Nav::Overview),
-        link(
-            "/dashboard/customers",
-            "Customers",
-            "nav-customers",
-            nav == Nav::Customers
-        ),
-        link(
-            "/dashboard/segments",
-            "Segments",
-            "nav-segments",
-            nav == Nav::Segments
-        ),
-        link(
-            "/dashboard/recommendations",
-            "Recommendations",
-            "nav-recommendations",
-            nav == Nav::Recommendations
-        ),
-        esc(shop_name),
-    );
-    document(title, &body)
+const NAV: [(Nav, &str, &str, &str); 4] = [
+    (Nav::Overview, "/dashboard", "Overview", "nav-overview"),
+    (
+        Nav::Customers,
+        "/dashboard/customers",
+        "Customers",
+        "nav-customers",
+    ),
+    (
+        Nav::Segments,
+        "/dashboard/segments",
+        "Segments",
+        "nav-segments",
+    ),
+    (
+        Nav::Recommendations,
+        "/dashboard/recommendations",
+        "Recommendations",
+        "nav-recommendations",
+    ),
+];
+
+/// What the page layout (`templates/document.html`, `templates/page.html`) shows around a page:
+/// every page template has one as its `frame` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// The document title (before ` · Affinity`).
+    pub title: String,
+    /// The signed-in shop's name (empty on the sign-in page).
+    pub shop: &'a str,
+    /// The active section.
+    pub nav: Nav,
+}
+
+impl<'a> Frame<'a> {
+    /// The frame of a signed-in page.
+    pub fn new(shop: &'a str, nav: Nav, title: impl Into<String>) -> Frame<'a> {
+        Frame {
+            title: title.into(),
+            shop,
+            nav,
+        }
+    }
+
+    /// The navigation links, the active one marked.
+    pub fn nav_items(&self) -> [NavItem; 4] {
+        NAV.map(|(nav, href, label, id)| NavItem {
+            href,
+            label,
+            id,
+            active: nav == self.nav,
+        })
+    }
+
+    /// The page styles.
+    pub fn css(&self) -> Asset {
+        DASHBOARD_CSS
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_everything_dangerous() {
-        assert_eq!(
-            esc(r#"<script>alert("x&'y')</script>"#),
-            "&lt;script&gt;alert(&quot;x&amp;&#39;y&#39;)&lt;/script&gt;"
-        );
-        assert_eq!(esc("plain ü"), "plain ü");
-    }
 
     #[test]
     fn numbers() {
@@ -258,10 +275,16 @@ mod tests {
     }
 
     #[test]
-    fn page_escapes_shop_name() {
-        let html = page("<b>x</b>", Nav::Customers, "T", "<p>c</p>");
-        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"));
-        assert!(html.contains("id=\"nav-customers\" class=\"active\""));
-        assert!(html.contains("<p>c</p>"));
+    fn time_tags_and_urls() {
+        let now = 1_790_000_000_000;
+        assert_eq!(
+            render(&Time::new(now - 300_000, now)),
+            "<time datetime=\"2026-09-21T14:08:20.000Z\" title=\"2026-09-21 14:08 UTC\">5 min ago</time>"
+        );
+        let url = |u: &str| filters::url(u, &askama::NO_VALUES).unwrap_or_default();
+        assert_eq!(url("/p/1"), "/p/1");
+        assert_eq!(url(" JavaScript:alert(1)"), "#");
+        assert_eq!(Px(1.26).to_string(), "1.3");
+        assert_eq!(Px(3.0).to_string(), "3.0");
     }
 }

@@ -19,10 +19,11 @@
 //!   a two-proportion z-test and says plainly when the groups are too small to conclude.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
+
+use askama::Template;
 
 use crate::config::BuildInfo;
-use crate::html::{count, esc, money, page, percent, time_tag, Nav};
+use crate::html::{count, money, percent, render, Frame, Nav, Time};
 pub use crate::platform::store::recs::{Click, Exposure, OrderEvent, SlotRow};
 
 #[cfg(target_arch = "wasm32")]
@@ -203,111 +204,72 @@ fn signed_percent(x: f64) -> String {
     }
 }
 
-/// The recommendations dashboard page (`#recs-model`, `#recs-table` rows with `data-slot` /
-/// `data-variant`, `#recs-lift`).
-pub fn recs_page(shop_name: &str, r: &RecsPage, now_ms: i64) -> String {
-    let mut c = String::new();
-    let _ = write!(
-        c,
-        "<h1>Recommendations</h1><p class=\"sub\">{} · last 30 days · orders are attributed to a \
-         recommendation click when the same shopper buys the clicked product within 24 hours</p>",
-        esc(shop_name)
-    );
-    if let Some(n) = &r.notice {
-        let _ = write!(c, "<p class=\"pill ok\" id=\"recs-notice\">{}</p>", esc(n));
-    }
-    // The model.
-    let model = match &r.model {
-        Some(m) => format!(
-            "<dl class=\"facts\"><dt>Version</dt><dd class=\"id\" id=\"model-version\">{}</dd>\
-             <dt>Built</dt><dd>{}</dd><dt>Items</dt><dd id=\"model-items\">{}</dd>\
-             <dt>Pairs</dt><dd>{}</dd><dt>Size</dt><dd>{} bytes</dd><dt>Build time</dt><dd>{} ms</dd>\
-             <dt>Sessions</dt><dd>{}</dd><dt>Min. support k</dt><dd>{}</dd>\
-             <dt>Holdout</dt><dd>{}% of shoppers</dd></dl>",
-            esc(&m.version),
-            time_tag(m.created_at as i64, now_ms),
-            count(m.items),
-            count(m.pairs),
-            count(m.bytes),
-            count(m.build_ms),
-            count(m.sessions),
-            r.min_support,
-            r.holdout_percent
-        ),
-        None => "<p class=\"muted\">No model yet: it is built on the first page view, by the \
-                 cron every 30 minutes when there are new events, or now.</p>"
-            .into(),
-    };
-    let _ = write!(
-        c,
-        "<section class=\"card\" id=\"recs-model\" style=\"margin-bottom:16px\"><h2>Item model</h2>{model}\
-         <form method=\"post\" action=\"/dashboard/recommendations/rebuild\" style=\"margin-top:14px\">\
-         <button type=\"submit\" id=\"rebuild-model\">Rebuild now</button></form></section>"
-    );
-    // Per slot and variant.
-    let mut rows = String::new();
-    for s in &r.slots {
-        let slot = s.list_id.strip_prefix("affinity:").unwrap_or(&s.list_id);
-        let a = r
-            .attributed
-            .get(&(s.list_id.clone(), s.variant.clone()))
-            .copied()
-            .unwrap_or_default();
-        let ctr = if s.impressions > 0.0 {
-            percent(s.clicks / s.impressions)
-        } else {
-            "–".into()
-        };
-        let _ = write!(
-            rows,
-            "<tr data-slot=\"{}\" data-variant=\"{}\"><td>{}</td><td><span class=\"pill{}\">{}</span></td>\
-             <td class=\"num\" data-col=\"impressions\">{}</td><td class=\"num\" data-col=\"clicks\">{}</td>\
-             <td class=\"num\" data-col=\"ctr\">{}</td><td class=\"num\" data-col=\"orders\">{}</td>\
-             <td class=\"num\" data-col=\"revenue\">{}</td></tr>",
-            esc(slot),
-            esc(&s.variant),
-            esc(slot),
-            if s.variant == "holdout" { " warn" } else { "" },
-            esc(if s.variant.is_empty() { "–" } else { &s.variant }),
-            count(s.impressions),
-            count(s.clicks),
-            ctr,
-            count(a.orders),
-            money(a.revenue)
-        );
-    }
-    if r.slots.is_empty() {
-        rows = "<tr><td colspan=\"7\" class=\"empty\">No recommendation impressions yet.</td></tr>"
-            .into();
-    }
-    let _ = write!(
-        c,
-        "<section class=\"card\" style=\"margin-bottom:16px\"><h2>Slots</h2>\
-         <table id=\"recs-table\"><thead><tr><th>Slot</th><th>Variant</th><th class=\"num\">Impressions</th>\
-         <th class=\"num\">Clicks</th><th class=\"num\">CTR</th><th class=\"num\">Attributed orders</th>\
-         <th class=\"num\">Attributed revenue</th></tr></thead><tbody>{rows}</tbody></table>\
-         <p class=\"muted\">An impression is one view of a slot; holdout shoppers see popular items \
-         in the personalized slots.</p></section>"
-    );
-    // Lift.
-    let (p, h) = (&r.personalized, &r.holdout);
-    let group_row = |name: &str, id: &str, g: &Group| {
-        format!(
-            "<tr data-group=\"{id}\"><td>{name}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            count(g.shoppers),
-            count(g.buyers),
-            percent(g.conversion()),
-            if g.shoppers > 0.0 {
+struct ModelView<'a> {
+    version: &'a str,
+    built: Time,
+    items: String,
+    pairs: String,
+    bytes: String,
+    build_ms: String,
+    sessions: String,
+}
+
+struct SlotView<'a> {
+    slot: &'a str,
+    variant: &'a str,
+    variant_label: &'a str,
+    holdout: bool,
+    impressions: String,
+    clicks: String,
+    ctr: String,
+    orders: String,
+    revenue: String,
+}
+
+struct GroupView {
+    name: &'static str,
+    id: &'static str,
+    shoppers: String,
+    buyers: String,
+    conversion: String,
+    per_shopper: String,
+}
+
+impl GroupView {
+    fn new(name: &'static str, id: &'static str, g: &Group) -> GroupView {
+        GroupView {
+            name,
+            id,
+            shoppers: count(g.shoppers),
+            buyers: count(g.buyers),
+            conversion: percent(g.conversion()),
+            per_shopper: if g.shoppers > 0.0 {
                 money(g.revenue_per_shopper())
             } else {
                 "–".into()
-            }
-        )
-    };
-    let conv_lift = relative_lift(p.conversion(), h.conversion());
-    let rev_lift = relative_lift(p.revenue_per_shopper(), h.revenue_per_shopper());
-    let statement = match verdict(p, h) {
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recs.html", whitespace = "minimize")]
+struct RecsHtml<'a> {
+    frame: Frame<'a>,
+    notice: Option<&'a str>,
+    model: Option<ModelView<'a>>,
+    min_support: u32,
+    holdout_percent: f64,
+    slots: Vec<SlotView<'a>>,
+    groups: [GroupView; 2],
+    conversion_lift: String,
+    revenue_lift: String,
+    statement: String,
+}
+
+/// What the lift numbers allow to say, in words.
+fn statement(p: &Group, h: &Group) -> String {
+    match verdict(p, h) {
         Verdict::TooSmall => format!(
             "Too few shoppers to conclude: a comparison needs at least {} shoppers in each group and \
              {} conversions in all (now {} personalized, {} holdout, {} conversions). The lift \
@@ -327,23 +289,69 @@ pub fn recs_page(shop_name: &str, r: &RecsPage, now_ms: i64) -> String {
         Verdict::Significant(z) => format!(
             "The holdout converts better than personalized recommendations (z = {z:.2}, significant at 95%)."
         ),
-    };
-    let _ = write!(
-        c,
-        "<section class=\"card\" id=\"recs-lift\"><h2>Lift vs holdout</h2>\
-         <table><thead><tr><th>Group</th><th class=\"num\">Shoppers</th><th class=\"num\">Buyers</th>\
-         <th class=\"num\">Conversion</th><th class=\"num\">Revenue per shopper</th></tr></thead><tbody>{}{}</tbody></table>\
-         <p>Relative lift: conversion <b id=\"lift-conversion\">{}</b>, revenue per shopper \
-         <b id=\"lift-revenue\">{}</b>.</p><p id=\"lift-verdict\">{}</p>\
-         <p class=\"muted\">Shoppers who saw a personalized slot (for-you, similar, bought-together, cart); \
-         a shopper converts with an order at or after their first such view.</p></section>",
-        group_row("Personalized", "personalized", p),
-        group_row("Holdout", "holdout", h),
-        signed_percent(conv_lift),
-        signed_percent(rev_lift),
-        esc(&statement)
-    );
-    page(shop_name, Nav::Recommendations, "Recommendations", &c)
+    }
+}
+
+/// The recommendations dashboard page (`#recs-model`, `#recs-table` rows with `data-slot` /
+/// `data-variant`, `#recs-lift`).
+pub fn recs_page(shop_name: &str, r: &RecsPage, now_ms: i64) -> String {
+    let (p, h) = (&r.personalized, &r.holdout);
+    let slots = r
+        .slots
+        .iter()
+        .map(|s| {
+            let a = r
+                .attributed
+                .get(&(s.list_id.clone(), s.variant.clone()))
+                .copied()
+                .unwrap_or_default();
+            SlotView {
+                slot: s.list_id.strip_prefix("affinity:").unwrap_or(&s.list_id),
+                variant: &s.variant,
+                variant_label: if s.variant.is_empty() {
+                    "–"
+                } else {
+                    &s.variant
+                },
+                holdout: s.variant == "holdout",
+                impressions: count(s.impressions),
+                clicks: count(s.clicks),
+                ctr: if s.impressions > 0.0 {
+                    percent(s.clicks / s.impressions)
+                } else {
+                    "–".into()
+                },
+                orders: count(a.orders),
+                revenue: money(a.revenue),
+            }
+        })
+        .collect();
+    render(&RecsHtml {
+        frame: Frame::new(shop_name, Nav::Recommendations, "Recommendations"),
+        notice: r.notice.as_deref(),
+        model: r.model.as_ref().map(|m| ModelView {
+            version: &m.version,
+            built: Time::new(m.created_at as i64, now_ms),
+            items: count(m.items),
+            pairs: count(m.pairs),
+            bytes: count(m.bytes),
+            build_ms: count(m.build_ms),
+            sessions: count(m.sessions),
+        }),
+        min_support: r.min_support,
+        holdout_percent: r.holdout_percent,
+        slots,
+        groups: [
+            GroupView::new("Personalized", "personalized", p),
+            GroupView::new("Holdout", "holdout", h),
+        ],
+        conversion_lift: signed_percent(relative_lift(p.conversion(), h.conversion())),
+        revenue_lift: signed_percent(relative_lift(
+            p.revenue_per_shopper(),
+            h.revenue_per_shopper(),
+        )),
+        statement: statement(p, h),
+    })
 }
 
 #[cfg(test)]
@@ -504,7 +512,7 @@ mod tests {
         assert!(html.contains("$25.00"));
         assert!(html.contains("id=\"recs-lift\""));
         assert!(html.contains("Too few shoppers to conclude"));
-        assert!(html.contains("&lt;Shop&gt;"));
+        assert!(html.contains("&#60;Shop&#62;"));
         assert!(html.contains("id=\"nav-recommendations\" class=\"active\""));
         assert!(html.contains("No model yet"));
     }

@@ -371,7 +371,6 @@ pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
             d1::batch(&db, &segments::delete_stmts(&shop.id, &name, &set, now)).await?;
             web::redirect("/dashboard/segments", None)
         }
-        SegmentRoute::MethodNotAllowed => Err(Error::status(405, "method not allowed")),
     }
 }
 

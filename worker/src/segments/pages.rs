@@ -1,15 +1,14 @@
 //! The dashboard's segment pages: the list with sizes and sparklines, the editor (live
-//! validation and preview through one small inline script, allowed by its hash in the page's
-//! Content-Security-Policy), and the segments card of a customer's page. Every value from data
-//! goes through [`esc`].
+//! validation and preview through one small inline script, `worker/assets/editor.js`, allowed
+//! by its hash in the page's Content-Security-Policy), and the segments card of a customer's
+//! page. Templates under `worker/templates/` escape every value from data.
 
-use std::fmt::Write as _;
-
+use askama::Template;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::{Held, Listed, RuleError, PREVIEW_LIMIT};
-use crate::html::{count, esc, page, time_tag, when, Nav};
+use crate::html::{count, filters, render, when, Asset, Frame, Nav, Px, Time, EDITOR_JS};
 use crate::platform::http::percent_encode;
 
 /// Something under `/dashboard/segments`.
@@ -27,80 +26,16 @@ pub enum SegmentRoute {
     Validate,
     /// `POST /dashboard/segments/preview` (`name`, `source`): JSON.
     Preview,
-    /// A known path with the wrong method.
-    MethodNotAllowed,
 }
 
 /// Path words that cannot be segment names.
 pub const RESERVED: [&str; 3] = ["new", "validate", "preview"];
 
-/// Routes `rest`, the (still percent-encoded) path after `/dashboard/segments`, without a
-/// trailing slash; `None` when it is not a segment path.
-pub fn route(method: &str, rest: &str) -> Option<SegmentRoute> {
-    let get = method == "GET" || method == "HEAD";
-    let post = method == "POST";
-    let pick = |g: Option<SegmentRoute>, p: Option<SegmentRoute>| {
-        Some(match (get, post, g, p) {
-            (true, _, Some(r), _) | (_, true, _, Some(r)) => r,
-            _ => SegmentRoute::MethodNotAllowed,
-        })
-    };
-    let rest = rest.strip_prefix('/').unwrap_or(rest);
-    match rest {
-        "" => pick(Some(SegmentRoute::List), None),
-        "new" => pick(
-            Some(SegmentRoute::Edit(None)),
-            Some(SegmentRoute::Save(None)),
-        ),
-        "validate" => pick(None, Some(SegmentRoute::Validate)),
-        "preview" => pick(None, Some(SegmentRoute::Preview)),
-        _ => {
-            let (name, action) = match rest.split_once('/') {
-                Some((n, a)) => (n, Some(a)),
-                None => (rest, None),
-            };
-            let name = crate::platform::http::percent_decode(name);
-            if name.is_empty() || name.contains('/') {
-                return None;
-            }
-            match action {
-                None => pick(
-                    Some(SegmentRoute::Edit(Some(name.clone()))),
-                    Some(SegmentRoute::Save(Some(name))),
-                ),
-                Some("delete") => pick(None, Some(SegmentRoute::Delete(name))),
-                Some(_) => None,
-            }
-        }
-    }
-}
-
-/// The editor's script: validates the rule as it is typed (debounced) and asks for a preview.
-/// Reads only its own elements and writes text only (`textContent`), never HTML.
-pub const EDITOR_SCRIPT: &str = r#"(function(){
-var f=document.getElementById("segment-form"),t=document.getElementById("segment-rule"),
-n=document.getElementById("segment-name"),st=document.getElementById("rule-status"),
-er=document.getElementById("rule-error"),pb=document.getElementById("preview"),
-pc=document.getElementById("preview-count"),timer=0,seq=0;
-function body(){return "name="+encodeURIComponent(n.value)+"&source="+encodeURIComponent(t.value);}
-function post(u){return fetch(u,{method:"POST",credentials:"same-origin",
-headers:{"content-type":"application/x-www-form-urlencoded"},body:body()}).then(function(r){return r.json();});}
-function show(j){var e=j.error;
-if(j.ok){st.textContent="\u2713 Valid rule";st.className="rule-ok";er.textContent="";er.hidden=true;
-st.removeAttribute("data-line");st.removeAttribute("data-column");return;}
-st.textContent=e.message+(e.line?" (line "+e.line+", column "+e.column+")":"");
-st.className="rule-bad";st.setAttribute("data-line",e.line||"");st.setAttribute("data-column",e.column||"");
-er.textContent=e.display;er.hidden=false;}
-function validate(){var my=++seq;post("/dashboard/segments/validate").then(function(j){if(my===seq)show(j);})
-.catch(function(){st.textContent="Could not check the rule (offline?)";st.className="rule-bad";});}
-t.addEventListener("input",function(){clearTimeout(timer);timer=setTimeout(validate,250);});
-n.addEventListener("input",function(){clearTimeout(timer);timer=setTimeout(validate,250);});
-pb.addEventListener("click",function(){pc.textContent="counting\u2026";
-post("/dashboard/segments/preview").then(function(j){if(j.ok){pc.textContent=j.count+" of "+j.evaluated+
-" customers match now"+(j.limited?" (the "+j.evaluated+" most recent)":"");pc.setAttribute("data-count",j.count);}
-else{show(j);pc.textContent="";}}).catch(function(){pc.textContent="Preview failed";});});
-if(t.value)validate();
-})();"#;
+/// The editor's script (`worker/assets/editor.js`): validates the rule as it is typed
+/// (debounced) and asks for a preview. Reads only its own elements and writes text only
+/// (`textContent`), never HTML. The page includes it byte for byte, so [`script_hash`] of it is
+/// the hash the Content-Security-Policy allows.
+pub const EDITOR_SCRIPT: &str = EDITOR_JS.text();
 
 /// `'sha256-…'` of a script, for a Content-Security-Policy `script-src`.
 pub fn script_hash(script: &str) -> String {
@@ -111,96 +46,111 @@ pub fn script_hash(script: &str) -> String {
     )
 }
 
-const STYLE: &str = "<style>\
-.rule{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;white-space:pre-wrap;word-break:break-word}\
-textarea{font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;width:100%;min-height:140px;padding:10px 12px;\
-border:1px solid var(--line);border-radius:8px;resize:vertical}\
-.editor label{display:block;font-weight:600;margin:14px 0 6px}\
-.rule-ok{color:var(--ok);font-weight:600}.rule-bad{color:var(--warn);font-weight:600}\
-pre.caret{background:#fdeee4;color:#7c2d12;border-radius:8px;padding:10px 12px;overflow:auto;font-size:12px}\
-.actions{display:flex;gap:10px;align-items:center;margin-top:16px;flex-wrap:wrap}\
-button.ghost{background:#fff;color:var(--brand);border:1px solid var(--brand)}button.ghost:hover{background:var(--brand-soft)}\
-button.danger{background:#fff;color:var(--warn);border:1px solid #f3c4a8}\
-.spark{display:block}.btn-link{display:inline-block;background:var(--brand);color:#fff;padding:9px 16px;border-radius:8px;font-weight:600}.btn-link:hover{text-decoration:none;background:#4848c4}.seg-list li{padding:6px 0;border-bottom:1px solid var(--line);list-style:none}\
-.seg-list{margin:0;padding:0}.seg-list li:last-child{border-bottom:0}\
-</style>";
+/// The last point of a sparkline.
+struct SparkEnd {
+    x: Px,
+    y: Px,
+    day: String,
+    text: String,
+}
+
+/// A sparkline of segment sizes: coordinates computed here, written out by its template.
+#[derive(Template)]
+#[template(path = "sparkline.html", whitespace = "minimize")]
+struct Sparkline<'a> {
+    name: &'a str,
+    width: f64,
+    height: f64,
+    n: usize,
+    points: String,
+    last: Option<SparkEnd>,
+}
+
+// Numbers and escaped text only: rendered by its own template.
+impl askama::filters::HtmlSafe for Sparkline<'_> {}
+
+impl<'a> Sparkline<'a> {
+    fn new(name: &'a str, history: &[(String, f64)]) -> Sparkline<'a> {
+        let (w, h) = (160.0, 32.0);
+        let max = history.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
+        let n = history.len();
+        let x = |i: usize| {
+            if n <= 1 {
+                w - 2.0
+            } else {
+                2.0 + (w - 4.0) * i as f64 / (n - 1) as f64
+            }
+        };
+        let y = |v: f64| h - 3.0 - (h - 6.0) * v / max;
+        let points = if n > 1 {
+            history
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{},{}", Px(x(i)), Px(y(p.1))))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            String::new()
+        };
+        Sparkline {
+            name,
+            width: w,
+            height: h,
+            n,
+            points,
+            last: history.last().map(|(day, v)| SparkEnd {
+                x: Px(x(n - 1)),
+                y: Px(y(*v)),
+                day: day.clone(),
+                text: count(*v),
+            }),
+        }
+    }
+}
 
 /// An inline SVG sparkline of `(day, size)` points, oldest first.
 pub fn sparkline(name: &str, history: &[(String, f64)]) -> String {
-    let (w, h) = (160.0, 32.0);
-    let max = history.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
-    let n = history.len();
-    let x = |i: usize| {
-        if n <= 1 {
-            w - 2.0
-        } else {
-            2.0 + (w - 4.0) * i as f64 / (n - 1) as f64
-        }
-    };
-    let y = |v: f64| h - 3.0 - (h - 6.0) * v / max;
-    let mut svg = format!(
-        "<svg class=\"spark\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" \
-         aria-label=\"{} size over time\" data-points=\"{n}\">",
-        esc(name)
-    );
-    if n > 1 {
-        let points: Vec<String> = history
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1)))
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#5b5bd6\" stroke-width=\"1.5\" stroke-linejoin=\"round\"/>",
-            points.join(" ")
-        );
-    }
-    if let Some((day, v)) = history.last() {
-        let _ = write!(
-            svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"#5b5bd6\"><title>{}: {}</title></circle>",
-            x(n - 1),
-            y(*v),
-            esc(day),
-            count(*v)
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+    render(&Sparkline::new(name, history))
+}
+
+fn segment_href(name: &str) -> String {
+    format!("/dashboard/segments/{}", percent_encode(name))
+}
+
+struct ListRow<'a> {
+    name: &'a str,
+    href: String,
+    size: f64,
+    source: &'a str,
+    members: String,
+    spark: Sparkline<'a>,
+    changed: Time,
+}
+
+#[derive(Template)]
+#[template(path = "segments.html", whitespace = "minimize")]
+struct ListHtml<'a> {
+    frame: Frame<'a>,
+    rows: Vec<ListRow<'a>>,
 }
 
 /// The segment list: name, rule, members now, size over time, last change.
 pub fn list_page(shop_name: &str, segments: &[Listed], now_ms: i64) -> String {
-    let mut rows = String::new();
-    for s in segments {
-        let name = &s.row.name;
-        let _ = write!(
-            rows,
-            "<tr data-segment=\"{}\" data-size=\"{}\"><td><a href=\"/dashboard/segments/{}\"><b>{}</b></a></td>\
-             <td class=\"rule\">{}</td><td class=\"num size\">{}</td><td>{}</td><td>{}</td></tr>",
-            esc(name),
-            s.size,
-            percent_encode(name),
-            esc(name),
-            esc(&s.row.source),
-            count(s.size),
-            sparkline(name, &s.history),
-            time_tag(s.row.updated_at as i64, now_ms),
-        );
-    }
-    if segments.is_empty() {
-        rows = "<tr><td colspan=\"5\" class=\"empty\">No segments yet.</td></tr>".into();
-    }
-    let content = format!(
-        "{STYLE}<div style=\"display:flex;justify-content:space-between;align-items:flex-start\">\
-         <div><h1>Segments</h1><p class=\"sub\">Who is in each segment now (customers' Durable Objects \
-         keep membership current, including when a time window closes) and how sizes changed.</p></div>\
-         <a class=\"btn-link\" id=\"new-segment\" href=\"/dashboard/segments/new\">New segment</a></div>\
-         <div class=\"card\"><table id=\"segments\"><thead><tr><th>Segment</th><th>Rule</th>\
-         <th class=\"num\">Members</th><th>Size over time</th><th>Changed</th></tr></thead>\
-         <tbody>{rows}</tbody></table></div>"
-    );
-    page(shop_name, Nav::Segments, "Segments", &content)
+    render(&ListHtml {
+        frame: Frame::new(shop_name, Nav::Segments, "Segments"),
+        rows: segments
+            .iter()
+            .map(|s| ListRow {
+                name: &s.row.name,
+                href: segment_href(&s.row.name),
+                size: s.size,
+                source: &s.row.source,
+                members: count(s.size),
+                spark: Sparkline::new(&s.row.name, &s.history),
+                changed: Time::new(s.row.updated_at as i64, now_ms),
+            })
+            .collect(),
+    })
 }
 
 /// What the editor shows.
@@ -218,133 +168,106 @@ pub struct Editor<'a> {
     pub size: Option<f64>,
 }
 
+/// Where a rule error is, for the status line's `data-line` / `data-column`.
+struct Place {
+    line: String,
+    column: String,
+}
+
+#[derive(Template)]
+#[template(path = "segment_editor.html", whitespace = "minimize")]
+struct EditorHtml<'a> {
+    frame: Frame<'a>,
+    size: Option<f64>,
+    members: String,
+    action: String,
+    name: &'a str,
+    readonly: bool,
+    source: &'a str,
+    status: String,
+    status_class: &'static str,
+    error: Option<Place>,
+    display: &'a str,
+    delete: Option<String>,
+    preview_limit: String,
+    script: Asset,
+}
+
 /// The segment editor page.
 pub fn editor_page(shop_name: &str, e: &Editor<'_>) -> String {
     let (title, action) = match e.existing {
-        Some(n) => (
-            format!("Segment {n}"),
-            format!("/dashboard/segments/{}", percent_encode(n)),
-        ),
+        Some(n) => (format!("Segment {n}"), segment_href(n)),
         None => ("New segment".to_string(), "/dashboard/segments/new".into()),
     };
-    let (status, class, display) = match e.error {
-        Some(err) => (
-            match (err.line, err.column) {
+    let number = |n: Option<usize>| n.map_or(String::new(), |n| n.to_string());
+    render(&EditorHtml {
+        frame: Frame::new(shop_name, Nav::Segments, title),
+        size: e.size,
+        members: e.size.map(count).unwrap_or_default(),
+        action,
+        name: e.name,
+        readonly: e.existing.is_some(),
+        source: e.source,
+        status: e
+            .error
+            .map_or(String::new(), |err| match (err.line, err.column) {
                 (Some(l), Some(c)) => format!("{} (line {l}, column {c})", err.message),
                 _ => err.message.clone(),
-            },
-            "rule-bad",
-            Some(err.display.as_str()),
-        ),
-        None => (String::new(), "", None),
-    };
-    let data = e.error.map_or(String::new(), |err| {
-        format!(
-            " data-line=\"{}\" data-column=\"{}\"",
-            err.line.map_or(String::new(), |l| l.to_string()),
-            err.column.map_or(String::new(), |c| c.to_string())
-        )
-    });
-    let mut c = format!(
-        "{STYLE}<a class=\"back\" href=\"/dashboard/segments\">← Segments</a><h1>{}</h1>\
-         <p class=\"sub\">Rules use the segment language (see <code>docs/rules.md</code>), e.g. \
-         <span class=\"rule\">performed \"Product Viewed\" where category = \"Tents\" at least 2 times in the last 7 days</span>.{}</p>\
-         <div class=\"card editor\"><form id=\"segment-form\" method=\"post\" action=\"{}\">\
-         <label for=\"segment-name\">Name</label>\
-         <input type=\"text\" id=\"segment-name\" name=\"name\" value=\"{}\" pattern=\"[a-z0-9][a-z0-9_\\-]{{0,63}}\" required{}>\
-         <label for=\"segment-rule\">Rule</label>\
-         <textarea id=\"segment-rule\" name=\"source\" spellcheck=\"false\" required>{}</textarea>\
-         <div id=\"rule-status\" class=\"{class}\" role=\"status\" aria-live=\"polite\"{data}>{}</div>\
-         <pre id=\"rule-error\" class=\"caret\"{}>{}</pre>\
-         <div class=\"actions\"><button type=\"submit\" id=\"save\">Save segment</button>\
-         <button type=\"button\" class=\"ghost\" id=\"preview\">Preview size</button>\
-         <span id=\"preview-count\" class=\"muted\"></span></div></form>",
-        esc(&title),
-        e.size.map_or(String::new(), |s| format!(
-            " <b id=\"segment-size\" data-size=\"{s}\">{}</b> members now.",
-            count(s)
-        )),
-        esc(&action),
-        esc(e.name),
-        if e.existing.is_some() { " readonly" } else { "" },
-        esc(e.source),
-        esc(&status),
-        if display.is_some() { "" } else { " hidden" },
-        esc(display.unwrap_or("")),
-    );
-    if let Some(n) = e.existing {
-        let _ = write!(
-            c,
-            "<form method=\"post\" action=\"/dashboard/segments/{}/delete\" style=\"margin-top:14px\">\
-             <button type=\"submit\" class=\"danger\" id=\"delete\">Delete segment</button></form>",
-            percent_encode(n)
-        );
+            }),
+        status_class: if e.error.is_some() { "rule-bad" } else { "" },
+        error: e.error.map(|err| Place {
+            line: number(err.line),
+            column: number(err.column),
+        }),
+        display: e.error.map_or("", |err| err.display.as_str()),
+        delete: e.existing.map(|n| format!("{}/delete", segment_href(n))),
+        preview_limit: count(f64::from(PREVIEW_LIMIT)),
+        script: EDITOR_JS,
+    })
+}
+
+struct HeldView<'a> {
+    name: &'a str,
+    href: String,
+    entered: Option<Time>,
+    exited: Option<Time>,
+    entered_when: String,
+}
+
+#[derive(Template)]
+#[template(path = "segments_card.html", whitespace = "minimize")]
+struct CardHtml<'a> {
+    current: Vec<HeldView<'a>>,
+    past: Vec<HeldView<'a>>,
+}
+
+fn held_view(h: &Held, now_ms: i64) -> HeldView<'_> {
+    HeldView {
+        name: &h.name,
+        href: segment_href(&h.name),
+        entered: h.entered_at.map(|t| Time::new(t, now_ms)),
+        exited: h.exited_at.map(|t| Time::new(t, now_ms)),
+        entered_when: h.entered_at.map_or("–".into(), when),
     }
-    let _ = write!(
-        c,
-        "<p class=\"muted\" style=\"margin:14px 0 0\">The preview and the backfill on save evaluate the \
-         rule over the {} most recently seen customers' stored profiles, with no page context.</p></div>\
-         <script>{EDITOR_SCRIPT}</script>",
-        count(f64::from(PREVIEW_LIMIT))
-    );
-    page(shop_name, Nav::Segments, &title, &c)
 }
 
 /// The segments card of a customer's page: current segments with entry times, then past ones.
 pub fn customer_card(held: &[Held], now_ms: i64) -> String {
-    let mut items = String::new();
-    for h in held.iter().filter(|h| h.member) {
-        let _ = write!(
-            items,
-            "<li data-segment=\"{}\" data-member=\"1\"><a href=\"/dashboard/segments/{}\"><span class=\"pill ok\">{}</span></a> \
-             <span class=\"muted\">entered {}</span></li>",
-            esc(&h.name),
-            percent_encode(&h.name),
-            esc(&h.name),
-            h.entered_at.map_or("–".into(), |t| time_tag(t, now_ms)),
-        );
-    }
-    for h in held.iter().filter(|h| !h.member && h.exited_at.is_some()) {
-        let _ = write!(
-            items,
-            "<li data-segment=\"{}\" data-member=\"0\"><span class=\"pill\">{}</span> <span class=\"muted\">left {} \
-             (entered {})</span></li>",
-            esc(&h.name),
-            esc(&h.name),
-            h.exited_at.map_or("–".into(), |t| time_tag(t, now_ms)),
-            esc(&h.entered_at.map_or("–".into(), when)),
-        );
-    }
-    if items.is_empty() {
-        items = "<li class=\"muted\">In no segment.</li>".into();
-    }
-    format!(
-        "{STYLE}<section class=\"card\" id=\"customer-segments\" style=\"margin-bottom:16px\"><h2>Segments</h2>\
-         <ul class=\"seg-list\">{items}</ul></section>"
-    )
+    let view = |h| held_view(h, now_ms);
+    render(&CardHtml {
+        current: held.iter().filter(|h| h.member).map(view).collect(),
+        past: held
+            .iter()
+            .filter(|h| !h.member && h.exited_at.is_some())
+            .map(view)
+            .collect(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::segments::SegmentRow;
-
-    #[test]
-    fn routes() {
-        use SegmentRoute as R;
-        assert_eq!(route("GET", ""), Some(R::List));
-        assert_eq!(route("GET", "/new"), Some(R::Edit(None)));
-        assert_eq!(route("POST", "/new"), Some(R::Save(None)));
-        assert_eq!(route("POST", "/validate"), Some(R::Validate));
-        assert_eq!(route("GET", "/validate"), Some(R::MethodNotAllowed));
-        assert_eq!(route("POST", "/preview"), Some(R::Preview));
-        assert_eq!(route("GET", "/vip"), Some(R::Edit(Some("vip".into()))));
-        assert_eq!(route("POST", "/vip"), Some(R::Save(Some("vip".into()))));
-        assert_eq!(route("POST", "/vip/delete"), Some(R::Delete("vip".into())));
-        assert_eq!(route("GET", "/vip/delete"), Some(R::MethodNotAllowed));
-        assert_eq!(route("GET", "/vip/x"), None);
-        assert_eq!(route("GET", "/a%2Fb"), None);
-    }
 
     #[test]
     fn hashes_scripts() {
@@ -373,7 +296,7 @@ mod tests {
         let html = list_page("<shop>", &[listed], 10);
         assert!(html.contains("data-segment=\"vip\" data-size=\"2\""));
         assert!(!html.contains("<script>"));
-        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("&#60;script&#62;"));
         assert!(html.contains("<polyline"));
         let err = RuleError {
             message: "expected <x>".into(),
@@ -391,9 +314,9 @@ mod tests {
                 size: Some(3.0),
             },
         );
-        assert!(html.contains("&lt;/textarea&gt;&lt;script&gt;"));
+        assert!(html.contains("&#60;/textarea&#62;&#60;script&#62;"));
         assert!(html.contains("data-line=\"2\" data-column=\"5\""));
-        assert!(html.contains("expected &lt;x&gt; (line 2, column 5)"));
+        assert!(html.contains("expected &#60;x&#62; (line 2, column 5)"));
         assert_eq!(html.matches("<script>").count(), 1);
         assert!(html.contains(EDITOR_SCRIPT));
         let card = customer_card(
