@@ -18,7 +18,9 @@ use affinity::profile::{Affinity, Product, Profile};
 use affinity::time::{self, DAY_MS};
 use serde::Deserialize;
 
-use crate::html::{ago, count, filters, money, percent, render, when, Frame, Nav, Px, Time};
+use crate::html::{
+    ago, count, filters, money, percent, render, when, Fragment, Frame, Nav, Px, Time,
+};
 use crate::platform::http::percent_encode;
 
 #[cfg(target_arch = "wasm32")]
@@ -606,15 +608,6 @@ struct TimelineItem {
 }
 
 /// HTML rendered by this crate's own templates (the segments card): written as it is.
-struct Rendered<'a>(&'a str);
-
-impl std::fmt::Display for Rendered<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl askama::filters::HtmlSafe for Rendered<'_> {}
 
 #[derive(Template)]
 #[template(path = "customer.html", whitespace = "minimize")]
@@ -627,7 +620,7 @@ struct CustomerHtml<'a> {
     last_seen: String,
     last_seen_ago: String,
     kpis: [Kpi; 5],
-    segments: Rendered<'a>,
+    segments: &'a Fragment,
     user_id: &'a str,
     anonymous_ids: &'a [String],
     recency: String,
@@ -645,12 +638,12 @@ struct CustomerHtml<'a> {
 }
 
 /// A customer's page: profile summary from the Durable Object, its segments (`segments_html`:
-/// the HTML of [`crate::segments::pages::customer_card`], written as it is) and the event
+/// the rendered [`crate::segments::pages::customer_card`]) and the event
 /// timeline.
 pub fn customer_page(
     shop_name: &str,
     profile: &Profile,
-    segments_html: &str,
+    segments_html: &Fragment,
     timeline: &[TimelineEntry],
     now_ms: i64,
 ) -> String {
@@ -722,7 +715,7 @@ pub fn customer_page(
                 "after refunds",
             ),
         ],
-        segments: Rendered(segments_html),
+        segments: segments_html,
         user_id: profile.user_id.as_deref().unwrap_or("–"),
         anonymous_ids: &profile.anonymous_ids,
         recency: rfm.recency_days.map_or_else(
@@ -888,8 +881,9 @@ mod tests {
             name: Some("Product Viewed".into()),
             json: e.to_json().to_json(),
         };
-        let html = customer_page("Demo", &p, "<section id=\"segs\"></section>", &[t], NOW);
-        assert!(html.contains("<section id=\"segs\"></section>"));
+        let card = crate::segments::pages::customer_card(&[], NOW);
+        let html = customer_page("Demo", &p, &card, &[t], NOW);
+        assert!(html.contains(card.as_str()));
         assert!(html.contains("data-customer-id=\"a&#60;1&#62;\""));
         assert!(html.contains("data-message-id=\"m1\""));
         assert!(html.contains("data-event=\"Product Viewed\""));

@@ -161,6 +161,32 @@ pub fn render(t: &impl Template) -> String {
     t.render().unwrap_or_default()
 }
 
+/// HTML that came out of a template (so everything from data in it was escaped), to be placed
+/// into another page as it is. It can only be made by rendering a template: no caller can pass
+/// raw text where a fragment is expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment(String);
+
+impl Fragment {
+    /// Renders `t` into a fragment.
+    pub fn of(t: &impl Template) -> Fragment {
+        Fragment(render(t))
+    }
+
+    /// The HTML text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Fragment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Fragment {}
+
 /// Which navigation item is active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::{Held, Listed, RuleError, PREVIEW_LIMIT};
-use crate::html::{count, filters, render, when, Asset, Frame, Nav, Px, Time, EDITOR_JS};
+use crate::html::{count, filters, render, when, Asset, Fragment, Frame, Nav, Px, Time, EDITOR_JS};
 use crate::platform::http::percent_encode;
 
 /// Something under `/dashboard/segments`.
@@ -252,9 +252,9 @@ fn held_view(h: &Held, now_ms: i64) -> HeldView<'_> {
 }
 
 /// The segments card of a customer's page: current segments with entry times, then past ones.
-pub fn customer_card(held: &[Held], now_ms: i64) -> String {
+pub fn customer_card(held: &[Held], now_ms: i64) -> Fragment {
     let view = |h| held_view(h, now_ms);
-    render(&CardHtml {
+    Fragment::of(&CardHtml {
         current: held.iter().filter(|h| h.member).map(view).collect(),
         past: held
             .iter()
@@ -328,6 +328,8 @@ mod tests {
             }],
             10,
         );
-        assert!(card.contains("data-segment=\"vip\" data-member=\"1\""));
+        assert!(card
+            .as_str()
+            .contains("data-segment=\"vip\" data-member=\"1\""));
     }
 }
