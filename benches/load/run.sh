@@ -30,7 +30,7 @@ row() { printf '%-22s %9s %9s %9s %8s %8s %14s\n' "$@"; }
 measure() { # name, lua, path, method
   local before after out
   before=$(workerd_cpu)
-  out=$(LOAD_RUN="r$RANDOM$RANDOM" wrk -t"$THREADS" -c"$CONN" -d"${SECONDS_RUN}s" --latency -s "$2" "$EDGE$3" | grep '^RESULT')
+  out=$(LOAD_DIR="$here" LOAD_RUN="r$RANDOM$RANDOM" wrk -t"$THREADS" -c"$CONN" -d"${SECONDS_RUN}s" --latency -s "$2" "$EDGE$3" | grep '^RESULT')
   after=$(workerd_cpu)
   local requests rps p50 p99 ok non200 errs
   requests=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$out"); rps=$(sed 's/.*rps=\([0-9.]*\).*/\1/' <<<"$out")
