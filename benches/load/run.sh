@@ -56,7 +56,9 @@ for _ in $(seq 1 120); do
   [ "${got:-0}" -ge "$want" ] && break
   sleep 2
 done
+# Requests still in flight when wrk stops are applied but never acknowledged: D1 may hold more
+# than was acknowledged (message ids are unique there), never fewer.
 echo "acknowledged events: $want; counted in D1: $got"
 [ "$BATCH_BAD" -eq 0 ] || { echo "load: $BATCH_BAD failed batch requests"; exit 1; }
-[ "${got:-0}" -eq "$want" ] || { echo "load: acknowledged events missing at the edge"; exit 1; }
+[ "${got:-0}" -ge "$want" ] || { echo "load: acknowledged events missing at the edge"; exit 1; }
 echo "load: ok"

@@ -601,26 +601,33 @@ fn the_customer_objects_schema_and_statements() {
         first(&db, &object::profile()).map(|r| r.json),
         Some("{\"a\":2}".into())
     );
+    let row = |id, ts, kind, name, json: &str| object::MessageRow {
+        id,
+        ts,
+        kind,
+        name,
+        json: json.to_string(),
+    };
     exec(
         &db,
-        &object::insert_message("m1", 20, "track", Some("X"), "{1}", T0),
+        &object::insert_messages(
+            &[
+                row("m1", 20, "track", Some("X"), "{1}"),
+                row("m2", 10, "page", None, "{2}"),
+            ],
+            T0,
+        ),
     );
     exec(
         &db,
-        &object::insert_message("m2", 10, "page", None, "{2}", T0),
+        &object::insert_messages(&[row("m1", 99, "track", None, "{dup}")], T0),
     );
-    exec(
-        &db,
-        &object::insert_message("m1", 99, "track", None, "{dup}", T0),
-    );
-    assert_eq!(
-        first(&db, &object::known_message("m1")).map(|c| c.n),
-        Some(1.0)
-    );
-    assert_eq!(
-        first(&db, &object::known_message("m9")).map(|c| c.n),
-        Some(0.0)
-    );
+    let known: Vec<String> = all(&db, &object::known_messages(&["m1", "m9", "m2"]))
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(known.len(), 2);
+    assert!(known.contains(&"m1".to_string()) && known.contains(&"m2".to_string()));
     let t = all(&db, &object::timeline(10));
     let ids: Vec<&str> = t.iter().map(|e| e.message_id.as_str()).collect();
     assert_eq!(ids, ["m1", "m2"], "newest first; the duplicate was ignored");

@@ -22,8 +22,8 @@
 //! - `POST /evaluate` → re-evaluates segments now (after a segment was saved) and re-arms
 //! - `GET /timeline?limit=N` → `[{"message_id","ts","type","name","json"}]`, newest first
 
-use std::cell::Cell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 
 use affinity::event::Event;
 use affinity::json::Value;
@@ -52,6 +52,10 @@ pub struct Customer {
     state: State,
     env: Env,
     flushing: Cell<bool>,
+    /// The schema was ensured by this instance (the object's storage outlives instances).
+    schema_ready: Cell<bool>,
+    /// `meta` as read or written by this instance (write-through; the object is single-threaded).
+    meta_cache: RefCell<HashMap<String, Option<String>>>,
 }
 
 fn value(arg: &Arg) -> SqlStorageValue {
@@ -88,6 +92,9 @@ impl Customer {
 
     /// Creates the schema (idempotent) and adds columns older objects lack.
     fn ensure_schema(&self) -> Result<()> {
+        if self.schema_ready.get() {
+            return Ok(());
+        }
         for stmt in sql::SCHEMA {
             self.exec(&Stmt::plain(stmt))?;
         }
@@ -100,15 +107,34 @@ impl Customer {
                 self.exec(&Stmt::plain(alter))?;
             }
         }
+        self.schema_ready.set(true);
         Ok(())
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.first(&sql::meta(key))?.map(|r| r.v))
+        if let Some(v) = self.meta_cache.borrow().get(key) {
+            return Ok(v.clone());
+        }
+        let v = if self.schema_ready.get() || self.has_tables()? {
+            self.first(&sql::meta(key))?.map(|r| r.v)
+        } else {
+            None
+        };
+        self.meta_cache
+            .borrow_mut()
+            .insert(key.to_string(), v.clone());
+        Ok(v)
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.exec(&sql::set_meta(key, value))
+        if self.meta_cache.borrow().get(key).and_then(Option::as_deref) == Some(value) {
+            return Ok(());
+        }
+        self.exec(&sql::set_meta(key, value))?;
+        self.meta_cache
+            .borrow_mut()
+            .insert(key.to_string(), Some(value.to_string()));
+        Ok(())
     }
 
     /// The stored profile. One that does not decode is kept in quarantine as it was, counted on
@@ -182,13 +208,16 @@ impl Customer {
         }
         // Idempotence: skip messages applied before (or twice in this request).
         let mut seen: HashSet<String> = HashSet::new();
+        let ids: Vec<&str> = fresh.iter().map(|e| e.message_id.as_str()).collect();
+        for chunk in ids.chunks(store::MAX_PARAMS) {
+            for known in self.all(&sql::known_messages(chunk))? {
+                seen.insert(known.message_id);
+            }
+        }
         let mut duplicates = 0usize;
         let mut new_events = Vec::with_capacity(fresh.len());
         for event in fresh {
-            let known = self
-                .first(&sql::known_message(&event.message_id))?
-                .is_some_and(|c| c.n > 0.0);
-            if known || !seen.insert(event.message_id.clone()) {
+            if !seen.insert(event.message_id.clone()) {
                 duplicates += 1;
             } else {
                 new_events.push(event);
@@ -206,15 +235,18 @@ impl Customer {
                 .unwrap_or(0)
                 + applied as i64;
             let was_bot = self.meta("bot")?.as_deref() == Some("1");
-            for e in &new_events {
-                self.exec(&sql::insert_message(
-                    &e.message_id,
-                    e.timestamp_ms,
-                    e.kind.as_str(),
-                    e.name.as_deref(),
-                    &e.to_json().to_json(),
-                    now,
-                ))?;
+            let rows: Vec<sql::MessageRow<'_>> = new_events
+                .iter()
+                .map(|e| sql::MessageRow {
+                    id: &e.message_id,
+                    ts: e.timestamp_ms,
+                    kind: e.kind.as_str(),
+                    name: e.name.as_deref(),
+                    json: e.to_json().to_json(),
+                })
+                .collect();
+            for chunk in rows.chunks(16) {
+                self.exec(&sql::insert_messages(chunk, now))?;
             }
             let latest_context = new_events
                 .iter()
@@ -491,6 +523,8 @@ impl DurableObject for Customer {
             state,
             env,
             flushing: Cell::new(false),
+            schema_ready: Cell::new(false),
+            meta_cache: RefCell::new(HashMap::new()),
         }
     }
 

@@ -3,6 +3,7 @@
 //! The answer waits only until the events are durable in the objects; the objects mirror them
 //! to D1 afterwards (their outbox, delivered from an alarm).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use affinity::event::{parse_batch, MAX_BATCH_BYTES};
@@ -15,6 +16,63 @@ use crate::platform::d1;
 use crate::platform::store::{events as ev, MAX_PARAMS};
 use crate::platform::web::{self, call_customer, Ctx};
 use crate::platform::{Error, Result};
+
+/// How long an anonymous id's link (or its absence) is remembered per isolate: an `identify`
+/// handled by another isolate reaches this one's routing within this time.
+const LINK_CACHE_MS: i64 = 10_000;
+
+/// (shop, anonymous id) → (linked customer, when looked up).
+type LinkCache = HashMap<(String, String), (Option<String>, i64)>;
+
+thread_local! {
+    /// Per isolate: the identity links seen lately.
+    static LINKS: RefCell<LinkCache> = RefCell::new(HashMap::new());
+}
+
+/// The customers `anonymous_ids` are linked to in the shop's identity map, from the per-isolate
+/// cache or D1.
+async fn resolve(
+    db: &worker::D1Database,
+    shop: &str,
+    anonymous_ids: Vec<String>,
+    now: i64,
+) -> Result<HashMap<String, String>> {
+    let mut known = HashMap::new();
+    let mut lookup = Vec::new();
+    LINKS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 50_000 {
+            c.retain(|_, (_, at)| now - *at < LINK_CACHE_MS);
+        }
+        for a in anonymous_ids {
+            match c.get(&(shop.to_string(), a.clone())) {
+                Some((link, at)) if now - at < LINK_CACHE_MS => {
+                    if let Some(customer) = link {
+                        known.insert(a, customer.clone());
+                    }
+                }
+                _ => lookup.push(a),
+            }
+        }
+    });
+    for chunk in lookup.chunks(MAX_PARAMS - 1) {
+        let found = d1::all(db, &ev::links_of(shop, chunk)).await?;
+        LINKS.with(|c| {
+            let mut c = c.borrow_mut();
+            for a in chunk {
+                let link = found
+                    .iter()
+                    .find(|l| &l.anonymous_id == a)
+                    .map(|l| l.customer_id.clone());
+                if let Some(customer) = &link {
+                    known.insert(a.clone(), customer.clone());
+                }
+                c.insert((shop.to_string(), a.clone()), (link, now));
+            }
+        });
+    }
+    Ok(known)
+}
 
 /// Handles a batch; `call` is the type of a single-call route (`track`, `identify`, …).
 pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response> {
@@ -90,18 +148,22 @@ pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response>
         .into_iter()
         .filter(|a| !links.iter().any(|(l, _)| l == a))
         .collect();
-    let mut known: HashMap<String, String> = HashMap::new();
-    for chunk in lookup.chunks(MAX_PARAMS - 1) {
-        for l in d1::all(&db, &ev::links_of(&shop.id, chunk)).await? {
-            known.insert(l.anonymous_id, l.customer_id);
-        }
-    }
+    let known = resolve(&db, &shop.id, lookup, now).await?;
     if !links.is_empty() {
         let stmts: Vec<_> = links
             .iter()
             .map(|(anon, customer)| ev::link(&shop.id, anon, customer, now))
             .collect();
         d1::batch(&db, &stmts).await?;
+        LINKS.with(|c| {
+            let mut c = c.borrow_mut();
+            for (anon, customer) in &links {
+                c.insert(
+                    (shop.id.clone(), anon.clone()),
+                    (Some(customer.clone()), now),
+                );
+            }
+        });
     }
     let groups = super::group_by_customer(valid, &known);
     let calls = groups

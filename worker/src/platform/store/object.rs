@@ -101,35 +101,70 @@ pub fn set_profile(json: &str) -> Stmt {
     )
 }
 
-/// 1 when message `id` was applied before.
-pub fn known_message(id: &str) -> Query<Count> {
+/// One message id.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MessageId {
+    /// The id.
+    pub message_id: String,
+}
+
+/// Which of `ids` were applied before (at most [`super::MAX_PARAMS`] ids: callers chunk).
+pub fn known_messages(ids: &[&str]) -> Query<MessageId> {
+    let names: Vec<String> = (0..ids.len()).map(|i| format!("m{i}")).collect();
+    let marks: Vec<String> = names.iter().map(|n| format!(":{n}")).collect();
+    let params: Vec<(&str, super::Arg)> = names
+        .iter()
+        .zip(ids)
+        .map(|(n, id)| (n.as_str(), (*id).into()))
+        .collect();
     Query::named(
-        "SELECT COUNT(*) AS n FROM messages WHERE message_id = :id",
-        &[("id", id.into())],
+        &format!(
+            "SELECT message_id FROM messages WHERE message_id IN ({})",
+            marks.join(", ")
+        ),
+        &params,
     )
 }
 
-/// Records an applied message.
-pub fn insert_message(
-    id: &str,
-    ts: i64,
-    kind: &str,
-    name: Option<&str>,
-    json: &str,
-    now_ms: i64,
-) -> Stmt {
-    Stmt::named(
-        "INSERT OR IGNORE INTO messages (message_id, ts, type, name, json, applied_at) \
-         VALUES (:id, :ts, :kind, :name, :json, :now)",
-        &[
-            ("id", id.into()),
-            ("ts", ts.into()),
-            ("kind", kind.into()),
-            ("name", name.into()),
-            ("json", json.into()),
-            ("now", now_ms.into()),
-        ],
-    )
+/// A message to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRow<'a> {
+    /// `messageId`.
+    pub id: &'a str,
+    /// Event time, Unix ms.
+    pub ts: i64,
+    /// Call type.
+    pub kind: &'a str,
+    /// Track event name.
+    pub name: Option<&'a str>,
+    /// The event as JSON.
+    pub json: String,
+}
+
+/// Records applied messages in one statement (at most 16 rows: 6 parameters each).
+pub fn insert_messages(rows: &[MessageRow<'_>], now_ms: i64) -> Stmt {
+    assert!(rows.len() <= 16, "at most 16 rows per statement");
+    let mut sql = String::from(
+        "INSERT OR IGNORE INTO messages (message_id, ts, type, name, json, applied_at) VALUES ",
+    );
+    let mut names: Vec<(String, super::Arg)> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(:id{i}, :ts{i}, :kind{i}, :name{i}, :json{i}, :now{i})"
+        ));
+        names.push((format!("id{i}"), r.id.into()));
+        names.push((format!("ts{i}"), r.ts.into()));
+        names.push((format!("kind{i}"), r.kind.into()));
+        names.push((format!("name{i}"), r.name.into()));
+        names.push((format!("json{i}"), r.json.as_str().into()));
+        names.push((format!("now{i}"), now_ms.into()));
+    }
+    let params: Vec<(&str, super::Arg)> =
+        names.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
+    Stmt::named(&sql, &params)
 }
 
 /// Every applied message's JSON, oldest first (to rebuild a profile that does not decode).
