@@ -9,12 +9,13 @@ ENV := source .ci/env.sh &&
 PORT ?= 8787
 STATE ?= target/demo-state
 
-.PHONY: demo test setup site worker-vars migrate lint unit eval browser-test e2e sizes bench bench-browser load clean
+.PHONY: demo test setup site worker-vars migrate shop lint unit eval browser-test e2e sizes bench bench-browser load clean
 
 demo: setup site worker-vars migrate
 	@$(ENV) echo "Affinity demo: shop http://127.0.0.1:$(PORT)/  dashboard http://127.0.0.1:$(PORT)/dashboard (secret: ADMIN_SECRET in worker/.dev.vars)"
-	@# Demo history for a shop without events (in the background, once the edge answers): target/seed.log.
-	@$(ENV) (node demo-site/seed.mjs http://127.0.0.1:$(PORT) --wait --if-empty >target/seed.log 2>&1 &)
+	@# In the background once the edge answers: the demo shop (operator API), then demo history
+	@# for a shop without events. Log: target/seed.log.
+	@$(ENV) ((bash .ci/demo-shop.sh http://127.0.0.1:$(PORT) && node demo-site/seed.mjs http://127.0.0.1:$(PORT) --wait --if-empty) >target/seed.log 2>&1 &)
 	@$(ENV) cd worker && CI=true setsid wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to ../$(STATE) \
 	  --show-interactive-dev-session=false </dev/null
 
@@ -27,13 +28,20 @@ setup:
 site:
 	@bash .ci/build-site.sh
 
-# Local secrets for wrangler dev; a real deployment uses `wrangler secret put ADMIN_SECRET`.
+# Local secrets for wrangler dev; a real deployment uses `wrangler secret put OPERATOR_SECRET`.
 worker-vars:
 	@[ -f worker/.dev.vars ] || cp worker/.dev.vars.example worker/.dev.vars
+	@grep -q '^OPERATOR_SECRET' worker/.dev.vars || grep '^OPERATOR_SECRET' worker/.dev.vars.example >>worker/.dev.vars
 
-# D1 migrations and the demo shop (key pk_demo_4f9c2a7d1e, secret from worker/.dev.vars).
+# D1 migrations, before the Worker serves.
 migrate: worker-vars
-	@bash .ci/demo-shop.sh $(STATE)
+	@bash .ci/migrate.sh $(STATE)
+
+# The operator's command against a running edge: make shop ARGS="create --name 'My Shop'"
+# (also list, show, rename, settings, rotate, export, delete; EDGE=… for a deployed Worker).
+EDGE ?= http://127.0.0.1:$(PORT)
+shop: worker-vars
+	@$(ENV) node worker/shop.mjs --edge $(EDGE) $(ARGS)
 
 lint:
 	@$(ENV) cargo fmt --all -- --check

@@ -11,16 +11,13 @@ command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install 
 SECONDS_RUN="${LOAD_SECONDS:-15}"; CONN="${LOAD_CONNECTIONS:-16}"; THREADS="${LOAD_THREADS:-2}"
 PORT="${LOAD_PORT:-8797}"; EDGE="http://127.0.0.1:$PORT"
 STATE="$(mktemp -d /tmp/affinity-load-XXXXXX)"
-bash "$ROOT/.ci/demo-shop.sh" "$STATE" >/dev/null
+bash "$ROOT/.ci/migrate.sh" "$STATE"
 cd "$ROOT/worker"
 CI=true setsid wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
   --show-interactive-dev-session=false </dev/null >"$STATE/wrangler.log" 2>&1 &
 WRANGLER=$!
 trap 'kill -- -$WRANGLER 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  curl -fs -o /dev/null "$EDGE/v1/config?key=pk_demo_4f9c2a7d1e" && break
-  sleep 0.5
-done
+bash "$ROOT/.ci/demo-shop.sh" "$EDGE" >/dev/null
 curl -fs -o /dev/null "$EDGE/v1/config?key=pk_demo_4f9c2a7d1e" || { tail -30 "$STATE/wrangler.log"; exit 1; }
 workerd_cpu() { # user + system ticks of every workerd process
   local t=0; for p in $(pgrep -f workerd); do

@@ -15,17 +15,17 @@ const shopPort = Number(process.env.E2E_SHOP_PORT || 8789);
 const edge = `http://127.0.0.1:${port}`;
 const state = fs.mkdtempSync(path.join(os.tmpdir(), "affinity-e2e-"));
 const env = { ...process.env, CI: "true" };
-const secret = fs
-  .readFileSync(path.join(worker, ".dev.vars"), "utf8")
-  .match(/^ADMIN_SECRET\s*=\s*"?([^"\n]+)"?/m)[1];
+const vars = fs.readFileSync(path.join(worker, ".dev.vars"), "utf8");
+const secret = vars.match(/^ADMIN_SECRET\s*=\s*"?([^"\n]+)"?/m)[1];
+const operatorSecret = vars.match(/^OPERATOR_SECRET\s*=\s*"?([^"\n]+)"?/m)[1];
 
 function log(msg) {
   console.log(`e2e: ${msg}`);
 }
 
 log(`state in ${state}`);
-// Migrations and the demo shop are in place before the Worker serves (it creates neither).
-execFileSync("bash", [path.join(root, ".ci/demo-shop.sh"), state], {
+// Migrations before the Worker serves (it never migrates on a request).
+execFileSync("bash", [path.join(root, ".ci/migrate.sh"), state], {
   env,
   stdio: ["ignore", "ignore", "inherit"],
   timeout: 300_000,
@@ -54,13 +54,15 @@ try {
   for (;;) {
     if (dev.exitCode !== null) throw new Error("wrangler dev exited early");
     try {
-      const r = await fetch(`${edge}/v1/config?key=pk_demo_4f9c2a7d1e`);
-      if (r.ok) break;
+      const r = await fetch(`${edge}/v1/batch`, { method: "OPTIONS" });
+      if (r.status === 204) break;
     } catch {}
     if (Date.now() > deadline) throw new Error("the edge did not come up in 300 s");
     await new Promise((r) => setTimeout(r, 500));
   }
   log(`edge up at ${edge}`);
+  // The demo shop, created as an operator creates any shop.
+  execFileSync("bash", [path.join(root, ".ci/demo-shop.sh"), edge], { env, stdio: "inherit", timeout: 120_000 });
 
   // Shopping history for the demo shop (idempotent by messageId), then a model build, so every
   // test sees a real item model.
@@ -78,7 +80,8 @@ try {
     .map((f) => path.join(here, f));
   const only = process.argv.slice(2);
   const run = spawn(process.execPath, ["--test", "--test-concurrency=1", ...(only.length ? only : files)], {
-    env: { ...env, EDGE: edge, SHOP2: `http://127.0.0.1:${shopPort}`, ADMIN_SECRET: secret, E2E_STATE: state },
+    env: { ...env, EDGE: edge, SHOP2: `http://127.0.0.1:${shopPort}`, ADMIN_SECRET: secret,
+      OPERATOR_SECRET: operatorSecret, E2E_STATE: state },
     stdio: "inherit",
   });
   const timer = setTimeout(() => run.kill("SIGTERM"), 600_000);

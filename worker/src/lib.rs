@@ -30,6 +30,7 @@ pub mod platform;
 pub mod recs;
 pub mod router;
 pub mod segments;
+pub mod shops;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
@@ -38,7 +39,7 @@ mod entry {
     use crate::platform::web::{self, now_ms, Ctx};
     use crate::platform::Error;
     use crate::router::{self, Route};
-    use crate::{config, customers, dashboard, ingest, recs, segments};
+    use crate::{config, customers, dashboard, ingest, recs, segments, shops};
 
     #[event(fetch)]
     async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
@@ -94,6 +95,17 @@ mod entry {
             Route::LoginPage => dashboard::handler::login_page(ctx).await,
             Route::Login => dashboard::handler::login(ctx).await,
             Route::Logout => dashboard::handler::logout(),
+            Route::OperatorList => shops::handler::list(ctx).await,
+            Route::OperatorCreate => shops::handler::create(ctx).await,
+            Route::OperatorShow(id) => shops::handler::show(ctx, &id).await,
+            Route::OperatorSettings(id) => shops::handler::settings(ctx, &id).await,
+            Route::OperatorRotate(id) => shops::handler::rotate(ctx, &id).await,
+            Route::OperatorExport(id) => shops::handler::export(ctx, &id).await,
+            Route::OperatorDelete(id) => shops::handler::delete(ctx, &id).await,
+            Route::OperatorRoutes => {
+                ctx.operator()?;
+                web::json_no_store(200, &router::table_json())
+            }
             Route::Overview => dashboard::handler::overview(ctx).await,
             Route::Customers => dashboard::handler::customers(ctx).await,
             Route::Customer(id) => dashboard::handler::customer(ctx, &id).await,
@@ -104,5 +116,8 @@ mod entry {
     #[event(scheduled)]
     async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         config::jobs::run_all(&env, now_ms()).await;
+        if let Err(e) = shops::handler::erase_deleted(&env, now_ms()).await {
+            worker::console_error!("cron: erasing deleted shops: {e}");
+        }
     }
 }

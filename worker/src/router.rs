@@ -28,6 +28,22 @@ pub enum Route {
     AdminHealth,
     /// `GET /v1/profile/<customer id>`: a customer's profile (admin).
     Profile(String),
+    /// `GET /v1/operator/shops`: every shop (operator).
+    OperatorList,
+    /// `POST /v1/operator/shops`: create a shop (operator).
+    OperatorCreate,
+    /// `GET /v1/operator/shops/<id>`: one shop (operator).
+    OperatorShow(String),
+    /// `POST /v1/operator/shops/<id>/settings` (operator).
+    OperatorSettings(String),
+    /// `POST /v1/operator/shops/<id>/rotate`: new write key and admin secret (operator).
+    OperatorRotate(String),
+    /// `GET /v1/operator/shops/<id>/export`: the shop's data as JSON lines (operator).
+    OperatorExport(String),
+    /// `POST /v1/operator/shops/<id>/delete`: delete and erase (operator).
+    OperatorDelete(String),
+    /// `GET /v1/operator/routes`: this table (operator).
+    OperatorRoutes,
     /// `GET /affinity.js`, `/affinity_core.js`, `/affinity_core_bg.wasm`: the plugin files.
     PluginFile(&'static str),
     /// `GET /dashboard`: the overview.
@@ -65,6 +81,8 @@ pub enum Access {
     Admin,
     /// A signed-in dashboard session (cookie).
     Session,
+    /// The deployment's operator secret (`Authorization: Bearer`).
+    Operator,
 }
 
 /// One entry of the route table.
@@ -127,6 +145,28 @@ pub const ROUTES: &[RouteSpec] = &[
     spec!(GET, "/v1/profile/:customer", Admin, |p| Route::Profile(
         param(p)
     )),
+    spec!(GET, "/v1/operator/shops", Operator, |_| Route::OperatorList),
+    spec!(POST, "/v1/operator/shops", Operator, |_| {
+        Route::OperatorCreate
+    }),
+    spec!(GET, "/v1/operator/routes", Operator, |_| {
+        Route::OperatorRoutes
+    }),
+    spec!(GET, "/v1/operator/shops/:id", Operator, |p| {
+        Route::OperatorShow(param(p))
+    }),
+    spec!(POST, "/v1/operator/shops/:id/settings", Operator, |p| {
+        Route::OperatorSettings(param(p))
+    }),
+    spec!(POST, "/v1/operator/shops/:id/rotate", Operator, |p| {
+        Route::OperatorRotate(param(p))
+    }),
+    spec!(GET, "/v1/operator/shops/:id/export", Operator, |p| {
+        Route::OperatorExport(param(p))
+    }),
+    spec!(POST, "/v1/operator/shops/:id/delete", Operator, |p| {
+        Route::OperatorDelete(param(p))
+    }),
     spec!(GET, "/affinity.js", Public, |_| Route::PluginFile(
         "affinity.js"
     )),
@@ -181,6 +221,19 @@ pub const ROUTES: &[RouteSpec] = &[
         Route::Segments(SegmentRoute::Delete(param(p)))
     }),
 ];
+
+/// The table as JSON: `[{"methods", "pattern", "access"}]` (for tests and tools that walk every
+/// route).
+pub fn table_json() -> String {
+    let rows: Vec<serde_json::Value> = ROUTES
+        .iter()
+        .map(|r| {
+            serde_json::json!({"methods": r.methods, "pattern": r.pattern,
+                "access": format!("{:?}", r.access)})
+        })
+        .collect();
+    serde_json::Value::from(rows).to_string()
+}
 
 /// Matches `path` (still percent-encoded) against `pattern`: the decoded parameters, or `None`.
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {

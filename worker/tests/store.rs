@@ -7,7 +7,7 @@
 use affinity::event::Event;
 use affinity::json::parse;
 use affinity::profile::Profile;
-use affinity_worker::customers::fold;
+use affinity_worker::customers::{fold, Mirror};
 use affinity_worker::platform::store::{
     dashboard, events, health, models, object, recs, segments as sql, shops, Arg, Query, Stmt,
 };
@@ -131,14 +131,36 @@ fn seed(db: &Connection) {
         )),
     ];
     let mut profile = Profile::new("c1");
-    let f = fold("s1", "c1", &mut profile, c1, 6, false, T0 + 3_600_000);
+    let f = fold(
+        "s1",
+        "c1",
+        &mut profile,
+        c1,
+        Mirror {
+            version: 6,
+            was_bot: false,
+            count_automated: true,
+            now_ms: T0 + 3_600_000,
+        },
+    );
     exec_all(db, &f.statements);
     let bot = vec![event(&format!(
         r#"{{"type":"track","event":"Product Viewed","anonymousId":"b1","messageId":"m7","timestamp":"{}","context":{{"userAgent":"Googlebot/2.1"}},"properties":{{"product_id":"p1"}}}}"#,
         ts(6)
     ))];
     let mut bp = Profile::new("b1");
-    let f = fold("s1", "b1", &mut bp, bot, 1, false, T0 + 3_600_000);
+    let f = fold(
+        "s1",
+        "b1",
+        &mut bp,
+        bot,
+        Mirror {
+            version: 1,
+            was_bot: false,
+            count_automated: true,
+            now_ms: T0 + 3_600_000,
+        },
+    );
     assert!(f.any_bot);
     exec_all(db, &f.statements);
 }
@@ -268,43 +290,64 @@ fn model_build_reads() {
 }
 
 #[test]
-fn shops_settings_and_cron_lists() {
+fn shops_settings_rotation_deletion_and_cron_lists() {
     let db = d1();
     let shop = shops::Shop {
         id: "s1".into(),
         name: "One".into(),
-        write_key: "pk_1".into(),
+        write_key: "pk_one_key".into(),
         admin_hash: "h".into(),
+        count_automated: 1.0,
     };
-    exec(&db, &shops::upsert(&shop, T0));
-    exec(
-        &db,
-        &shops::upsert(
-            &shops::Shop {
-                name: "Uno".into(),
-                ..shop.clone()
-            },
-            T0,
+    exec(&db, &shops::insert(&shop, T0));
+    assert!(
+        db.execute(
+            &shops::insert(&shop, T0).sql,
+            rusqlite::params_from_iter(bind(&shops::insert(&shop, T0).args))
+        )
+        .is_err(),
+        "an id is created once"
+    );
+    assert_eq!(
+        first(&db, &shops::by_key("pk_one_key", T0)),
+        Some(shop.clone())
+    );
+    assert!(first(&db, &shops::by_key("pk_two", T0)).is_none());
+    let s = first(&db, &shops::settings("s1")).unwrap_or_default();
+    assert_eq!(
+        (
+            s.min_support,
+            s.holdout_percent,
+            s.currency.as_deref(),
+            s.time_zone.as_deref(),
+            s.count_automated
         ),
+        (Some(2.0), Some(10.0), Some("USD"), Some("UTC"), Some(1.0)),
+        "migration defaults"
     );
-    assert_eq!(
-        first(&db, &shops::by_key("pk_1")).map(|s| s.name),
-        Some("Uno".into())
-    );
-    assert_eq!(
-        first(&db, &shops::by_id("s1")).map(|s| s.write_key),
-        Some("pk_1".into())
-    );
-    assert!(first(&db, &shops::by_key("pk_2")).is_none());
+    let change = shops::SettingsRow {
+        holdout_percent: Some(25.0),
+        time_zone: Some("Asia/Kolkata".into()),
+        ..Default::default()
+    };
+    exec(&db, &shops::set_settings("s1", &change));
     let s = first(&db, &shops::settings("s1")).unwrap_or_default();
     assert_eq!(
         (s.min_support, s.holdout_percent),
-        (Some(2.0), Some(10.0)),
-        "migration defaults"
+        (Some(2.0), Some(25.0)),
+        "unset values stay"
     );
-    exec(&db, &shops::set_settings("s1", 3.0, 25.0));
-    let s = first(&db, &shops::settings("s1")).unwrap_or_default();
-    assert_eq!((s.min_support, s.holdout_percent), (Some(3.0), Some(25.0)));
+    assert_eq!(s.time_zone.as_deref(), Some("Asia/Kolkata"));
+    // Rotation: the old key works until the grace period ends, the new one at once.
+    exec(&db, &shops::rotate("s1", "pk_new_key", "h2", T0 + 1_000));
+    assert_eq!(
+        first(&db, &shops::by_key("pk_new_key", T0)).map(|s| s.admin_hash),
+        Some("h2".into())
+    );
+    assert!(first(&db, &shops::by_key("pk_one_key", T0 + 999)).is_some());
+    assert!(first(&db, &shops::by_key("pk_one_key", T0 + 1_000)).is_none());
+    let info = first(&db, &shops::info("s1")).unwrap_or_else(|| panic!("info"));
+    assert_eq!(info.previous_write_key.as_deref(), Some("pk_one_key"));
     assert!(
         all(&db, &shops::stale_models(10)).is_empty(),
         "no events yet"
@@ -314,6 +357,50 @@ fn shops_settings_and_cron_lists() {
     assert!(all(&db, &shops::with_segments(10)).is_empty());
     exec_all(&db, &segments::default_stmts("s1", T0));
     assert_eq!(all(&db, &shops::with_segments(10)).len(), 1);
+    // Deletion: nothing answers for the shop any more; the erase statements empty its tables.
+    exec(&db, &shops::mark_deleted("s1", T0 + 5));
+    assert!(first(&db, &shops::by_key("pk_new_key", T0)).is_none());
+    assert!(first(&db, &shops::by_id("s1")).is_none());
+    assert_eq!(all(&db, &shops::deleted(10)).len(), 1);
+    assert_eq!(
+        all(&db, &shops::list()).len(),
+        1,
+        "the operator still sees it"
+    );
+    let mut objects: Vec<String> = all(&db, &shops::object_customers("s1", 100))
+        .into_iter()
+        .map(|c| c.customer_id)
+        .collect();
+    objects.sort();
+    assert_eq!(objects, ["b1", "c1"]);
+    let page = all(&db, &shops::export_page("events", "shop", "s1", 0, 4));
+    assert_eq!(page.len(), 4);
+    let next = page[3]["_rowid"].as_i64().unwrap_or(0);
+    assert_eq!(
+        all(&db, &shops::export_page("events", "shop", "s1", next, 100)).len(),
+        3
+    );
+    let shop_rows = all(&db, &shops::export_page("shops", "id", "s1", 0, 10));
+    assert_eq!(shop_rows.len(), 1);
+    assert!(
+        shop_rows[0].get("admin_hash").is_none(),
+        "the export leaves the secret's hash out"
+    );
+    exec_all(&db, &shops::forget_customers("s1", &objects));
+    assert!(all(&db, &shops::object_customers("s1", 100)).is_empty());
+    for (table, column) in affinity_worker::shops::TABLES {
+        if table != "shops" {
+            exec(&db, &shops::delete_rows(table, column, "s1", 2));
+            exec(&db, &shops::delete_rows(table, column, "s1", 100_000));
+            assert_eq!(
+                first(&db, &shops::count_rows(table, column, "s1")).map(|c| c.n),
+                Some(0.0),
+                "{table}"
+            );
+        }
+    }
+    exec(&db, &shops::remove("s1"));
+    assert!(all(&db, &shops::list()).is_empty());
 }
 
 #[test]
@@ -505,7 +592,22 @@ fn recommendation_measurement_reads() {
         ),
     ];
     let mut p = Profile::new("a");
-    exec_all(&db, &fold("s1", "a", &mut p, evs, 3, false, T0).statements);
+    exec_all(
+        &db,
+        &fold(
+            "s1",
+            "a",
+            &mut p,
+            evs,
+            Mirror {
+                version: 3,
+                was_bot: false,
+                count_automated: true,
+                now_ms: T0,
+            },
+        )
+        .statements,
+    );
     let evs = vec![mk(
         "r4",
         "Product List Viewed",
@@ -514,7 +616,22 @@ fn recommendation_measurement_reads() {
         r#"{"list_id":"affinity:for-you","variant":"holdout"}"#,
     )];
     let mut p = Profile::new("b");
-    exec_all(&db, &fold("s1", "b", &mut p, evs, 1, false, T0).statements);
+    exec_all(
+        &db,
+        &fold(
+            "s1",
+            "b",
+            &mut p,
+            evs,
+            Mirror {
+                version: 1,
+                was_bot: false,
+                count_automated: true,
+                now_ms: T0,
+            },
+        )
+        .statements,
+    );
     let slots = recs::slots("s1", T0 - 1);
     let slots = all(&db, &slots);
     let got: Vec<(&str, &str, f64, f64)> = slots

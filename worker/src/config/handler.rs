@@ -90,22 +90,17 @@ pub async fn admin_rebuild(ctx: Ctx) -> Result<Response> {
     web::json_no_store(200, &super::build_json(&info))
 }
 
-/// `POST /v1/admin/settings?shop=` with `{"min_support"?, "holdout_percent"?}`: the new
-/// settings `{"min_support","holdout_percent"}`.
+/// `POST /v1/admin/settings?shop=` with any of the shop's settings (`crate::shops::Settings`:
+/// `name`, `currency`, `time_zone`, `min_support`, `holdout_percent`, `count_automated`): the
+/// new settings, all of them.
 pub async fn admin_settings(mut ctx: Ctx) -> Result<Response> {
     let shop = ctx.admin_shop().await?;
     let db = ctx.db()?;
     let current = jobs::settings(&db, &shop.id).await?;
     let body = ctx.text().await?;
-    let new = super::parse_settings(&body, current).map_err(Error::bad_request)?;
-    d1::run(
-        &db,
-        &shops::set_settings(&shop.id, f64::from(new.k()), new.holdout_percent),
-    )
-    .await?;
-    let body =
-        serde_json::json!({ "min_support": new.k(), "holdout_percent": new.holdout_percent });
-    web::json_no_store(200, &body.to_string())
+    let new = current.with_json(&body).map_err(Error::bad_request)?;
+    d1::run(&db, &shops::set_settings(&shop.id, &new.to_row())).await?;
+    web::json_no_store(200, &new.to_json().to_string())
 }
 
 /// `GET /affinity.js`, `/affinity_core.js`, `/affinity_core_bg.wasm`: the plugin files from

@@ -12,11 +12,12 @@ use std::collections::HashSet;
 
 use worker::{D1Database, Env};
 
-use super::{BuildInfo, Settings};
+use super::BuildInfo;
 use crate::platform::d1;
 use crate::platform::store::{models, shops};
 use crate::platform::web::now_ms;
 use crate::platform::{Error, Result};
+use crate::shops::Settings;
 
 /// At most this many shops are rebuilt per cron run (each build is one shop's CPU budget).
 pub const CRON_SHOPS: usize = 20;

@@ -14,7 +14,8 @@
 //!   `products` table, for the items the model carries.
 //!
 //! The minimum support `k` is a per-shop setting (`shops.min_support`, default
-//! [`DEFAULT_MIN_SUPPORT`], the engine's default and the value the offline evaluation reports).
+//! [`crate::shops::DEFAULT_MIN_SUPPORT`], the engine's default and the value the offline
+//! evaluation reports).
 //! Everything here is pure; [`handler`] serves the config, the model and the plugin files, and
 //! [`jobs`] are the background work (model builds, segment sizes) the cron and the first events
 //! of a new shop start. The SQL is the store's ([`crate::platform::store::models`]).
@@ -24,7 +25,6 @@ use std::collections::HashSet;
 use affinity::recommend::{ItemMeta, Model, ModelBuilder, Relation};
 
 pub use crate::platform::store::models::{BuildInfo, ClickRow, MetaRow};
-use crate::platform::store::shops::SettingsRow;
 
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
@@ -43,79 +43,6 @@ pub const MAX_CLICK_ROWS: usize = 200_000;
 
 /// At most this many orders (the most recent) feed the bought-together relation.
 pub const MAX_ORDERS: usize = 20_000;
-
-/// Default minimum support `k`: a pair enters the model only when seen in ≥ k distinct sessions
-/// (the engine's default, chosen by the offline evaluation).
-pub const DEFAULT_MIN_SUPPORT: u32 = 2;
-
-/// Default share of shoppers in the recommendation holdout, in percent.
-pub const DEFAULT_HOLDOUT_PERCENT: f64 = 10.0;
-
-/// A shop's model settings (`shops.min_support`, `shops.holdout_percent`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Settings {
-    /// Minimum support `k` of the model build.
-    pub min_support: f64,
-    /// Share of shoppers in the recommendation holdout, in percent.
-    pub holdout_percent: f64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            min_support: f64::from(DEFAULT_MIN_SUPPORT),
-            holdout_percent: DEFAULT_HOLDOUT_PERCENT,
-        }
-    }
-}
-
-impl From<SettingsRow> for Settings {
-    fn from(row: SettingsRow) -> Settings {
-        let d = Settings::default();
-        Settings {
-            min_support: row.min_support.unwrap_or(d.min_support),
-            holdout_percent: row.holdout_percent.unwrap_or(d.holdout_percent),
-        }
-    }
-}
-
-impl Settings {
-    /// The minimum support as the builder takes it (at least 1).
-    pub fn k(&self) -> u32 {
-        if self.min_support.is_finite() && self.min_support >= 1.0 {
-            self.min_support.min(1000.0) as u32
-        } else {
-            DEFAULT_MIN_SUPPORT
-        }
-    }
-}
-
-/// A change of settings, as the admin API takes it: `{"min_support"?: 1..=100,
-/// "holdout_percent"?: 0..=100}` (100 switches personalization off for every shopper). Returns
-/// the new settings or a message for a 400.
-pub fn parse_settings(body: &str, current: Settings) -> Result<Settings, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(body).map_err(|_| "the body is not a JSON object".to_string())?;
-    let Some(obj) = v.as_object() else {
-        return Err("the body is not a JSON object".into());
-    };
-    let mut s = current;
-    for (key, value) in obj {
-        let n = value.as_f64();
-        match (key.as_str(), n) {
-            ("min_support", Some(n)) if n.fract() == 0.0 && (1.0..=100.0).contains(&n) => {
-                s.min_support = n;
-            }
-            ("min_support", _) => return Err("`min_support` must be an integer 1..=100".into()),
-            ("holdout_percent", Some(n)) if (0.0..=100.0).contains(&n) => s.holdout_percent = n,
-            ("holdout_percent", _) => {
-                return Err("`holdout_percent` must be a number 0..=100".into())
-            }
-            (other, _) => return Err(format!("unknown setting `{other}`")),
-        }
-    }
-    Ok(s)
-}
 
 /// A built model: its bytes and what is recorded about it (`created_at`/`build_ms` are set by
 /// the caller, which knows the clock).
@@ -234,7 +161,7 @@ pub fn version_of(bytes: &[u8]) -> String {
 
 /// The KV key of a model.
 pub fn kv_key(shop: &str, version: &str) -> String {
-    format!("model/{shop}/{version}")
+    format!("{}{version}", crate::platform::model_prefix(shop))
 }
 
 /// True if `s` looks like a model version (hex, 1–64 characters).
@@ -448,20 +375,6 @@ mod tests {
         assert!(
             half.get("model").is_none(),
             "no model yet: the page falls back"
-        );
-        let s = Settings::default();
-        assert_eq!(s.k(), 2);
-        let t = parse_settings(r#"{"holdout_percent":0}"#, s).unwrap_or(s);
-        assert_eq!(t.holdout_percent, 0.0);
-        assert_eq!(t.k(), 2);
-        assert!(parse_settings(r#"{"holdout_percent":100.5}"#, s).is_err());
-        assert!(parse_settings(r#"{"holdout_percent":100}"#, s).is_ok());
-        assert!(parse_settings(r#"{"min_support":1.5}"#, s).is_err());
-        assert!(parse_settings(r#"{"other":1}"#, s).is_err());
-        assert!(parse_settings("[]", s).is_err());
-        assert_eq!(
-            parse_settings(r#"{"min_support":3}"#, s).map(|s| s.k()),
-            Ok(3)
         );
     }
 

@@ -76,19 +76,44 @@ pub fn event_label(e: &Event) -> String {
     }
 }
 
+/// How a fold mirrors a customer's events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mirror {
+    /// The customer's count of applied messages after this fold (orders mirror updates).
+    pub version: i64,
+    /// Earlier events of the customer were flagged as a bot.
+    pub was_bot: bool,
+    /// The shop counts automated browsers (headless, webdriver) as shoppers; when false they are
+    /// flagged like bots.
+    pub count_automated: bool,
+    /// Now, Unix ms.
+    pub now_ms: i64,
+}
+
+/// True when the event's user agent is an automated browser (headless Chromium or Firefox,
+/// webdriver-driven): counted as a shopper unless the shop's settings say otherwise.
+pub fn is_automated(event: &Event) -> bool {
+    event.context.get_str("userAgent").is_some_and(|ua| {
+        let ua = ua.to_ascii_lowercase();
+        ua.contains("headlesschrome") || ua.contains("headless") || ua.contains("webdriver")
+    })
+}
+
 /// Folds `events` (new to this customer, any order) into `profile` in timestamp order with the
-/// engine, and returns the D1 statements that record them. `version` is the customer's count of
-/// applied messages after this fold (it orders mirror updates); `was_bot` says whether earlier
-/// events of the customer were flagged.
+/// engine, and returns the D1 statements that record them.
 pub fn fold(
     shop: &str,
     customer: &str,
     profile: &mut Profile,
     mut events: Vec<Event>,
-    version: i64,
-    was_bot: bool,
-    now_ms: i64,
+    mirror: Mirror,
 ) -> Folded {
+    let Mirror {
+        version,
+        was_bot,
+        count_automated,
+        now_ms,
+    } = mirror;
     events.sort_by_key(|e| e.timestamp_ms);
     let mut statements = Vec::new();
     let mut days: BTreeMap<String, DayCounts> = BTreeMap::new();
@@ -96,7 +121,7 @@ pub fn fold(
     let mut product_days: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
     let mut any_bot = false;
     for e in &events {
-        let bot = is_bot(e);
+        let bot = is_bot(e) || (!count_automated && is_automated(e));
         any_bot |= bot;
         let day = time::format_date(e.timestamp_ms);
         let name = e.name.as_deref().unwrap_or("");
@@ -345,6 +370,32 @@ mod tests {
         ]
     }
 
+    fn mirror(version: i64, was_bot: bool) -> Mirror {
+        Mirror {
+            version,
+            was_bot,
+            count_automated: true,
+            now_ms: 0,
+        }
+    }
+
+    #[test]
+    fn automated_browsers_count_unless_the_shop_says_no() {
+        let e = event(
+            r#"{"type":"page","anonymousId":"h","messageId":"h1","timestamp":"2026-11-24T10:00:00Z",
+            "context":{"userAgent":"Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/156.0 Safari/537.36"}}"#,
+        );
+        assert!(is_automated(&e) && !is_bot(&e));
+        let mut p = Profile::new("h");
+        assert!(!fold("demo", "h", &mut p, vec![e.clone()], mirror(1, false)).any_bot);
+        let strict = Mirror {
+            count_automated: false,
+            ..mirror(1, false)
+        };
+        let mut p = Profile::new("h");
+        assert!(fold("demo", "h", &mut p, vec![e], strict).any_bot);
+    }
+
     fn of<'a>(f: &'a Folded, prefix: &str) -> Vec<&'a Stmt> {
         f.statements
             .iter()
@@ -355,7 +406,7 @@ mod tests {
     #[test]
     fn fold_applies_in_time_order_and_mirrors() {
         let mut profile = Profile::new("a1");
-        let f = fold("demo", "a1", &mut profile, sample(), 4, false, 0);
+        let f = fold("demo", "a1", &mut profile, sample(), mirror(4, false));
         assert!(f.any_bot);
         assert_eq!(profile.counters.orders, 1, "second o1 is the same order");
         assert_eq!(profile.total_spend, 120.0);
@@ -394,12 +445,12 @@ mod tests {
     #[test]
     fn orders_seen_before_are_not_counted_again() {
         let mut profile = Profile::new("a1");
-        fold("demo", "a1", &mut profile, sample(), 4, false, 0);
+        fold("demo", "a1", &mut profile, sample(), mirror(4, false));
         let again = event(
             r#"{"type":"track","event":"Order Completed","anonymousId":"a1","messageId":"m9",
             "timestamp":"2026-11-25T10:00:00Z","properties":{"order_id":"o1","revenue":120}}"#,
         );
-        let f = fold("demo", "a1", &mut profile, vec![again], 5, true, 0);
+        let f = fold("demo", "a1", &mut profile, vec![again], mirror(5, true));
         assert!(of(&f, "INSERT OR IGNORE INTO orders").is_empty());
         let days = of(&f, "INSERT INTO daily");
         assert_eq!(days[0].args[5], Arg::Num(0.0));

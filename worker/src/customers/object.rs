@@ -21,6 +21,7 @@
 //!   the segments the customer is in) and `segment_state` (404 if unknown)
 //! - `POST /evaluate` → re-evaluates segments now (after a segment was saved) and re-arms
 //! - `GET /timeline?limit=N` → `[{"message_id","ts","type","name","json"}]`, newest first
+//! - `POST /erase` → deletes everything the object stores (its shop is being deleted)
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -41,6 +42,10 @@ use crate::segments::{self as segs, Held};
 
 /// Retry delay for D1 statements that could not be delivered.
 const RETRY_MS: i64 = 30_000;
+
+/// The alarm after an apply waits this long, so the batches a shopper's page sends in quick
+/// succession share one segment evaluation and one D1 delivery.
+const COALESCE_MS: i64 = 500;
 
 /// Outbox entries delivered per D1 round trip.
 const OUTBOX_CHUNK: u32 = 20;
@@ -194,6 +199,7 @@ impl Customer {
             ));
         };
         let raw_events = root.get("events").and_then(Value::as_array).unwrap_or(&[]);
+        let count_automated = root.get("count_automated").and_then(Value::as_bool) != Some(false);
         let mut fresh: Vec<Event> = Vec::new();
         for raw in raw_events {
             let event = Event::from_json(raw)
@@ -257,9 +263,12 @@ impl Customer {
                 customer,
                 &mut profile,
                 new_events,
-                version,
-                was_bot,
-                now,
+                crate::customers::Mirror {
+                    version,
+                    was_bot,
+                    count_automated,
+                    now_ms: now,
+                },
             );
             let profile_json = profile.to_json().to_json();
             self.exec(&sql::set_profile(&profile_json))?;
@@ -285,7 +294,7 @@ impl Customer {
             ));
             self.queue(&folded.statements)?;
             // Segments and delivery to D1 happen in the alarm, after this answer.
-            self.arm(Some(now)).await;
+            self.arm(Some(now + COALESCE_MS)).await;
         }
         json(
             200,
@@ -497,6 +506,15 @@ impl Customer {
         match (method.as_str(), url.path()) {
             ("POST", "/apply") => self.apply(req).await,
             ("GET", "/profile") => self.profile(),
+            ("POST", "/erase") => {
+                // The shop is being deleted: everything this object stores goes, alarm included.
+                let storage = self.state.storage();
+                storage.delete_alarm().await?;
+                storage.delete_all().await?;
+                self.schema_ready.set(false);
+                self.meta_cache.borrow_mut().clear();
+                json(200, "{\"erased\":true}")
+            }
             ("POST", "/evaluate") => {
                 if self.has_tables()? {
                     self.reevaluate().await?;

@@ -13,6 +13,7 @@ use worker::Response;
 use super::{ItemError, Outcome};
 use crate::platform::auth;
 use crate::platform::d1;
+use crate::platform::store::shops::Shop;
 use crate::platform::store::{events as ev, MAX_PARAMS};
 use crate::platform::web::{self, call_customer, Ctx};
 use crate::platform::{Error, Result};
@@ -166,9 +167,7 @@ pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response>
         });
     }
     let groups = super::group_by_customer(valid, &known);
-    let calls = groups
-        .iter()
-        .map(|group| apply_group(&ctx, &shop.id, group));
+    let calls = groups.iter().map(|group| apply_group(&ctx, &shop, group));
     let answers = futures_util::future::join_all(calls).await;
     let mut unavailable = false;
     for (group, answer) in groups.iter().zip(answers) {
@@ -204,9 +203,10 @@ pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response>
 
 /// Sends one customer's events to its Durable Object; `(applied, duplicates)`, or `None` when
 /// the object could not be reached or refused them (logged).
-async fn apply_group(ctx: &Ctx, shop: &str, group: &super::Group) -> Option<(usize, usize)> {
+async fn apply_group(ctx: &Ctx, shop: &Shop, group: &super::Group) -> Option<(usize, usize)> {
     let mut body = Value::object();
-    body.set("shop", shop.into());
+    body.set("shop", shop.id.as_str().into());
+    body.set("count_automated", Value::Bool(shop.count_automated != 0.0));
     body.set("customer", group.customer.as_str().into());
     body.set(
         "events",
@@ -214,7 +214,7 @@ async fn apply_group(ctx: &Ctx, shop: &str, group: &super::Group) -> Option<(usi
     );
     let answer = call_customer(
         &ctx.env,
-        shop,
+        &shop.id,
         &group.customer,
         "/apply",
         Some(&body.to_json()),

@@ -15,8 +15,18 @@ pub mod web;
 
 pub use error::{Error, Result};
 
+/// How long a write key → shop lookup is kept per isolate: the end of a rotated key's grace
+/// period, or a shop's deletion, reaches every isolate within this time.
+pub const SHOP_CACHE_MS: i64 = 10_000;
+
 /// The name of a customer's Durable Object: one per shop and customer. The one place it is
 /// built.
 pub fn customer_object_name(shop: &str, customer: &str) -> String {
     format!("{shop}:{customer}")
+}
+
+/// The KV prefix of a shop's item models (`model/<shop>/`, then the version): the one place it
+/// is built, so a shop's deletion finds every model.
+pub fn model_prefix(shop: &str) -> String {
+    format!("model/{shop}/")
 }

@@ -12,7 +12,7 @@ use super::auth;
 use super::d1;
 use super::http::{form_value, parse_form};
 use super::store::shops::{self, Shop};
-use super::{customer_object_name, Error, Result};
+use super::{customer_object_name, Error, Result, SHOP_CACHE_MS};
 
 /// The current time, Unix ms.
 pub fn now_ms() -> i64 {
@@ -43,9 +43,6 @@ impl std::fmt::Debug for Ctx {
 thread_local! {
     static SHOP_CACHE: RefCell<HashMap<String, (Shop, i64)>> = RefCell::new(HashMap::new());
 }
-
-/// How long a write key → shop lookup is cached per isolate.
-const SHOP_CACHE_MS: i64 = 60_000;
 
 impl Ctx {
     /// The D1 database.
@@ -104,7 +101,7 @@ impl Ctx {
         if let Some(shop) = cached {
             return Ok(shop);
         }
-        let shop = d1::first(&self.db()?, &shops::by_key(key))
+        let shop = d1::first(&self.db()?, &shops::by_key(key, now))
             .await?
             .ok_or_else(|| Error::unauthorized("unknown write key"))?;
         SHOP_CACHE.with(|c| c.borrow_mut().insert(key.to_string(), (shop.clone(), now)));
@@ -139,6 +136,29 @@ impl Ctx {
         }
     }
 
+    /// Passes when the request carries the deployment's operator secret
+    /// (`Authorization: Bearer <OPERATOR_SECRET>`, a wrangler secret); else 401. With no secret
+    /// configured the operator API is closed.
+    pub fn operator(&self) -> Result<()> {
+        let denied = || {
+            Error::unauthorized("the operator secret is required: Authorization: Bearer <secret>")
+        };
+        let secret = self
+            .env
+            .secret("OPERATOR_SECRET")
+            .map(|s| s.to_string())
+            .ok()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(denied)?;
+        let token = self.header("Authorization").ok_or_else(denied)?;
+        let token = auth::bearer_token(&token).ok_or_else(denied)?;
+        if auth::constant_time_eq(token.as_bytes(), secret.as_bytes()) {
+            Ok(())
+        } else {
+            Err(denied())
+        }
+    }
+
     /// The signed-in shop, if the session cookie is valid.
     pub async fn session(&self) -> Result<Option<Shop>> {
         let Some(cookies) = self.header("Cookie") else {
@@ -164,6 +184,19 @@ impl Ctx {
             .await?
             .ok_or_else(|| Error::Redirect("/dashboard/login".into()))
     }
+}
+
+/// Forgets the cached write-key lookups of a shop in this isolate (after a rotation or a
+/// deletion; other isolates follow within [`SHOP_CACHE_MS`]).
+pub fn forget_shop(shop: &str) {
+    SHOP_CACHE.with(|c| c.borrow_mut().retain(|_, (s, _)| s.id != shop));
+}
+
+/// 24 random bytes from the platform's generator.
+pub fn random_bytes() -> Result<[u8; 24]> {
+    let mut buf = [0u8; 24];
+    getrandom::fill(&mut buf).map_err(|e| Error::Runtime(format!("random: {e}")))?;
+    Ok(buf)
 }
 
 /// A JSON response.
