@@ -312,6 +312,9 @@ pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
                 .clone()
                 .unwrap_or_else(|| field("name").trim().to_string());
             let source = field("source");
+            if existing.is_some() && !rows.iter().any(|r| r.name == name) {
+                return Err(Error::not_found(format!("No segment named {name}.")));
+            }
             let taken = existing.is_none() && rows.iter().any(|r| r.name == name);
             let checked = if taken {
                 Err(segments::RuleError {
@@ -349,8 +352,11 @@ pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
             }
         }
         SegmentRoute::Delete(name) => {
-            let rows: Vec<SegmentRow> = stored(&db, &shop.id)
-                .await?
+            let stored_rows = stored(&db, &shop.id).await?;
+            if !stored_rows.iter().any(|r| r.name == name) {
+                return Err(Error::not_found(format!("No segment named {name}.")));
+            }
+            let rows: Vec<SegmentRow> = stored_rows
                 .into_iter()
                 .filter(|r| r.name != name)
                 .collect();
