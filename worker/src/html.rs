@@ -198,6 +198,8 @@ pub enum Nav {
     Recommendations,
     /// Segments.
     Segments,
+    /// The shop's settings.
+    Settings,
 }
 
 /// One link of the navigation.
@@ -213,7 +215,7 @@ pub struct NavItem {
     pub active: bool,
 }
 
-const NAV: [(Nav, &str, &str, &str); 4] = [
+const NAV: [(Nav, &str, &str, &str); 5] = [
     (Nav::Overview, "/dashboard", "Overview", "nav-overview"),
     (
         Nav::Customers,
@@ -232,6 +234,12 @@ const NAV: [(Nav, &str, &str, &str); 4] = [
         "/dashboard/recommendations",
         "Recommendations",
         "nav-recommendations",
+    ),
+    (
+        Nav::Settings,
+        "/dashboard/settings",
+        "Settings",
+        "nav-settings",
     ),
 ];
 
@@ -258,7 +266,7 @@ impl<'a> Frame<'a> {
     }
 
     /// The navigation links, the active one marked.
-    pub fn nav_items(&self) -> [NavItem; 4] {
+    pub fn nav_items(&self) -> [NavItem; 5] {
         NAV.map(|(nav, href, label, id)| NavItem {
             href,
             label,

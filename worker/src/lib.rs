@@ -95,6 +95,8 @@ mod entry {
             Route::LoginPage => dashboard::handler::login_page(ctx).await,
             Route::Login => dashboard::handler::login(ctx).await,
             Route::Logout => dashboard::handler::logout(),
+            Route::SettingsPage => shops::handler::dashboard_settings(ctx).await,
+            Route::SaveSettings => shops::handler::dashboard_save(ctx).await,
             Route::OperatorList => shops::handler::list(ctx).await,
             Route::OperatorCreate => shops::handler::create(ctx).await,
             Route::OperatorShow(id) => shops::handler::show(ctx, &id).await,

@@ -62,6 +62,10 @@ pub enum Route {
     Recommendations,
     /// `POST /dashboard/recommendations/rebuild`: the "Rebuild now" button.
     RebuildNow,
+    /// `GET /dashboard/settings`: the shop's settings.
+    SettingsPage,
+    /// `POST /dashboard/settings`: save them.
+    SaveSettings,
     /// `/dashboard/segments…`: the segment list, editor, validation and preview.
     Segments(SegmentRoute),
     /// A known path with the wrong method.
@@ -192,6 +196,10 @@ pub const ROUTES: &[RouteSpec] = &[
     }),
     spec!(POST, "/dashboard/recommendations/rebuild", Session, |_| {
         Route::RebuildNow
+    }),
+    spec!(GET, "/dashboard/settings", Session, |_| Route::SettingsPage),
+    spec!(POST, "/dashboard/settings", Session, |_| {
+        Route::SaveSettings
     }),
     spec!(GET, "/dashboard/segments", Session, |_| Route::Segments(
         SegmentRoute::List

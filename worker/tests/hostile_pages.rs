@@ -214,7 +214,7 @@ const TAGS: &[&str] = &[
     "html", "head", "meta", "title", "style", "body", "header", "div", "a", "i", "nav", "span",
     "b", "main", "h1", "h2", "p", "section", "table", "thead", "tbody", "tr", "th", "td", "svg",
     "line", "text", "rect", "polyline", "circle", "form", "label", "input", "button", "textarea",
-    "pre", "code", "dl", "dt", "dd", "ol", "ul", "li", "br", "time", "script",
+    "pre", "code", "dl", "dt", "dd", "ol", "ul", "li", "br", "time", "script", "select", "option",
 ];
 
 /// The attributes the templates write (besides `data-*`).
@@ -241,6 +241,11 @@ const ATTRS: &[&str] = &[
     "autofocus",
     "placeholder",
     "pattern",
+    "maxlength",
+    "min",
+    "max",
+    "step",
+    "selected",
     "readonly",
     "spellcheck",
     "hidden",
@@ -685,6 +690,21 @@ fn recommendations_page() {
     assert_harmless(
         "recommendations",
         &recs::recs_page(&evil("shop"), &hostile_recs(), NOW),
+        &[],
+    );
+}
+
+#[test]
+fn settings_page() {
+    let s = affinity_worker::shops::Settings {
+        name: evil("name"),
+        currency: evil("currency"),
+        time_zone: evil("zone"),
+        ..Default::default()
+    };
+    assert_harmless(
+        "settings",
+        &affinity_worker::shops::pages::settings_page(&evil("id"), &s, true, Some(&evil("error"))),
         &[],
     );
 }

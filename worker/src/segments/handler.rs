@@ -356,10 +356,8 @@ pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
             if !stored_rows.iter().any(|r| r.name == name) {
                 return Err(Error::not_found(format!("No segment named {name}.")));
             }
-            let rows: Vec<SegmentRow> = stored_rows
-                .into_iter()
-                .filter(|r| r.name != name)
-                .collect();
+            let rows: Vec<SegmentRow> =
+                stored_rows.into_iter().filter(|r| r.name != name).collect();
             let named = rows
                 .iter()
                 .filter_map(|r| r.rule().map(|rule| (r.name.clone(), rule)))

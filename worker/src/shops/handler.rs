@@ -168,6 +168,37 @@ pub async fn settings(mut ctx: Ctx, id: &str) -> Result<Response> {
     web::json_no_store(200, &new.to_json().to_string())
 }
 
+/// `GET /dashboard/settings`: the signed-in shop's settings.
+pub async fn dashboard_settings(ctx: Ctx) -> Result<Response> {
+    let shop = ctx.signed_in().await?;
+    let settings = crate::config::jobs::settings(&ctx.db()?, &shop.id).await?;
+    let saved = ctx.param("saved").is_some();
+    web::html(
+        200,
+        super::pages::settings_page(&shop.id, &settings, saved, None),
+    )
+}
+
+/// `POST /dashboard/settings` (form fields named like the settings): saves them all or none;
+/// an invalid value answers 422 with the form and the reason.
+pub async fn dashboard_save(mut ctx: Ctx) -> Result<Response> {
+    let shop = ctx.signed_in().await?;
+    let db = ctx.db()?;
+    let form = ctx.form().await?;
+    let mut new = crate::config::jobs::settings(&db, &shop.id).await?;
+    for (key, value) in &form {
+        if let Err(e) = new.set(key, &serde_json::Value::from(value.as_str())) {
+            return web::html(
+                422,
+                super::pages::settings_page(&shop.id, &new, false, Some(&e)),
+            );
+        }
+    }
+    d1::run(&db, &shops::set_settings(&shop.id, &new.to_row())).await?;
+    forget_shop(&shop.id);
+    web::redirect("/dashboard/settings?saved=1", None)
+}
+
 /// `POST /v1/operator/shops/<id>/rotate` `{"write_key"?, "admin_secret"?, "grace_hours"?}`: a
 /// new write key (the old one works for `grace_hours`, default 24, then stops) and a new admin
 /// secret (the old one and every dashboard session stop at once).

@@ -13,6 +13,7 @@ use crate::platform::store::shops::SettingsRow;
 
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
+pub mod pages;
 
 /// How long the previous write key keeps working after a rotation: 24 hours, so pages cached
 /// with the old tag keep sending while the new one rolls out.
