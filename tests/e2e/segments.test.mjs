@@ -167,8 +167,9 @@ test("the object's alarm moves a customer out when a window closes with no new e
     }],
   });
   assert.equal(r.status, 200, r.text);
-  const inside = await profile(id);
-  assert.ok(inside.segments.includes(name), `in ${name} right after the event: ${inside.segments}`);
+  // The answer means the event is durable; the object evaluates segments right after it.
+  const inside = await eventually(async () => (await profile(id)).segments.includes(name), 5_000);
+  assert.ok(inside, `in ${name} right after the event`);
   // No further event: only the alarm can move the customer out.
   const out = await eventually(async () => {
     const p = await profile(id);

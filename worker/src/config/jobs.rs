@@ -51,7 +51,7 @@ pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
     let meta = d1::all(&db, &models::meta(shop)).await?;
     let k = settings(&db, shop).await?.k();
     let read = now_ms();
-    let built = super::build(&rows, &orders, &meta, k);
+    let built = super::build(shop, &rows, &orders, &meta, k);
     env.kv("MODELS")
         .map_err(|e| Error::Runtime(e.to_string()))?
         .put_bytes(&super::kv_key(shop, &built.info.version), &built.bytes)

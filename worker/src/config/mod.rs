@@ -106,7 +106,13 @@ pub fn item_meta(row: &MetaRow) -> ItemMeta {
 }
 
 /// Builds and encodes the model with the engine's builder at minimum support `k`.
-pub fn build(rows: &[ClickRow], orders: &[Vec<String>], meta: &[MetaRow], k: u32) -> Built {
+pub fn build(
+    shop: &str,
+    rows: &[ClickRow],
+    orders: &[Vec<String>],
+    meta: &[MetaRow],
+    k: u32,
+) -> Built {
     let mut builder = ModelBuilder::new();
     builder.min_support(k);
     let sessions = sessions(rows);
@@ -128,7 +134,7 @@ pub fn build(rows: &[ClickRow], orders: &[Vec<String>], meta: &[MetaRow], k: u32
     let bytes = model.encode();
     Built {
         info: BuildInfo {
-            version: version_of(&bytes),
+            version: version_of(shop, &bytes),
             created_at: 0.0,
             items: model.len() as f64,
             pairs: pairs(&model) as f64,
@@ -154,9 +160,14 @@ pub fn pairs(model: &Model) -> usize {
     .sum()
 }
 
-/// The version of encoded model bytes: the first 16 hex digits of their SHA-256.
-pub fn version_of(bytes: &[u8]) -> String {
-    crate::platform::auth::sha256_hex(bytes)[..16].to_string()
+/// The version of a shop's encoded model: the first 16 hex digits of the SHA-256 of the shop id
+/// and the bytes, so two shops' versions never coincide (not even for two empty models).
+pub fn version_of(shop: &str, bytes: &[u8]) -> String {
+    let mut data = Vec::with_capacity(shop.len() + 1 + bytes.len());
+    data.extend_from_slice(shop.as_bytes());
+    data.push(0);
+    data.extend_from_slice(bytes);
+    crate::platform::auth::sha256_hex(&data)[..16].to_string()
 }
 
 /// The KV key of a model.
@@ -336,13 +347,14 @@ mod tests {
                 ..MetaRow::default()
             },
         ];
-        let built = build(&rows, &orders, &meta, 2);
+        let built = build("demo", &rows, &orders, &meta, 2);
         assert_eq!(built.info.items, 3.0, "items not seen are left out");
         assert_eq!(built.info.sessions, 3.0);
         assert!(built.info.pairs > 0.0);
         assert_eq!(built.info.bytes as usize, built.bytes.len());
-        assert_eq!(built.info.version, version_of(&built.bytes));
-        let again = build(&rows, &orders, &meta, 2);
+        assert_eq!(built.info.version, version_of("demo", &built.bytes));
+        assert_ne!(version_of("a", &built.bytes), version_of("b", &built.bytes));
+        let again = build("demo", &rows, &orders, &meta, 2);
         assert_eq!(
             again.bytes, built.bytes,
             "deterministic: same input, same version"
@@ -354,7 +366,7 @@ mod tests {
         q.viewed("p1", 5000);
         let recs = model.recommend(&q);
         assert_eq!(recs.first().and_then(|r| model.id(r.item)), Some("p2"));
-        let empty = build(&[], &[], &[], 2);
+        let empty = build("demo", &[], &[], &[], 2);
         assert_eq!(empty.info.items, 0.0);
         assert!(Model::decode(&empty.bytes).is_ok());
     }
