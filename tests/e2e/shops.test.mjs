@@ -242,13 +242,23 @@ test("delete after a full export removes every row, object and model of the shop
   const kv = execFileSync("wrangler", ["kv", "key", "list", "--binding", "MODELS", "--local", "--persist-to", STATE,
     "--prefix", `model/${A.id}/`], { cwd: WORKER, encoding: "utf8", timeout: 60_000, env: { ...process.env, CI: "true" } });
   assert.deepEqual(JSON.parse(kv), [], "no model left in KV");
+  // Each customer object's SQLite file is read from a copy (with its WAL), so no lock is ever
+  // taken on a file workerd has open.
   const code = `
-import glob, sqlite3, sys
+import glob, os, shutil, sqlite3, sys, tempfile
 hits = 0
-for f in glob.glob(sys.argv[1] + "/v3/do/**/*.sqlite", recursive=True):
-    db = sqlite3.connect(f, timeout=10)
+tmp = tempfile.mkdtemp()
+for f in glob.glob(sys.argv[1] + "/v3/do/affinity-Customer/*.sqlite"):
+    copy = os.path.join(tmp, "db.sqlite")
+    for suffix in ("", "-wal"):
+        if os.path.exists(f + suffix):
+            shutil.copyfile(f + suffix, copy + suffix)
+        elif os.path.exists(copy + suffix):
+            os.remove(copy + suffix)
     try:
+        db = sqlite3.connect(copy)
         hits += db.execute("SELECT COUNT(*) FROM meta WHERE key = 'shop' AND value = ?", (sys.argv[2],)).fetchone()[0]
+        db.close()
     except sqlite3.Error:
         pass
 print(hits)`;
