@@ -41,12 +41,6 @@ function shopCli(...args) {
     { encoding: "utf8", timeout: 300_000 });
 }
 
-function d1(sql) {
-  const out = execFileSync("wrangler", ["d1", "execute", "affinity", "--local", "--persist-to", STATE, "--json",
-    "--command", sql], { cwd: WORKER, encoding: "utf8", timeout: 60_000, env: { ...process.env, CI: "true" } });
-  return JSON.parse(out)[0].results;
-}
-
 let modelA;
 before(async () => {
   for (const s of [A, B]) {
@@ -234,14 +228,10 @@ test("delete after a full export removes every row, object and model of the shop
   // Gone everywhere.
   assert.equal((await batch({ writeKey: A.key, batch: [ev("x", { type: "page" })] })).status, 401);
   assert.equal((await op("GET", `/v1/operator/shops/${A.id}`)).status, 404);
-  for (const t of ["identities", "events", "customers", "products", "product_daily", "orders", "daily", "models",
-    "segments", "segment_sets", "memberships", "segment_sizes", "health_issues"]) {
-    assert.equal(d1(`SELECT COUNT(*) AS n FROM ${t} WHERE shop = '${A.id}'`)[0].n, 0, t);
-  }
-  assert.equal(d1(`SELECT COUNT(*) AS n FROM shops WHERE id = '${A.id}'`)[0].n, 0);
   // The on-disk state read from copies (with their WAL), so no lock is ever taken on a file
-  // workerd has open: customer objects and KV entries, each with a positive control (shop B's
-  // objects, the demo shop's models) proving the reading sees what is there.
+  // workerd has open and no second wrangler runs beside the edge: D1, customer objects and KV,
+  // each with a positive control (shop B's rows and objects, the demo shop's models) proving the
+  // reading sees what is there.
   const code = `
 import glob, json, os, shutil, sqlite3, sys, tempfile
 state, a, b = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -260,7 +250,16 @@ def read(f, sql, args):
         return n
     except sqlite3.Error:
         return 0
-out = {"objects_a": 0, "objects_b": 0, "models_a": 0, "models_demo": 0}
+out = {"objects_a": 0, "objects_b": 0, "models_a": 0, "models_demo": 0, "d1_a": {}, "d1_b_events": 0}
+tables = ["shops", "identities", "events", "customers", "products", "product_daily", "orders", "daily",
+          "models", "segments", "segment_sets", "memberships", "segment_sizes", "health_issues"]
+for f in glob.glob(state + "/v3/d1/miniflare-D1DatabaseObject/*.sqlite"):
+    if os.path.basename(f) == "metadata.sqlite":
+        continue
+    for t in tables:
+        col = "id" if t == "shops" else "shop"
+        out["d1_a"][t] = out["d1_a"].get(t, 0) + read(f, "SELECT COUNT(*) FROM " + t + " WHERE " + col + " = ?", (a,))
+    out["d1_b_events"] += read(f, "SELECT COUNT(*) FROM events WHERE shop = ?", (b,))
 for f in glob.glob(state + "/v3/do/affinity-Customer/*.sqlite"):
     out["objects_a"] += read(f, "SELECT COUNT(*) FROM meta WHERE key = 'shop' AND value = ?", (a,))
     out["objects_b"] += read(f, "SELECT COUNT(*) FROM meta WHERE key = 'shop' AND value = ?", (b,))
@@ -270,7 +269,10 @@ for f in glob.glob(state + "/v3/kv/miniflare-KVNamespaceObject/*.sqlite"):
         out["models_demo"] += read(f, "SELECT COUNT(*) FROM _mf_entries WHERE key LIKE ?", ("model/demo/%",))
 print(json.dumps(out))`;
   const disk = JSON.parse(execFileSync("python3", ["-c", code, STATE, A.id, B.id], { encoding: "utf8" }));
-  assert.ok(disk.objects_b >= 1 && disk.models_demo >= 1, `the reading sees what is there: ${JSON.stringify(disk)}`);
+  assert.ok(disk.objects_b >= 1 && disk.models_demo >= 1 && disk.d1_b_events >= 1,
+    `the reading sees what is there: ${JSON.stringify(disk)}`);
+  assert.equal(Object.keys(disk.d1_a).length, 14, "every table was read");
+  for (const [t, count] of Object.entries(disk.d1_a)) assert.equal(count, 0, `D1 ${t} keeps rows of shop A`);
   assert.equal(disk.objects_a, 0, "no customer object keeps shop A's data");
   assert.equal(disk.models_a, 0, "no model of shop A is left in KV");
   // Shop B is untouched.

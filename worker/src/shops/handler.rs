@@ -50,6 +50,30 @@ fn text_field(o: &serde_json::Map<String, serde_json::Value>, key: &str) -> Resu
     }
 }
 
+/// The write key and admin secret a create or rotate request gives, each generated when absent
+/// (`pk_…`, `sk_…`), validated when given.
+fn credentials(o: &serde_json::Map<String, serde_json::Value>) -> Result<(String, String)> {
+    let write_key = match text_field(o, "write_key")? {
+        Some(k) if valid_write_key(&k) => k,
+        Some(_) => {
+            return Err(Error::bad_request(
+                "`write_key` must be 8–128 characters of A-Z, a-z, 0-9, _ and -",
+            ))
+        }
+        None => credential("pk_", &random_bytes()?),
+    };
+    let secret = match text_field(o, "admin_secret")? {
+        Some(s) if s.len() >= 12 => s,
+        Some(_) => {
+            return Err(Error::bad_request(
+                "`admin_secret` must be at least 12 characters",
+            ))
+        }
+        None => credential("sk_", &random_bytes()?),
+    };
+    Ok((write_key, secret))
+}
+
 async fn live_shop(ctx: &Ctx, id: &str) -> Result<shops::ShopInfo> {
     d1::first(&ctx.db()?, &shops::info(id))
         .await?
@@ -84,24 +108,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response> {
             "`id` must be 1–64 characters of a-z, 0-9, - and _",
         ));
     }
-    let write_key = match text_field(&o, "write_key")? {
-        Some(k) => k,
-        None => credential("pk_", &random_bytes()?),
-    };
-    if !valid_write_key(&write_key) {
-        return Err(Error::bad_request(
-            "`write_key` must be 8–128 characters of A-Z, a-z, 0-9, _ and -",
-        ));
-    }
-    let secret = match text_field(&o, "admin_secret")? {
-        Some(s) if s.len() >= 12 => s,
-        Some(_) => {
-            return Err(Error::bad_request(
-                "`admin_secret` must be at least 12 characters",
-            ))
-        }
-        None => credential("sk_", &random_bytes()?),
-    };
+    let (write_key, secret) = credentials(&o)?;
     let mut settings = Settings {
         name: id.clone(),
         ..Settings::default()
@@ -206,24 +213,7 @@ pub async fn rotate(mut ctx: Ctx, id: &str) -> Result<Response> {
     ctx.operator()?;
     live_shop(&ctx, id).await?;
     let o = json_body(&ctx.text().await?)?;
-    let write_key = match text_field(&o, "write_key")? {
-        Some(k) if valid_write_key(&k) => k,
-        Some(_) => {
-            return Err(Error::bad_request(
-                "`write_key` must be 8–128 characters of A-Z, a-z, 0-9, _ and -",
-            ))
-        }
-        None => credential("pk_", &random_bytes()?),
-    };
-    let secret = match text_field(&o, "admin_secret")? {
-        Some(s) if s.len() >= 12 => s,
-        Some(_) => {
-            return Err(Error::bad_request(
-                "`admin_secret` must be at least 12 characters",
-            ))
-        }
-        None => credential("sk_", &random_bytes()?),
-    };
+    let (write_key, secret) = credentials(&o)?;
     let grace_ms = match o.get("grace_hours") {
         None => KEY_GRACE_MS,
         Some(v) => match v.as_f64() {
