@@ -3,8 +3,8 @@
 //! Affinity at the edge: a Cloudflare Worker (the `worker` crate on workerd). The house has
 //! three floors, and every import points down:
 //!
-//! 1. this file: the only entry points (`fetch`, `scheduled`) and the dispatch of each
-//!    [`router::Route`] (the route table lists every route once) to its feature;
+//! 1. this file: the only entry points (`fetch`, `scheduled`); [`router`]: the route table that
+//!    lists every route once, and the dispatch of each route to its feature's handler;
 //! 2. one folder per feature, each with its pure logic and its thin runtime handlers:
 //!    [`ingest`] (`POST /v1/batch`), [`customers`] (the customer Durable Object, the profile and
 //!    health API), [`config`] (shop config, item model builds and serving, plugin files, the
@@ -38,8 +38,8 @@ mod entry {
 
     use crate::platform::web::{self, now_ms, Ctx};
     use crate::platform::Error;
-    use crate::router::{self, Route};
-    use crate::{config, customers, dashboard, ingest, recs, segments, shops};
+    use crate::router;
+    use crate::{config, shops};
 
     #[event(fetch)]
     async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
@@ -53,7 +53,7 @@ mod entry {
             ctx,
             now: now_ms(),
         };
-        let resp = match dispatch(route, ctx).await {
+        let resp = match route.dispatch(ctx).await {
             Ok(r) => r,
             Err(Error::Redirect(to)) => web::redirect(&to, None)?,
             Err(Error::Status { status, message }) if api => web::json_error(status, &message)?,
@@ -71,46 +71,6 @@ mod entry {
             Ok(web::with_cors(origin, resp)?)
         } else {
             Ok(resp)
-        }
-    }
-
-    async fn dispatch(route: Route, ctx: Ctx) -> crate::platform::Result<Response> {
-        match route {
-            Route::Preflight => Ok(Response::empty()?.with_status(204)),
-            Route::MethodNotAllowed => Err(Error::status(405, "method not allowed")),
-            Route::NotFound => Err(Error::not_found("not found")),
-            Route::Batch => ingest::handler::batch(ctx, None).await,
-            Route::Single(call) => ingest::handler::batch(ctx, Some(call)).await,
-            Route::Config => config::handler::config(ctx).await,
-            Route::Model => config::handler::model_latest(ctx).await,
-            Route::ModelVersion(v) => config::handler::model_version(ctx, &v).await,
-            Route::PluginFile(file) => config::handler::plugin_file(ctx, file).await,
-            Route::AdminRebuild => config::handler::admin_rebuild(ctx).await,
-            Route::AdminSettings => config::handler::admin_settings(ctx).await,
-            Route::AdminHealth => customers::handler::health(ctx).await,
-            Route::Profile(id) => customers::handler::profile(ctx, &id).await,
-            Route::Recommendations => recs::handler::page(ctx).await,
-            Route::RebuildNow => recs::handler::rebuild_now(ctx).await,
-            Route::Segments(r) => segments::handler::handle(r, ctx).await,
-            Route::LoginPage => dashboard::handler::login_page(ctx).await,
-            Route::Login => dashboard::handler::login(ctx).await,
-            Route::Logout => dashboard::handler::logout(),
-            Route::SettingsPage => shops::handler::dashboard_settings(ctx).await,
-            Route::SaveSettings => shops::handler::dashboard_save(ctx).await,
-            Route::OperatorList => shops::handler::list(ctx).await,
-            Route::OperatorCreate => shops::handler::create(ctx).await,
-            Route::OperatorShow(id) => shops::handler::show(ctx, &id).await,
-            Route::OperatorSettings(id) => shops::handler::settings(ctx, &id).await,
-            Route::OperatorRotate(id) => shops::handler::rotate(ctx, &id).await,
-            Route::OperatorExport(id) => shops::handler::export(ctx, &id).await,
-            Route::OperatorDelete(id) => shops::handler::delete(ctx, &id).await,
-            Route::OperatorRoutes => {
-                ctx.operator()?;
-                web::json_no_store(200, &router::table_json())
-            }
-            Route::Overview => dashboard::handler::overview(ctx).await,
-            Route::Customers => dashboard::handler::customers(ctx).await,
-            Route::Customer(id) => dashboard::handler::customer(ctx, &id).await,
         }
     }
 

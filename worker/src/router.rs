@@ -1,6 +1,8 @@
 //! The route table: every route the Worker answers, listed once, with the access it requires.
-//! [`route`] matches a request against it; `lib.rs` dispatches the [`Route`] to its feature.
-//! Pure, so the table is tested natively and walked by tests (every route is covered).
+//! [`route`] matches a request against it and [`Route::dispatch`] (wasm32) runs the route's
+//! handler in its feature. Matching is pure, so the table is tested natively and walked by the
+//! end-to-end tests (every route is covered). A new route is a variant, a table entry and a
+//! dispatch arm here, and its handler.
 
 use crate::platform::http::percent_decode;
 use crate::segments::pages::SegmentRoute;
@@ -241,6 +243,59 @@ pub fn table_json() -> String {
         })
         .collect();
     serde_json::Value::from(rows).to_string()
+}
+
+#[cfg(target_arch = "wasm32")]
+mod dispatch {
+    use worker::Response;
+
+    use super::Route;
+    use crate::platform::web::{self, Ctx};
+    use crate::platform::Error;
+    use crate::{config, customers, dashboard, ingest, recs, segments, shops};
+
+    impl Route {
+        /// Runs the route's handler.
+        pub async fn dispatch(self, ctx: Ctx) -> crate::platform::Result<Response> {
+            match self {
+                Route::Preflight => Ok(Response::empty()?.with_status(204)),
+                Route::MethodNotAllowed => Err(Error::status(405, "method not allowed")),
+                Route::NotFound => Err(Error::not_found("not found")),
+                Route::Batch => ingest::handler::batch(ctx, None).await,
+                Route::Single(call) => ingest::handler::batch(ctx, Some(call)).await,
+                Route::Config => config::handler::config(ctx).await,
+                Route::Model => config::handler::model_latest(ctx).await,
+                Route::ModelVersion(v) => config::handler::model_version(ctx, &v).await,
+                Route::PluginFile(file) => config::handler::plugin_file(ctx, file).await,
+                Route::AdminRebuild => config::handler::admin_rebuild(ctx).await,
+                Route::AdminSettings => config::handler::admin_settings(ctx).await,
+                Route::AdminHealth => customers::handler::health(ctx).await,
+                Route::Profile(id) => customers::handler::profile(ctx, &id).await,
+                Route::Recommendations => recs::handler::page(ctx).await,
+                Route::RebuildNow => recs::handler::rebuild_now(ctx).await,
+                Route::Segments(r) => segments::handler::handle(r, ctx).await,
+                Route::LoginPage => dashboard::handler::login_page(ctx).await,
+                Route::Login => dashboard::handler::login(ctx).await,
+                Route::Logout => dashboard::handler::logout(),
+                Route::SettingsPage => shops::handler::dashboard_settings(ctx).await,
+                Route::SaveSettings => shops::handler::dashboard_save(ctx).await,
+                Route::OperatorList => shops::handler::list(ctx).await,
+                Route::OperatorCreate => shops::handler::create(ctx).await,
+                Route::OperatorShow(id) => shops::handler::show(ctx, &id).await,
+                Route::OperatorSettings(id) => shops::handler::settings(ctx, &id).await,
+                Route::OperatorRotate(id) => shops::handler::rotate(ctx, &id).await,
+                Route::OperatorExport(id) => shops::handler::export(ctx, &id).await,
+                Route::OperatorDelete(id) => shops::handler::delete(ctx, &id).await,
+                Route::OperatorRoutes => {
+                    ctx.operator()?;
+                    web::json_no_store(200, &super::table_json())
+                }
+                Route::Overview => dashboard::handler::overview(ctx).await,
+                Route::Customers => dashboard::handler::customers(ctx).await,
+                Route::Customer(id) => dashboard::handler::customer(ctx, &id).await,
+            }
+        }
+    }
 }
 
 /// Matches `path` (still percent-encoded) against `pattern`: the decoded parameters, or `None`.

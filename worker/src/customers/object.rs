@@ -384,15 +384,18 @@ impl Customer {
         let context = segs::context_of(&context);
         let previous = self.held()?;
         let eval = segs::evaluate(shop, set, profile, &context, &previous, now);
-        // Segments no longer in the set are forgotten (their D1 rows go with the segment).
-        self.exec(&sql::clear_held())?;
-        for h in &eval.state {
-            self.exec(&sql::insert_held(
-                &h.name,
-                h.member,
-                h.entered_at,
-                h.exited_at,
-            ))?;
+        // Segments no longer in the set are forgotten (their D1 rows go with the segment). The
+        // stored state is rewritten only when it changed.
+        if eval.state != previous {
+            self.exec(&sql::clear_held())?;
+            for h in &eval.state {
+                self.exec(&sql::insert_held(
+                    &h.name,
+                    h.member,
+                    h.entered_at,
+                    h.exited_at,
+                ))?;
+            }
         }
         let mut stmts: Vec<Stmt> = eval
             .changed
