@@ -13,6 +13,7 @@
 //! | category / brand affinities | [`MAX_AFFINITIES`] each |
 //! | recent searches | [`MAX_SEARCHES`] |
 
+use crate::error::invalid;
 use crate::event::{names, product_key, Event, Kind};
 use crate::json::Value;
 use crate::Error;
@@ -605,7 +606,7 @@ impl Profile {
     pub fn from_json(v: &Value) -> Result<Profile, Error> {
         let customer_id = v
             .get_str("customer_id")
-            .ok_or_else(|| Error::invalid("a stored profile needs `customer_id`"))?;
+            .ok_or_else(|| invalid!("pr1", "a stored profile needs `customer_id`"))?;
         let list = |k: &str| v.get(k).and_then(Value::as_array).unwrap_or(&[]);
         let strings = |k: &str| {
             list(k)

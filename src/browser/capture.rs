@@ -249,7 +249,7 @@ fn on_submit(event: web_sys::Event) {
         return;
     };
     let quantity = field("quantity")
-        .and_then(|q| q.trim().parse::<f64>().ok())
+        .and_then(|q| crate::platform::parse_f64(q.trim()))
         .unwrap_or(1.0);
     let mut props = product_details(&id);
     props.remove("in_stock");

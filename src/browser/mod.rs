@@ -13,6 +13,8 @@ mod capture;
 mod personalize;
 mod render;
 pub(crate) mod sys;
+
+pub use sys::install_platform;
 mod transport;
 
 use std::cell::RefCell;
@@ -198,11 +200,17 @@ pub fn reset() {
     render::render_slots();
 }
 
+/// Reports a failure in the console as `affinity: <what> <code>`: the page keeps the engine's
+/// short error codes only; the edge answers the same input with the full message.
+fn warn(what: &str, code: &str) {
+    web_sys::console::warn_1(&["affinity: ", what, " ", code].concat().into());
+}
+
 fn parse_object(text: &str) -> Value {
     match json::parse(if text.is_empty() { "{}" } else { text }) {
         Ok(v @ Value::Object(_)) => v,
         _ => {
-            web_sys::console::warn_1(&"affinity: properties must be a JSON object".into());
+            warn("properties", "not an object");
             Value::object()
         }
     }
@@ -232,8 +240,7 @@ fn record(event: Event) {
     // The edge validates with the same code; refusing here gives the shop's developer the error
     // in the console instead of a silent 400.
     if let Err(err) = Event::from_json(&event.to_json()) {
-        let text = format!("affinity: event not recorded: {err}");
-        web_sys::console::warn_1(&text.into());
+        warn("event", err.message());
         return;
     }
     let saved = with_state(|s| {

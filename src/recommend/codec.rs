@@ -20,6 +20,7 @@
 
 use super::error::{Error, ErrorKind};
 use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
+use crate::error::message;
 
 const MAGIC: &[u8; 4] = b"AFYM";
 /// Version of the binary model format that [`Model::encode`] writes and [`Model::decode`] reads.
@@ -126,7 +127,10 @@ impl Model {
         if bytes.len() < 4 || &bytes[..4] != MAGIC {
             return Err(Error::new(
                 ErrorKind::NotAModel,
-                "these bytes are not an Affinity item model (bad magic)",
+                message!(
+                    "md1",
+                    "these bytes are not an Affinity item model (bad magic)"
+                ),
             ));
         }
         r.pos = 4;
@@ -134,7 +138,7 @@ impl Model {
         if version != VERSION {
             return Err(Error::new(
                 ErrorKind::Version,
-                format!("item model format version {version} is not supported (this build reads version {VERSION})"),
+                message!("md2", "item model format version {version} is not supported (this build reads version {VERSION})"),
             ));
         }
         let flags = r.varint()?;
@@ -168,12 +172,13 @@ impl Model {
                 id_end[k as usize - 1] as usize
             };
             let id = &id_text[lo..id_end[k as usize] as usize];
-            return Err(r.corrupt(format!("item id {id:?} appears twice")));
+            return Err(r.corrupt(message!("md3", "item id {id:?} appears twice")));
         }
         let mut pop = Vec::with_capacity(n);
         for _ in 0..n {
             pop.push(
-                u32::try_from(r.varint()?).map_err(|_| r.corrupt("popularity count too large"))?,
+                u32::try_from(r.varint()?)
+                    .map_err(|_| r.corrupt(message!("md4", "popularity count too large")))?,
             );
         }
         let mut trend = Vec::with_capacity(n);
@@ -190,7 +195,8 @@ impl Model {
             Meta::default()
         };
         if r.pos != bytes.len() {
-            return Err(r.corrupt(format!(
+            return Err(r.corrupt(message!(
+                "md5",
                 "{} unexpected bytes after the model",
                 bytes.len() - r.pos
             )));
@@ -217,14 +223,19 @@ impl<'a> Reader<'a> {
     fn truncated(&self) -> Error {
         Error::new(
             ErrorKind::Truncated,
-            format!(
+            message!(
+                "md6",
                 "item model is truncated: it ends at byte {} before its last section",
                 self.bytes.len()
             ),
         )
     }
 
-    fn corrupt(&self, what: impl core::fmt::Display) -> Error {
+    /// A corrupt-model error; `what` is a [`message!`] (a code in the page module).
+    fn corrupt(&self, what: String) -> Error {
+        #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
+        return Error::new(ErrorKind::Corrupt, what);
+        #[cfg(not(all(feature = "browser", target_arch = "wasm32", target_os = "unknown")))]
         Error::new(
             ErrorKind::Corrupt,
             format!("item model is corrupt near byte {}: {what}", self.pos),
@@ -265,7 +276,7 @@ impl<'a> Reader<'a> {
                 return Ok(v);
             }
         }
-        Err(self.corrupt("integer longer than 64 bits"))
+        Err(self.corrupt(message!("md7", "integer longer than 64 bits")))
     }
 
     /// A count of things that take at least `min_bytes` each in the rest of the input.
@@ -273,7 +284,8 @@ impl<'a> Reader<'a> {
         let v = self.varint()?;
         let left = (self.bytes.len() - self.pos) as u64;
         if v.saturating_mul(min_bytes.max(1) as u64) > left {
-            return Err(self.corrupt(format!(
+            return Err(self.corrupt(message!(
+                "md8",
                 "count {v} exceeds what the remaining bytes can hold"
             )));
         }
@@ -284,7 +296,7 @@ impl<'a> Reader<'a> {
         let b = self.take(4)?;
         let v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         if !v.is_finite() {
-            return Err(self.corrupt("a weight is not a finite number"));
+            return Err(self.corrupt(message!("md9", "a weight is not a finite number")));
         }
         Ok(v)
     }
@@ -295,7 +307,7 @@ impl<'a> Reader<'a> {
         let (bytes, pos) = (self.bytes, self.pos);
         self.take(len)?;
         std::str::from_utf8(&bytes[pos..pos + len])
-            .map_err(|_| self.corrupt("text is not valid UTF-8"))
+            .map_err(|_| self.corrupt(message!("md10", "text is not valid UTF-8")))
     }
 
     /// A string's byte range relative to `base`, checked to be UTF-8.
@@ -324,7 +336,9 @@ impl<'a> Reader<'a> {
             }
             let len = self.count(1)?;
             if len < 4 + 2 * m {
-                return Err(self.corrupt(format!("a row of {m} neighbours in {len} bytes")));
+                return Err(
+                    self.corrupt(message!("md11", "a row of {m} neighbours in {len} bytes"))
+                );
             }
             let start = self.pos - base;
             self.take(len)?;
@@ -333,7 +347,7 @@ impl<'a> Reader<'a> {
                 pos: base + start,
             };
             if scale.f32()? < 0.0 {
-                return Err(scale.corrupt("negative weight scale"));
+                return Err(scale.corrupt(message!("md12", "negative weight scale")));
             }
             index.push(RowRef {
                 start: start as u32,
@@ -362,7 +376,7 @@ impl<'a> Reader<'a> {
         let mut items = Vec::with_capacity(n);
         let table_ref = |r: &Reader, v: u64| -> Result<u32, Error> {
             if v > t as u64 {
-                return Err(r.corrupt("metadata string index out of range"));
+                return Err(r.corrupt(message!("md13", "metadata string index out of range")));
             }
             Ok(v as u32)
         };
@@ -370,7 +384,10 @@ impl<'a> Reader<'a> {
             let fl = self.byte()?;
             let name = self.range(base)?;
             let price = if fl & 2 != 0 {
-                Some(u32::try_from(self.varint()?).map_err(|_| self.corrupt("price too large"))?)
+                Some(
+                    u32::try_from(self.varint()?)
+                        .map_err(|_| self.corrupt(message!("md14", "price too large")))?,
+                )
             } else {
                 None
             };

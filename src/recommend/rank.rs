@@ -184,13 +184,12 @@ impl Reason {
                 .filter(|n| !n.is_empty())
                 .or_else(|| model.id(i))
                 .unwrap_or("an item")
-                .to_string()
         };
         match self {
-            Reason::ViewedTogether { because } => format!("Because you viewed {}", name(*because)),
-            Reason::BoughtTogether { because } => format!("Often bought with {}", name(*because)),
+            Reason::ViewedTogether { because } => ["Because you viewed ", name(*because)].concat(),
+            Reason::BoughtTogether { because } => ["Often bought with ", name(*because)].concat(),
             Reason::RecentlyViewed => "Recently viewed".to_string(),
-            Reason::PopularIn { category } => format!("Popular in {category}"),
+            Reason::PopularIn { category } => ["Popular in ", category].concat(),
             Reason::Trending => "Trending now".to_string(),
             Reason::Popular => "Popular right now".to_string(),
             Reason::Pinned => "Featured".to_string(),
