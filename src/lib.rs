@@ -48,6 +48,7 @@ pub mod profile;
 pub mod recommend;
 pub mod rules;
 pub mod segments;
+mod sort;
 pub mod time;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]

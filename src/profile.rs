@@ -238,7 +238,7 @@ fn bump(list: &mut Vec<Affinity>, key: Option<&str>, weight: f64, at_ms: i64) {
         }),
     }
     let now = list.iter().map(|a| a.at_ms).max().unwrap_or(at_ms);
-    list.sort_by(|a, b| {
+    crate::sort::sort_by(list, |a, b| {
         decay(b.score, b.at_ms, now)
             .total_cmp(&decay(a.score, a.at_ms, now))
             .then_with(|| a.key.cmp(&b.key))
@@ -389,7 +389,7 @@ impl Profile {
                     revenue,
                     items: lines.into_iter().map(|(pr, _)| pr.id).collect(),
                 });
-                self.orders.sort_by_key(|o| o.at_ms);
+                crate::sort::sort_by_key(&mut self.orders, |o| o.at_ms);
                 if self.orders.len() > MAX_ORDERS {
                     self.orders.remove(0);
                 }

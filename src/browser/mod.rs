@@ -7,6 +7,7 @@
 //!
 //! Compiled only for `wasm32-unknown-unknown` with the default `browser` feature.
 
+mod alloc;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod capture;
@@ -71,6 +72,10 @@ struct State {
     /// ISO 4217 currency for prices, from the page's markup (default USD).
     currency: String,
 }
+
+/// The page module's small allocator (instead of the standard library's dlmalloc).
+#[global_allocator]
+static ALLOC: alloc::PageAlloc = alloc::PageAlloc::new();
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };

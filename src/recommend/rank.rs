@@ -337,7 +337,9 @@ impl Model {
             Strategy::RecentlyViewed => {
                 let mut hist: Vec<(usize, &(String, i64))> =
                     query.history.iter().enumerate().collect();
-                hist.sort_by_key(|&(n, &(_, t))| (std::cmp::Reverse(t), std::cmp::Reverse(n)));
+                crate::sort::sort_by_key(&mut hist, |&(n, &(_, t))| {
+                    (std::cmp::Reverse(t), std::cmp::Reverse(n))
+                });
                 let mut out = Vec::new();
                 for (_, (id, _)) in hist {
                     if let Some(i) = self.index_of(id) {
@@ -365,7 +367,9 @@ impl Model {
                 reason,
             })
             .collect();
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+        crate::sort::sort_by(&mut ranked, |a, b| {
+            b.score.total_cmp(&a.score).then(a.item.cmp(&b.item))
+        });
         ranked.truncate(query.count);
 
         // Fallback chain: popular in the category, then trending (or popular), skipping repeats.
@@ -511,7 +515,7 @@ impl Model {
             ranked.truncate(count);
             return ranked;
         }
-        pins.sort_by_key(|&(p, _)| p);
+        crate::sort::sort_by_key(&mut pins, |&(p, _)| p);
         let pinned: Vec<u32> = pins.iter().map(|&(_, i)| i).collect();
         let mut rest = ranked.into_iter().filter(|s| !pinned.contains(&s.item));
         let mut pins = pins.into_iter().peekable();

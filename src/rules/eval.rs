@@ -47,7 +47,9 @@ impl<'a> Events<'a> {
                 event: e,
             })
         });
-        entries.sort_unstable_by(|x, y| cmp_ignore_case(x.name, y.name).then(x.at.cmp(&y.at)));
+        crate::sort::sort_by(&mut entries, |x, y| {
+            cmp_ignore_case(x.name, y.name).then(x.at.cmp(&y.at))
+        });
         Events { entries }
     }
 
