@@ -18,10 +18,33 @@ pub(crate) fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) 
     sort_by(v, |a, b| key(a).cmp(&key(b)));
 }
 
+/// Sorts `v` stably by an integer key: the keys are computed once and sorted without a call per
+/// comparison, which is several times faster than [`sort_by`] on large inputs (the item model).
+pub(crate) fn sort_by_u64<T>(v: &mut [T], mut key: impl FnMut(&T) -> u64) {
+    let keys: Vec<(u64, u32)> = v
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (key(e), i as u32))
+        .collect();
+    permute(v, sort_keys(keys).into_iter().map(|(_, i)| i).collect());
+}
+
+/// `(key, position)` pairs in ascending order (positions make every pair distinct: stable).
+#[inline(never)]
+fn sort_keys(keys: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    merge_sort(keys, |a, b| a < b)
+}
+
 /// The positions of `0..n` in stable sorted order, `less(a, b)` saying element `a` sorts first.
 #[inline(never)]
 fn order(n: usize, less: &mut dyn FnMut(usize, usize) -> bool) -> Vec<u32> {
-    let mut a: Vec<u32> = (0..n as u32).collect();
+    merge_sort((0..n as u32).collect(), |a, b| less(a as usize, b as usize))
+}
+
+/// A stable bottom-up merge sort (two instances: positions through a `dyn` comparator, and keys).
+#[inline(always)]
+fn merge_sort<T: Copy>(mut a: Vec<T>, mut less: impl FnMut(T, T) -> bool) -> Vec<T> {
+    let n = a.len();
     let mut b = a.clone();
     let mut width = 1;
     while width < n {
@@ -32,7 +55,7 @@ fn order(n: usize, less: &mut dyn FnMut(usize, usize) -> bool) -> Vec<u32> {
             let (mut l, mut r) = (start, mid);
             for slot in &mut b[start..end] {
                 // Take from the right run only when it is strictly smaller: stable.
-                if l < mid && (r >= end || !less(a[r] as usize, a[l] as usize)) {
+                if l < mid && (r >= end || !less(a[r], a[l])) {
                     *slot = a[l];
                     l += 1;
                 } else {
@@ -85,6 +108,9 @@ mod tests {
             let mut std = v.clone();
             std.sort_by_key(|e| e.0);
             assert_eq!(ours, std, "n = {n}");
+            let mut keyed = v.clone();
+            sort_by_u64(&mut keyed, |e| u64::from(e.0));
+            assert_eq!(keyed, std, "n = {n}");
         }
     }
 }
