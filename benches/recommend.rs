@@ -26,13 +26,13 @@ fn bench(c: &mut Criterion) {
         .iter()
         .enumerate()
     {
-        for_you.viewed(&format!("p{i}"), t as i64 * 1_000);
+        for_you.viewed(&fixtures::product_id(*i), t as i64 * 1_000);
     }
-    for_you.cart = vec!["p4203".into()];
-    for_you.purchased = vec!["p17".into()];
+    for_you.cart = vec![fixtures::product_id(4203)];
+    for_you.purchased = vec![fixtures::product_id(17)];
     for_you.category_affinity = vec![("c8".into(), 3.0), ("c2".into(), 1.0)];
     let mut similar = Query::new(Strategy::Similar, 20);
-    similar.anchor = Some("p4210".into());
+    similar.anchor = Some(fixtures::product_id(4210));
     let mut trending = Query::new(Strategy::Trending, 20);
     trending.rules.include_categories = vec!["c3".into()];
 
