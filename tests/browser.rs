@@ -188,9 +188,12 @@ async fn captures_renders_and_persists() {
     assert!(slot.text_content().unwrap().contains("$89.00"));
 
     // Bad input from the shop's own code is refused with a console warning, not queued.
+    // The queue is saved when the page is idle (requestIdleCallback, at most 1 s after events).
+    sleep(1_100).await;
     let before = queued_names().len();
     affinity::browser::track("Order Completed", r#"{"total": 5}"#);
     affinity::browser::track("Custom Thing", "not json");
+    sleep(1_100).await;
     let after = queued_names();
     assert_eq!(after.len(), before + 1, "{after:?}");
     assert_eq!(after.last().map(String::as_str), Some("Custom Thing"));

@@ -25,9 +25,13 @@ pub fn install() {
     sys::listen(&doc, "submit", true, on_submit);
     sys::listen(&doc, "click", true, render::on_click);
     // Deliver what is queued when the page goes away.
-    sys::listen(&window, "pagehide", false, |_| transport::flush(true));
+    sys::listen(&window, "pagehide", false, |_| {
+        super::persist();
+        transport::flush(true);
+    });
     sys::listen(&doc, "visibilitychange", false, |_| {
         if sys::document().visibility_state() == web_sys::VisibilityState::Hidden {
+            super::persist();
             transport::flush(true);
         }
     });
@@ -94,6 +98,8 @@ fn page_products(blocks: &[Value]) -> Vec<Value> {
 
 /// Captures the current page: a `page` call, then what its markup and URL say happened.
 pub fn capture_page() {
+    // A new page view (or SPA navigation): its events read the page context afresh.
+    with_state(|s| s.context = None);
     let loc = sys::window().location();
     let path = loc.pathname().unwrap_or_default();
     let search = loc.search().unwrap_or_default();

@@ -53,6 +53,11 @@ struct State {
     in_flight: Vec<String>,
     /// A flush is scheduled.
     flush_pending: bool,
+    /// The profile and queue changed since they were last saved, and the segment membership
+    /// since it was last evaluated: [`persist`] runs when the page is idle.
+    dirty: bool,
+    /// The page context of this page's events, read from the DOM once per page view.
+    context: Option<Value>,
     /// The shop's id at the edge (from the config; the write key until it is known).
     shop: String,
     /// Share of shoppers, in percent, held out from personalized recommendations.
@@ -121,6 +126,8 @@ pub fn start(key: &str, edge: &str) {
         queue,
         in_flight: Vec::new(),
         flush_pending: false,
+        dirty: false,
+        context: None,
         shop: key.to_string(),
         holdout_percent: 0.0,
         segments: None,
@@ -176,6 +183,7 @@ pub fn profile_json() -> String {
 /// The segments the shopper is in, as a JSON array of names.
 #[wasm_bindgen]
 pub fn segments() -> String {
+    persist();
     with_state(|s| Value::Array(s.members.iter().map(|m| m.as_str().into()).collect()).to_json())
         .unwrap_or_else(|| "[]".to_string())
 }
@@ -230,7 +238,12 @@ fn new_event(kind: Kind, name: Option<&str>, properties: Value) -> Event {
     event.name = name.map(str::to_string);
     event.user_id = user;
     event.properties = properties;
-    event.context = capture::context();
+    let cached = with_state(|s| s.context.clone()).flatten();
+    event.context = cached.unwrap_or_else(|| {
+        let context = capture::context();
+        with_state(|s| s.context = Some(context.clone()));
+        context
+    });
     event
 }
 
@@ -239,8 +252,24 @@ fn emit(kind: Kind, name: Option<&str>, properties: Value) {
     record(new_event(kind, name, properties));
 }
 
-/// Folds an event into the local profile, persists both, queues it for the edge and refreshes the
-/// slots that depend on the profile.
+/// Saves the profile and the queue and re-evaluates the segment membership, if an event changed
+/// them since the last time. Runs when the page is idle after events (a burst of events costs one
+/// save), before the page goes away, and before the membership is read.
+fn persist() {
+    with_state(|s| {
+        if !std::mem::take(&mut s.dirty) {
+            return;
+        }
+        // Segments follow every event; the page's content switches only at the next page
+        // (personalize::apply), so nothing changes under the shopper's eyes.
+        s.members = personalize::members(s);
+        sys::save(KEY_PROFILE, &s.profile.to_json().to_json());
+        transport::persist_queue(s);
+    });
+}
+
+/// Folds an event into the local profile and queues it for the edge; saving both and the segment
+/// membership wait until the page is idle ([`persist`]).
 fn record(event: Event) {
     // The edge validates with the same code; refusing here gives the shop's developer the error
     // in the console instead of a silent 400.
@@ -248,19 +277,18 @@ fn record(event: Event) {
         warn("event", err.message());
         return;
     }
-    let saved = with_state(|s| {
+    let first = with_state(|s| {
         s.profile.apply(&event);
-        // Segments follow every event; the page's content switches only at the next page
-        // (personalize::apply), so nothing changes under the shopper's eyes.
-        s.members = personalize::members(s);
         s.queue.push(event.to_json());
         // Bound the queue: a shop whose edge is down for days must not fill localStorage.
         let over = s.queue.len().saturating_sub(500);
         s.queue.drain(..over);
-        sys::save(KEY_PROFILE, &s.profile.to_json().to_json());
-        transport::persist_queue(s);
+        !std::mem::replace(&mut s.dirty, true)
     });
-    if saved.is_some() {
+    if first == Some(true) {
+        sys::when_idle(persist);
+    }
+    if first.is_some() {
         transport::schedule_flush(400);
     }
 }

@@ -208,6 +208,21 @@ pub fn set_timeout(ms: i32, f: impl FnOnce() + 'static) {
     let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
 }
 
+/// Runs `f` once when the browser is idle (`requestIdleCallback`, at most 1 s later), or after the
+/// current task where the browser lacks it.
+pub fn when_idle(f: impl FnOnce() + 'static) {
+    let cb = Closure::once_into_js(f);
+    let w = window();
+    let idle = js_sys::Reflect::get(&w, &"requestIdleCallback".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"timeout".into(), &1_000.into());
+    if idle.is_none_or(|f| f.call2(&w, &cb, &options).is_err()) {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
+    }
+}
+
 /// Adds a listener that lives as long as the page (it is never removed, so the closure is
 /// deliberately leaked).
 pub fn listen(
