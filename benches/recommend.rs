@@ -14,8 +14,27 @@ const ITEMS: u64 = 10_000;
 
 /// The synthetic 10k-item model the in-browser harness times too, round-tripped through the
 /// binary format as the page receives it.
+/// Prints the encoded size, raw and brotli -q 11 (when the `brotli` CLI is installed).
 fn synthetic_model() -> Model {
-    Model::decode(&fixtures::synthetic_model(ITEMS).encode()).expect("round trip")
+    let bytes = fixtures::synthetic_model(ITEMS).encode();
+    let path = std::env::temp_dir().join("affinity-fixture-10k.afym");
+    let brotli = std::fs::write(&path, &bytes)
+        .ok()
+        .and_then(|()| {
+            std::process::Command::new("brotli")
+                .args(["-q", "11", "-c"])
+                .arg(&path)
+                .output()
+                .ok()
+        })
+        .map_or("no brotli CLI".to_string(), |out| {
+            format!("{} bytes brotli -q 11", out.stdout.len())
+        });
+    println!(
+        "10k-item fixture model: {} bytes raw, {brotli}",
+        bytes.len()
+    );
+    Model::decode(&bytes).expect("round trip")
 }
 
 fn bench(c: &mut Criterion) {
