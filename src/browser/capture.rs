@@ -178,6 +178,8 @@ pub fn capture_page() {
         s.current_product = current;
         s.dom_ready = true;
     });
+    // Segments decide with this page's events in the profile.
+    super::settle(usize::MAX);
     super::personalize::apply();
     render::render_slots();
 }
@@ -230,6 +232,8 @@ fn product_details(id: &str) -> Value {
 /// Cart forms, Shopify-style: `action=".../cart/add"` with `id` and `quantity` fields adds;
 /// `.../cart/change` with `quantity` 0 removes.
 fn on_submit(event: web_sys::Event) {
+    // The cart and recent products below are read from the profile: fold what was captured.
+    super::settle(usize::MAX);
     let Some(form) = event
         .target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())

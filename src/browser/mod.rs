@@ -56,6 +56,8 @@ struct State {
     /// The profile and queue changed since they were last saved, and the segment membership
     /// since it was last evaluated: [`persist`] runs when the page is idle.
     dirty: bool,
+    /// Events captured but not yet validated, folded into the profile and queued ([`settle`]).
+    pending: Vec<Event>,
     /// The page context of this page's events, read from the DOM once per page view.
     context: Option<Value>,
     /// The shop's id at the edge (from the config; the write key until it is known).
@@ -127,6 +129,7 @@ pub fn start(key: &str, edge: &str) {
         in_flight: Vec::new(),
         flush_pending: false,
         dirty: false,
+        pending: Vec::new(),
         context: None,
         shop: key.to_string(),
         holdout_percent: 0.0,
@@ -177,6 +180,7 @@ pub fn identify(user_id: &str, traits: &str) {
 /// The local profile as JSON text: what this device knows about the shopper.
 #[wasm_bindgen(js_name = profile)]
 pub fn profile_json() -> String {
+    settle(usize::MAX);
     with_state(|s| s.profile.to_json().to_json()).unwrap_or_default()
 }
 
@@ -209,6 +213,7 @@ pub fn reset() {
         s.user_id = None;
         s.profile = Profile::new(&s.anonymous_id);
         s.queue.clear();
+        s.pending.clear();
     });
     render::render_slots();
 }
@@ -256,6 +261,7 @@ fn emit(kind: Kind, name: Option<&str>, properties: Value) {
 /// them since the last time. Runs when the page is idle after events (a burst of events costs one
 /// save), before the page goes away, and before the membership is read.
 fn persist() {
+    settle(usize::MAX);
     with_state(|s| {
         if !std::mem::take(&mut s.dirty) {
             return;
@@ -268,25 +274,57 @@ fn persist() {
     });
 }
 
-/// Folds an event into the local profile and queues it for the edge; saving both and the segment
-/// membership wait until the page is idle ([`persist`]).
-fn record(event: Event) {
-    // The edge validates with the same code; refusing here gives the shop's developer the error
-    // in the console instead of a silent 400.
-    if let Err(err) = Event::from_json(&event.to_json()) {
-        warn("event", err.message());
-        return;
+/// Most pending events one idle callback settles (about 30 µs each: far from a long task).
+const SETTLE_PER_IDLE: usize = 200;
+
+/// Validates up to `limit` pending events with the engine, folds the valid ones into the local
+/// profile and queues them for the edge; true when events remain. Runs when the page is idle,
+/// and in full before anything reads the profile, the queue or the membership.
+fn settle(limit: usize) -> bool {
+    let Some(events) = with_state(|s| {
+        let n = s.pending.len().min(limit);
+        s.pending.drain(..n).collect::<Vec<_>>()
+    }) else {
+        return false;
+    };
+    for event in events {
+        let json = event.to_json();
+        // The edge validates with the same code; refusing here gives the shop's developer the
+        // error in the console instead of a silent 400.
+        if let Err(err) = Event::from_json(&json) {
+            warn("event", err.message());
+            continue;
+        }
+        with_state(|s| {
+            s.profile.apply(&event);
+            s.queue.push(json);
+            // Bound the queue: a shop whose edge is down for days must not fill localStorage.
+            let over = s.queue.len().saturating_sub(500);
+            s.queue.drain(..over);
+        });
     }
+    with_state(|s| !s.pending.is_empty()).unwrap_or(false)
+}
+
+/// The idle-time work after events: settle them in bounded steps, then save.
+fn on_idle() {
+    if settle(SETTLE_PER_IDLE) {
+        sys::when_idle(on_idle);
+    } else {
+        persist();
+    }
+}
+
+/// Takes an event for the local profile and the edge. Capturing costs only this push: the
+/// engine's validation, the profile fold, saving and the segment membership wait until the page
+/// is idle ([`on_idle`]).
+fn record(event: Event) {
     let first = with_state(|s| {
-        s.profile.apply(&event);
-        s.queue.push(event.to_json());
-        // Bound the queue: a shop whose edge is down for days must not fill localStorage.
-        let over = s.queue.len().saturating_sub(500);
-        s.queue.drain(..over);
+        s.pending.push(event);
         !std::mem::replace(&mut s.dirty, true)
     });
     if first == Some(true) {
-        sys::when_idle(persist);
+        sys::when_idle(on_idle);
     }
     if first.is_some() {
         transport::schedule_flush(400);

@@ -252,6 +252,8 @@ fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Car
 
 /// Renders every slot on the page from the current state, and reports new impressions.
 pub fn render_slots() {
+    // Slots rank with the profile: fold what was captured first.
+    super::settle(usize::MAX);
     let doc = sys::document();
     let Ok(slots) = doc.query_selector_all("[data-affinity-slot]") else {
         return;

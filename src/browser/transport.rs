@@ -45,6 +45,7 @@ fn message_id(event: &Value) -> String {
 /// Sends queued events. With `beacon`, uses `sendBeacon` (the page is going away; the browser
 /// delivers after unload) and forgets what the browser accepted.
 pub(super) fn flush(beacon: bool) {
+    super::settle(usize::MAX);
     let Some(Some((url, body, ids))) = with_state(|s| {
         let batch: Vec<Value> = s
             .queue
