@@ -9,7 +9,7 @@ ENV := source .ci/env.sh &&
 PORT ?= 8787
 STATE ?= target/demo-state
 
-.PHONY: demo test setup site worker-vars migrate shop lint unit eval browser-test e2e sizes bench bench-browser load clean
+.PHONY: demo test setup site worker-vars migrate shop lint unit eval browser-test e2e sizes bench bench-browser bench-page load clean
 
 demo: setup site worker-vars migrate
 	@$(ENV) echo "Affinity demo: shop http://127.0.0.1:$(PORT)/  dashboard http://127.0.0.1:$(PORT)/dashboard (secret: ADMIN_SECRET in worker/.dev.vars)"
@@ -78,6 +78,14 @@ bench-browser:
 # Ingest under load (wrk, 127.0.0.1 only, bounded): /v1/batch beside the trivial preflight route.
 load: setup site worker-vars
 	@bash benches/load/run.sh
+
+# The demo shop's pages in headless Chromium with and without Affinity (alternating runs):
+# load timings, long tasks, blocking time, time to slots and segments, bytes, heap, capture cost.
+# Runs through the e2e harness (its edge and seeded shop) on ports 8798/8799 unless E2E_EDGE_PORT /
+# E2E_SHOP_PORT say otherwise.
+bench-page: site worker-vars
+	@$(ENV) E2E_EDGE_PORT=$${E2E_EDGE_PORT:-8798} E2E_SHOP_PORT=$${E2E_SHOP_PORT:-8799} \
+	  node tests/e2e/run.mjs $(CURDIR)/benches/page/bench.mjs
 
 clean:
 	rm -rf target

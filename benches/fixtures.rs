@@ -122,8 +122,94 @@ pub fn profile_200() -> Profile {
     p
 }
 
+/// The id of synthetic item `i`, zero-padded like the demo shop's (`p0001`).
+pub fn product_id(i: u64) -> String {
+    format!("p{i:05}")
+}
+
+/// Words of the synthetic catalog's names, in the demo shop's style (`demo-site/catalog.json`).
+const NAME_WORDS: [&str; 16] = [
+    "Halcyon",
+    "Fjord",
+    "Basalt",
+    "Ptarmigan",
+    "Switchback",
+    "Sierra",
+    "Tamarack",
+    "Larch",
+    "Juniper",
+    "Glacier",
+    "Driftwood",
+    "Summit",
+    "Cirrus",
+    "Talus",
+    "Aspen",
+    "Moraine",
+];
+const KINDS: [&str; 12] = [
+    "Trail Shoe",
+    "Hiking Boot",
+    "Rain Jacket",
+    "Insulated Jacket",
+    "Backpack",
+    "Tent",
+    "Sleeping Bag",
+    "Cook Set",
+    "Headlamp",
+    "Water Bottle",
+    "Sock",
+    "Glove",
+];
+const CATALOG_CATEGORIES: [&str; 12] = [
+    "Trail Running Shoes",
+    "Hiking Boots",
+    "Rain Jackets",
+    "Insulated Jackets",
+    "Backpacks",
+    "Tents",
+    "Sleeping Bags",
+    "Camp Cookware",
+    "Headlamps",
+    "Water Bottles",
+    "Socks",
+    "Gloves",
+];
+const CATALOG_BRANDS: [&str; 10] = [
+    "Summit Forge",
+    "Ridgeline",
+    "Alder & Pine",
+    "Tidewater",
+    "Kestrel",
+    "Bluefjord",
+    "Granite Peak Co.",
+    "Northwind",
+    "Ember Trail",
+    "Cascadia Gear",
+];
+const VARIANTS: [&str; 6] = ["", " Wide", " Low", " GTX", " Lite", " Pro"];
+
+/// Display metadata of synthetic item `i`, shaped like a demo-shop product: a name, a brand, a
+/// category per cluster of 100, a price, a product URL and an image URL.
+pub fn product_meta(i: u64) -> ItemMeta {
+    let cluster = (i / 100) as usize;
+    let word = NAME_WORDS[(i as usize * 7 + cluster) % NAME_WORDS.len()];
+    let kind = KINDS[cluster % KINDS.len()];
+    let variant = VARIANTS[(i as usize / 3) % VARIANTS.len()];
+    let name = format!("{word} {kind}{variant}");
+    let slug = format!("{}-{i}", name.to_lowercase().replace(' ', "-"));
+    ItemMeta {
+        price_cents: Some(1_500 + (i as u32 * 37) % 30_000),
+        category: Some(CATALOG_CATEGORIES[cluster % CATALOG_CATEGORIES.len()].to_string()),
+        brand: Some(CATALOG_BRANDS[(i as usize * 3 + cluster) % CATALOG_BRANDS.len()].to_string()),
+        url: format!("/p/{slug}/"),
+        image: format!("/img/{}.svg", product_id(i)),
+        in_stock: i % 17 != 0,
+        name,
+    }
+}
+
 /// A synthetic model of `items` items (a multiple of 100): sessions that wander inside clusters
-/// of 100 items, with a popularity skew, co-purchases, and metadata on every item.
+/// of 100 items, with a popularity skew, co-purchases, and demo-shop-like metadata on every item.
 pub fn synthetic_model(items: u64) -> Model {
     let mut rng = SplitMix64(items);
     let mut b = ModelBuilder::new();
@@ -134,10 +220,7 @@ pub fn synthetic_model(items: u64) -> Model {
         let clicks: Vec<(String, i64)> = (0..len)
             .map(|t| {
                 let skew = rng.below(100).min(rng.below(100));
-                (
-                    format!("p{}", cluster + skew),
-                    s * 60_000 + t as i64 * 1_000,
-                )
+                (product_id(cluster + skew), s * 60_000 + t as i64 * 1_000)
             })
             .collect();
         b.add_session(&clicks);
@@ -147,16 +230,7 @@ pub fn synthetic_model(items: u64) -> Model {
         }
     }
     for i in 0..items {
-        b.set_meta(
-            &format!("p{i}"),
-            ItemMeta {
-                name: format!("Product {i}"),
-                price_cents: Some(500 + (i as u32 * 37) % 20_000),
-                category: Some(format!("c{}", i / 500)),
-                in_stock: i % 17 != 0,
-                ..ItemMeta::default()
-            },
-        );
+        b.set_meta(&product_id(i), product_meta(i));
     }
     b.build()
 }

@@ -14,8 +14,27 @@ const ITEMS: u64 = 10_000;
 
 /// The synthetic 10k-item model the in-browser harness times too, round-tripped through the
 /// binary format as the page receives it.
+/// Prints the encoded size, raw and brotli -q 11 (when the `brotli` CLI is installed).
 fn synthetic_model() -> Model {
-    Model::decode(&fixtures::synthetic_model(ITEMS).encode()).expect("round trip")
+    let bytes = fixtures::synthetic_model(ITEMS).encode();
+    let path = std::env::temp_dir().join("affinity-fixture-10k.afym");
+    let brotli = std::fs::write(&path, &bytes)
+        .ok()
+        .and_then(|()| {
+            std::process::Command::new("brotli")
+                .args(["-q", "11", "-c"])
+                .arg(&path)
+                .output()
+                .ok()
+        })
+        .map_or("no brotli CLI".to_string(), |out| {
+            format!("{} bytes brotli -q 11", out.stdout.len())
+        });
+    println!(
+        "10k-item fixture model: {} bytes raw, {brotli}",
+        bytes.len()
+    );
+    Model::decode(&bytes).expect("round trip")
 }
 
 fn bench(c: &mut Criterion) {
@@ -26,13 +45,13 @@ fn bench(c: &mut Criterion) {
         .iter()
         .enumerate()
     {
-        for_you.viewed(&format!("p{i}"), t as i64 * 1_000);
+        for_you.viewed(&fixtures::product_id(*i), t as i64 * 1_000);
     }
-    for_you.cart = vec!["p4203".into()];
-    for_you.purchased = vec!["p17".into()];
+    for_you.cart = vec![fixtures::product_id(4203)];
+    for_you.purchased = vec![fixtures::product_id(17)];
     for_you.category_affinity = vec![("c8".into(), 3.0), ("c2".into(), 1.0)];
     let mut similar = Query::new(Strategy::Similar, 20);
-    similar.anchor = Some("p4210".into());
+    similar.anchor = Some(fixtures::product_id(4210));
     let mut trending = Query::new(Strategy::Trending, 20);
     trending.rules.include_categories = vec!["c3".into()];
 

@@ -21,6 +21,40 @@ pub struct Error {
     message: String,
 }
 
+/// An error message: the formatted text everywhere but in the page module (feature `browser` on
+/// wasm32), where it is only the short `code` (e.g. `ev3`), so no message text and no formatting
+/// code ship to the shopper. The edge validates with the same code and keeps the full message.
+macro_rules! message {
+    ($code:literal, $($msg:tt)+) => {{
+        // The closure is never called, so the page build compiles no formatting for it; it keeps
+        // the message's arguments in use.
+        #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
+        let m: ::std::string::String = {
+            let _ = || ::std::format!($($msg)+);
+            ::std::string::String::from($code)
+        };
+        #[cfg(not(all(feature = "browser", target_arch = "wasm32", target_os = "unknown")))]
+        let m: ::std::string::String = ::std::format!($($msg)+);
+        m
+    }};
+}
+
+/// An engine [`Error`] of `kind` with a [`message!`].
+macro_rules! error {
+    ($kind:expr, $code:literal, $($msg:tt)+) => {
+        $crate::Error::new($kind, $crate::error::message!($code, $($msg)+))
+    };
+}
+
+/// [`error!`] of kind [`ErrorKind::Invalid`].
+macro_rules! invalid {
+    ($code:literal, $($msg:tt)+) => {
+        $crate::error::error!($crate::error::ErrorKind::Invalid, $code, $($msg)+)
+    };
+}
+
+pub(crate) use {error, invalid, message};
+
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
@@ -29,16 +63,14 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Invalid, message)
-    }
-
     /// The broad kind of error.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
-    /// The human-readable message (the same text as `Display`).
+    /// The human-readable message (the same text as `Display`). In the page module it is a short
+    /// code such as `ev3` instead: the edge validates with the same code and answers with the
+    /// full message.
     pub fn message(&self) -> &str {
         &self.message
     }

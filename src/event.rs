@@ -6,7 +6,7 @@
 //! any Segment-compatible client can send to Affinity. Unknown top-level fields and unknown
 //! properties are kept, never rejected: real tracking clients add their own.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{error, invalid, Error, ErrorKind};
 use crate::json::Value;
 use crate::time;
 
@@ -132,13 +132,16 @@ fn id_field(raw: &Value, key: &str) -> Result<Option<String>, Error> {
     match raw.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) if s.len() > MAX_ID_BYTES => Err(Error::invalid(format!(
+        Some(Value::String(s)) if s.len() > MAX_ID_BYTES => Err(invalid!(
+            "ev1",
             "`{key}` is longer than {MAX_ID_BYTES} bytes"
-        ))),
+        )),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         // Segment accepts numeric user ids; keep them as text.
-        Some(Value::Number(n)) if n.fract() == 0.0 => Ok(Some(format!("{}", *n as i64))),
-        Some(_) => Err(Error::invalid(format!("`{key}` must be a string"))),
+        Some(Value::Number(n)) if n.fract() == 0.0 => {
+            Ok(Some(crate::platform::int_text(*n as i64)))
+        }
+        Some(_) => Err(invalid!("ev2", "`{key}` must be a string")),
     }
 }
 
@@ -146,7 +149,7 @@ fn object_field(raw: &Value, key: &str) -> Result<Value, Error> {
     match raw.get(key) {
         None | Some(Value::Null) => Ok(Value::object()),
         Some(v @ Value::Object(_)) => Ok(v.clone()),
-        Some(_) => Err(Error::invalid(format!("`{key}` must be an object"))),
+        Some(_) => Err(invalid!("ev3", "`{key}` must be an object")),
     }
 }
 
@@ -174,55 +177,61 @@ impl Event {
     /// Order Completed".
     pub fn from_json_at(raw: &Value, received_ms: i64) -> Result<Event, Error> {
         if raw.as_object().is_none() {
-            return Err(Error::invalid("an event must be a JSON object"));
+            return Err(invalid!("ev4", "an event must be a JSON object"));
         }
         let kind_text = raw.get_str("type").ok_or_else(|| {
-            Error::invalid("`type` is required (track, page, identify, alias, …)")
+            invalid!(
+                "ev5",
+                "`type` is required (track, page, identify, alias, …)"
+            )
         })?;
         let kind = Kind::parse(kind_text).ok_or_else(|| {
-            Error::invalid(format!(
-                "`type` must be one of track, page, screen, identify, alias, group (got {kind_text:?})"
-            ))
+            invalid!("ev6", "`type` must be one of track, page, screen, identify, alias, group (got {kind_text:?})")
         })?;
         let name = match kind {
             Kind::Track => {
                 let name = raw
                     .get_str("event")
                     .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| Error::invalid("`event` is required for track calls"))?;
+                    .ok_or_else(|| invalid!("ev7", "`event` is required for track calls"))?;
                 if name.len() > 200 {
-                    return Err(Error::invalid("`event` is longer than 200 bytes"));
+                    return Err(invalid!("ev8", "`event` is longer than 200 bytes"));
                 }
                 Some(name.to_string())
             }
             _ => match raw.get("name") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(s.clone()),
-                Some(_) => return Err(Error::invalid("`name` must be a string")),
+                Some(_) => return Err(invalid!("ev9", "`name` must be a string")),
             },
         };
         let anonymous_id = id_field(raw, "anonymousId")?;
         let user_id = id_field(raw, "userId")?;
         if anonymous_id.is_none() && user_id.is_none() {
-            return Err(Error::invalid("`anonymousId` or `userId` is required"));
+            return Err(invalid!("ev10", "`anonymousId` or `userId` is required"));
         }
         let previous_id = id_field(raw, "previousId")?;
         if kind == Kind::Alias && (previous_id.is_none() || user_id.is_none()) {
-            return Err(Error::invalid(
+            return Err(invalid!(
+                "ev11",
                 "`previousId` and `userId` are required for alias calls",
             ));
         }
         let message_id = id_field(raw, "messageId")?.ok_or_else(|| {
-            Error::invalid("`messageId` is required (it makes delivery idempotent)")
+            invalid!(
+                "ev12",
+                "`messageId` is required (it makes delivery idempotent)"
+            )
         })?;
         let timestamp_ms = match raw.get("timestamp") {
             None | Some(Value::Null) => received_ms,
             Some(Value::String(s)) => time::parse_rfc3339(s).ok_or_else(|| {
-                Error::invalid(format!(
+                invalid!(
+                    "ev13",
                     "`timestamp` must be an ISO 8601 date-time (got {s:?})"
-                ))
+                )
             })?,
-            Some(_) => return Err(Error::invalid("`timestamp` must be an ISO 8601 string")),
+            Some(_) => return Err(invalid!("ev14", "`timestamp` must be an ISO 8601 string")),
         };
         let properties = object_field(raw, "properties")?;
         let traits = object_field(raw, "traits")?;
@@ -255,7 +264,7 @@ impl Event {
     pub fn from_json(raw: &Value) -> Result<Event, Error> {
         let event = Event::from_json_at(raw, i64::MIN)?;
         if event.timestamp_ms == i64::MIN {
-            return Err(Error::invalid("`timestamp` is required"));
+            return Err(invalid!("ev15", "`timestamp` is required"));
         }
         Ok(event)
     }
@@ -263,12 +272,11 @@ impl Event {
     /// Parses and validates one event from JSON text, enforcing [`MAX_EVENT_BYTES`].
     pub fn parse(text: &str, received_ms: i64) -> Result<Event, Error> {
         if text.len() > MAX_EVENT_BYTES {
-            return Err(Error::new(
+            return Err(error!(
                 ErrorKind::TooLarge,
-                format!(
-                    "event is {} bytes; the limit is {MAX_EVENT_BYTES}",
-                    text.len()
-                ),
+                "ev16",
+                "event is {} bytes; the limit is {MAX_EVENT_BYTES}",
+                text.len()
             ));
         }
         Event::from_json_at(&crate::json::parse(text)?, received_ms)
@@ -284,18 +292,17 @@ impl Event {
             match p.get(key) {
                 Some(Value::String(s)) if !s.is_empty() => Ok(()),
                 Some(Value::Number(_)) => Ok(()),
-                _ => Err(Error::invalid(format!(
+                _ => Err(invalid!(
+                    "ev17",
                     "`properties.{key}` is required for {name}"
-                ))),
+                )),
             }
         };
         let numeric = |key: &str| -> Result<(), Error> {
             match p.get(key) {
                 None | Some(Value::Null) => Ok(()),
                 Some(v) if v.as_number_like().is_some() => Ok(()),
-                Some(_) => Err(Error::invalid(format!(
-                    "`properties.{key}` must be a number"
-                ))),
+                Some(_) => Err(invalid!("ev18", "`properties.{key}` must be a number")),
             }
         };
         for key in [
@@ -419,12 +426,11 @@ pub struct BatchItem {
 /// Events inherit the batch's `context` members they lack (Segment's batch-level context).
 pub fn parse_batch(body: &str, received_ms: i64) -> Result<(Value, Vec<BatchItem>), Error> {
     if body.len() > MAX_BATCH_BYTES {
-        return Err(Error::new(
+        return Err(error!(
             ErrorKind::TooLarge,
-            format!(
-                "batch is {} bytes; the limit is {MAX_BATCH_BYTES}",
-                body.len()
-            ),
+            "ev19",
+            "batch is {} bytes; the limit is {MAX_BATCH_BYTES}",
+            body.len()
         ));
     }
     let root = crate::json::parse(body)?;
@@ -434,22 +440,21 @@ pub fn parse_batch(body: &str, received_ms: i64) -> Result<(Value, Vec<BatchItem
             let at = pairs
                 .iter()
                 .position(|(k, _)| k == "batch")
-                .ok_or_else(|| Error::invalid("the body must have a `batch` array"))?;
+                .ok_or_else(|| invalid!("ev20", "the body must have a `batch` array"))?;
             let (_, batch) = pairs.remove(at);
             match batch {
                 Value::Array(items) => (Value::Object(pairs), items),
-                _ => return Err(Error::invalid("`batch` must be an array")),
+                _ => return Err(invalid!("ev21", "`batch` must be an array")),
             }
         }
-        _ => return Err(Error::invalid("the body must be a JSON object")),
+        _ => return Err(invalid!("ev22", "the body must be a JSON object")),
     };
     if events.len() > MAX_BATCH_EVENTS {
-        return Err(Error::new(
+        return Err(error!(
             ErrorKind::TooLarge,
-            format!(
-                "batch has {} events; the limit is {MAX_BATCH_EVENTS}",
-                events.len()
-            ),
+            "ev23",
+            "batch has {} events; the limit is {MAX_BATCH_EVENTS}",
+            events.len()
         ));
     }
     let shared_context = envelope.get("context").cloned();
@@ -471,9 +476,9 @@ pub fn parse_batch(body: &str, received_ms: i64) -> Result<(Value, Vec<BatchItem
             }
             let size = raw.to_json().len();
             let result = if size > MAX_EVENT_BYTES {
-                Err(Error::new(
+                Err(error!(
                     ErrorKind::TooLarge,
-                    format!("event is {size} bytes; the limit is {MAX_EVENT_BYTES}"),
+                    "ev24", "event is {size} bytes; the limit is {MAX_EVENT_BYTES}"
                 ))
             } else {
                 Event::from_json_at(&raw, received_ms)

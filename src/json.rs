@@ -5,7 +5,7 @@
 //! limit, and [`Value::write`]. The same code reads events at the edge, so the browser and the
 //! Worker agree byte for byte on what an event is.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{error, Error, ErrorKind};
 
 /// Deepest nesting [`parse`] accepts; deeper input is an error, never a stack overflow.
 pub const MAX_DEPTH: usize = 64;
@@ -95,7 +95,7 @@ impl Value {
     pub fn as_number_like(&self) -> Option<f64> {
         match self {
             Value::Number(n) => Some(*n),
-            Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+            Value::String(s) => crate::platform::parse_f64(s.trim()).filter(|n| n.is_finite()),
             _ => None,
         }
     }
@@ -199,31 +199,17 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// Writes a number as JSON: integers without a fraction, non-finite numbers as `null`.
+/// Writes a number as JSON: integers without a fraction, non-finite numbers as `null`, other
+/// numbers as Rust's `{}` writes them (through [`crate::platform`], so the page module links no
+/// float formatting).
 fn write_number(n: f64, out: &mut String) {
-    use core::fmt::Write;
     if !n.is_finite() {
         out.push_str("null");
     } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        let _ = write!(out, "{}", n as i64);
+        crate::platform::write_int(n as i64, out);
     } else {
-        write_fraction(n, out);
+        crate::platform::write_f64(n, out);
     }
-}
-
-/// Writes a finite number that is not a small integer, as Rust's `{}` writes it.
-///
-/// In the page the JS engine computes the digits (see `browser::sys::write_f64`), so the page
-/// module links none of Rust's float formatting; everywhere else (edge, tests) this is `{}`.
-#[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
-fn write_fraction(n: f64, out: &mut String) {
-    crate::browser::sys::write_f64(n, out);
-}
-
-#[cfg(not(all(feature = "browser", target_arch = "wasm32", target_os = "unknown")))]
-fn write_fraction(n: f64, out: &mut String) {
-    use core::fmt::Write;
-    let _ = write!(out, "{n}");
 }
 
 /// Writes a JSON string literal with the escapes JSON requires.
@@ -278,9 +264,9 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, what: &str) -> Error {
-        Error::new(
+        error!(
             ErrorKind::Json,
-            format!("malformed JSON at byte {}: {what}", self.at),
+            "js1", "malformed JSON at byte {}: {what}", self.at
         )
     }
 
@@ -403,8 +389,8 @@ impl Parser<'_> {
         }
         // The slice is ASCII digits and signs only, so it is valid UTF-8.
         let text = core::str::from_utf8(&self.bytes[start..self.at]).unwrap_or("x");
-        match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(Value::Number(n)),
+        match crate::platform::parse_f64(text) {
+            Some(n) if n.is_finite() => Ok(Value::Number(n)),
             _ => Err(self.error("number out of range")),
         }
     }

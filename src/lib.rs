@@ -13,6 +13,7 @@
 //! - [`time`]: RFC 3339 time stamps ↔ Unix milliseconds.
 //! - [`markup`]: schema.org JSON-LD → e-commerce event properties.
 //! - [`json`]: a small JSON value, parser and writer, so the page needs no serde_json.
+//! - [`platform`]: the one hook a platform fills (number text), so the engine imports no seam.
 //!
 //! # Features
 //!
@@ -42,10 +43,12 @@ mod error;
 pub mod event;
 pub mod json;
 pub mod markup;
+pub mod platform;
 pub mod profile;
 pub mod recommend;
 pub mod rules;
 pub mod segments;
+mod sort;
 pub mod time;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]

@@ -13,6 +13,7 @@
 //! | category / brand affinities | [`MAX_AFFINITIES`] each |
 //! | recent searches | [`MAX_SEARCHES`] |
 
+use crate::error::invalid;
 use crate::event::{names, product_key, Event, Kind};
 use crate::json::Value;
 use crate::Error;
@@ -237,7 +238,7 @@ fn bump(list: &mut Vec<Affinity>, key: Option<&str>, weight: f64, at_ms: i64) {
         }),
     }
     let now = list.iter().map(|a| a.at_ms).max().unwrap_or(at_ms);
-    list.sort_by(|a, b| {
+    crate::sort::sort_by(list, |a, b| {
         decay(b.score, b.at_ms, now)
             .total_cmp(&decay(a.score, a.at_ms, now))
             .then_with(|| a.key.cmp(&b.key))
@@ -388,7 +389,7 @@ impl Profile {
                     revenue,
                     items: lines.into_iter().map(|(pr, _)| pr.id).collect(),
                 });
-                self.orders.sort_by_key(|o| o.at_ms);
+                crate::sort::sort_by_key(&mut self.orders, |o| o.at_ms);
                 if self.orders.len() > MAX_ORDERS {
                     self.orders.remove(0);
                 }
@@ -605,7 +606,7 @@ impl Profile {
     pub fn from_json(v: &Value) -> Result<Profile, Error> {
         let customer_id = v
             .get_str("customer_id")
-            .ok_or_else(|| Error::invalid("a stored profile needs `customer_id`"))?;
+            .ok_or_else(|| invalid!("pr1", "a stored profile needs `customer_id`"))?;
         let list = |k: &str| v.get(k).and_then(Value::as_array).unwrap_or(&[]);
         let strings = |k: &str| {
             list(k)

@@ -115,22 +115,45 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 
 /// Formats Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_rfc3339(ms: i64) -> String {
-    let days = ms.div_euclid(DAY_MS);
     let rem = ms.rem_euclid(DAY_MS);
-    let (y, m, d) = civil_from_days(days);
     let (h, mi, s, milli) = (
         rem / 3_600_000,
         rem / 60_000 % 60,
         rem / 1000 % 60,
         rem % 1000,
     );
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
+    let mut out = format_date(ms);
+    for (sep, v, width) in [('T', h, 2), (':', mi, 2), (':', s, 2), ('.', milli, 3)] {
+        out.push(sep);
+        pad(v, width, &mut out);
+    }
+    out.push('Z');
+    out
+}
+
+/// Appends `v` (≥ 0) in decimal, zero-padded to `width` digits, as `{v:0width$}` does.
+fn pad(v: i64, width: usize, out: &mut String) {
+    let text = crate::platform::int_text(v);
+    for _ in text.len()..width {
+        out.push('0');
+    }
+    out.push_str(&text);
 }
 
 /// The UTC calendar date of Unix milliseconds as `YYYY-MM-DD`.
 pub fn format_date(ms: i64) -> String {
     let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
-    format!("{y:04}-{m:02}-{d:02}")
+    let mut out = String::new();
+    // `{y:04}` counts a minus sign in the width.
+    if y < 0 {
+        out.push('-');
+    }
+    pad(y.abs(), if y < 0 { 3 } else { 4 }, &mut out);
+    out.push('-');
+    pad(i64::from(m), 2, &mut out);
+    out.push('-');
+    pad(i64::from(d), 2, &mut out);
+    out
 }
 
 #[cfg(test)]

@@ -67,6 +67,9 @@ fn queued_names() -> Vec<String> {
 
 #[test]
 async fn captures_renders_and_persists() {
+    // The page module's start function fills the engine's number hook; the test runner does not
+    // run it, so each test that reaches the engine does.
+    affinity::browser::install_platform();
     // The edge is unreachable (port 9): events must stay queued, nothing may throw.
     // A container of our own: the test runner reports through elements of the body.
     let body = document().create_element("div").unwrap();
@@ -185,9 +188,12 @@ async fn captures_renders_and_persists() {
     assert!(slot.text_content().unwrap().contains("$89.00"));
 
     // Bad input from the shop's own code is refused with a console warning, not queued.
+    // The queue is saved when the page is idle (requestIdleCallback, at most 1 s after events).
+    sleep(1_100).await;
     let before = queued_names().len();
     affinity::browser::track("Order Completed", r#"{"total": 5}"#);
     affinity::browser::track("Custom Thing", "not json");
+    sleep(1_100).await;
     let after = queued_names();
     assert_eq!(after.len(), before + 1, "{after:?}");
     assert_eq!(after.last().map(String::as_str), Some("Custom Thing"));
@@ -201,6 +207,7 @@ async fn captures_renders_and_persists() {
 
 #[test]
 fn engine_matches_native_behaviour() {
+    affinity::browser::install_platform();
     // The same engine code in Wasm: spot checks of what the native unit tests cover in depth.
     let v = json::parse(r#"{"a":[1,2.5,"é😀"]}"#).unwrap();
     assert_eq!(v.to_json(), r#"{"a":[1,2.5,"é😀"]}"#);
@@ -216,6 +223,7 @@ fn engine_matches_native_behaviour() {
 
 #[test]
 fn segment_membership_is_identical_to_the_native_build() {
+    affinity::browser::install_platform();
     // The same corpus the native integration test checks against the same golden matrix.
     let golden = include_str!("corpus/segments.golden");
     let customers = golden.lines().count() as u64;
@@ -224,6 +232,7 @@ fn segment_membership_is_identical_to_the_native_build() {
 
 #[test]
 fn json_numbers_match_rust_display() {
+    affinity::browser::install_platform();
     // In the page the JSON writer takes a number's digits from the JS engine (no Rust float
     // formatting is linked there); it must write exactly what the native writer writes:
     // integers below 9e15 as integers, every other finite number as Rust's `{}`.

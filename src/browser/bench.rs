@@ -139,10 +139,10 @@ pub fn bench_recommend(strategy: &str, reps: u32) -> f64 {
         .iter()
         .enumerate()
     {
-        q.viewed(&format!("p{i}"), t as i64 * 1_000);
+        q.viewed(&fixtures::product_id(*i), t as i64 * 1_000);
     }
-    q.anchor = Some("p4222".into());
-    q.cart = vec!["p4203".into()];
+    q.anchor = Some(fixtures::product_id(4222));
+    q.cart = vec![fixtures::product_id(4203)];
     q.category_affinity = vec![("c8".into(), 1.0), ("c3".into(), 0.4)];
     timed(reps, |fx| fx.model.recommend(&q).len())
 }

@@ -25,9 +25,13 @@ pub fn install() {
     sys::listen(&doc, "submit", true, on_submit);
     sys::listen(&doc, "click", true, render::on_click);
     // Deliver what is queued when the page goes away.
-    sys::listen(&window, "pagehide", false, |_| transport::flush(true));
+    sys::listen(&window, "pagehide", false, |_| {
+        super::persist();
+        transport::flush(true);
+    });
     sys::listen(&doc, "visibilitychange", false, |_| {
         if sys::document().visibility_state() == web_sys::VisibilityState::Hidden {
+            super::persist();
             transport::flush(true);
         }
     });
@@ -94,6 +98,8 @@ fn page_products(blocks: &[Value]) -> Vec<Value> {
 
 /// Captures the current page: a `page` call, then what its markup and URL say happened.
 pub fn capture_page() {
+    // A new page view (or SPA navigation): its events read the page context afresh.
+    with_state(|s| s.context = None);
     let loc = sys::window().location();
     let path = loc.pathname().unwrap_or_default();
     let search = loc.search().unwrap_or_default();
@@ -172,6 +178,8 @@ pub fn capture_page() {
         s.current_product = current;
         s.dom_ready = true;
     });
+    // Segments decide with this page's events in the profile.
+    super::settle(usize::MAX);
     super::personalize::apply();
     render::render_slots();
 }
@@ -224,6 +232,8 @@ fn product_details(id: &str) -> Value {
 /// Cart forms, Shopify-style: `action=".../cart/add"` with `id` and `quantity` fields adds;
 /// `.../cart/change` with `quantity` 0 removes.
 fn on_submit(event: web_sys::Event) {
+    // The cart and recent products below are read from the profile: fold what was captured.
+    super::settle(usize::MAX);
     let Some(form) = event
         .target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
@@ -249,7 +259,7 @@ fn on_submit(event: web_sys::Event) {
         return;
     };
     let quantity = field("quantity")
-        .and_then(|q| q.trim().parse::<f64>().ok())
+        .and_then(|q| crate::platform::parse_f64(q.trim()))
         .unwrap_or(1.0);
     let mut props = product_details(&id);
     props.remove("in_stock");

@@ -7,12 +7,15 @@
 //!
 //! Compiled only for `wasm32-unknown-unknown` with the default `browser` feature.
 
+mod alloc;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod capture;
 mod personalize;
 mod render;
 pub(crate) mod sys;
+
+pub use sys::install_platform;
 mod transport;
 
 use std::cell::RefCell;
@@ -50,6 +53,13 @@ struct State {
     in_flight: Vec<String>,
     /// A flush is scheduled.
     flush_pending: bool,
+    /// The profile and queue changed since they were last saved, and the segment membership
+    /// since it was last evaluated: [`persist`] runs when the page is idle.
+    dirty: bool,
+    /// Events captured but not yet validated, folded into the profile and queued ([`settle`]).
+    pending: Vec<Event>,
+    /// The page context of this page's events, read from the DOM once per page view.
+    context: Option<Value>,
     /// The shop's id at the edge (from the config; the write key until it is known).
     shop: String,
     /// Share of shoppers, in percent, held out from personalized recommendations.
@@ -69,6 +79,10 @@ struct State {
     /// ISO 4217 currency for prices, from the page's markup (default USD).
     currency: String,
 }
+
+/// The page module's small allocator (instead of the standard library's dlmalloc).
+#[global_allocator]
+static ALLOC: alloc::PageAlloc = alloc::PageAlloc::new();
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
@@ -114,6 +128,9 @@ pub fn start(key: &str, edge: &str) {
         queue,
         in_flight: Vec::new(),
         flush_pending: false,
+        dirty: false,
+        pending: Vec::new(),
+        context: None,
         shop: key.to_string(),
         holdout_percent: 0.0,
         segments: None,
@@ -163,12 +180,14 @@ pub fn identify(user_id: &str, traits: &str) {
 /// The local profile as JSON text: what this device knows about the shopper.
 #[wasm_bindgen(js_name = profile)]
 pub fn profile_json() -> String {
+    settle(usize::MAX);
     with_state(|s| s.profile.to_json().to_json()).unwrap_or_default()
 }
 
 /// The segments the shopper is in, as a JSON array of names.
 #[wasm_bindgen]
 pub fn segments() -> String {
+    persist();
     with_state(|s| Value::Array(s.members.iter().map(|m| m.as_str().into()).collect()).to_json())
         .unwrap_or_else(|| "[]".to_string())
 }
@@ -194,15 +213,22 @@ pub fn reset() {
         s.user_id = None;
         s.profile = Profile::new(&s.anonymous_id);
         s.queue.clear();
+        s.pending.clear();
     });
     render::render_slots();
+}
+
+/// Reports a failure in the console as `affinity: <what> <code>`: the page keeps the engine's
+/// short error codes only; the edge answers the same input with the full message.
+fn warn(what: &str, code: &str) {
+    web_sys::console::warn_1(&["affinity: ", what, " ", code].concat().into());
 }
 
 fn parse_object(text: &str) -> Value {
     match json::parse(if text.is_empty() { "{}" } else { text }) {
         Ok(v @ Value::Object(_)) => v,
         _ => {
-            web_sys::console::warn_1(&"affinity: properties must be a JSON object".into());
+            warn("properties", "not an object");
             Value::object()
         }
     }
@@ -217,7 +243,12 @@ fn new_event(kind: Kind, name: Option<&str>, properties: Value) -> Event {
     event.name = name.map(str::to_string);
     event.user_id = user;
     event.properties = properties;
-    event.context = capture::context();
+    let cached = with_state(|s| s.context.clone()).flatten();
+    event.context = cached.unwrap_or_else(|| {
+        let context = capture::context();
+        with_state(|s| s.context = Some(context.clone()));
+        context
+    });
     event
 }
 
@@ -226,29 +257,76 @@ fn emit(kind: Kind, name: Option<&str>, properties: Value) {
     record(new_event(kind, name, properties));
 }
 
-/// Folds an event into the local profile, persists both, queues it for the edge and refreshes the
-/// slots that depend on the profile.
-fn record(event: Event) {
-    // The edge validates with the same code; refusing here gives the shop's developer the error
-    // in the console instead of a silent 400.
-    if let Err(err) = Event::from_json(&event.to_json()) {
-        let text = format!("affinity: event not recorded: {err}");
-        web_sys::console::warn_1(&text.into());
-        return;
-    }
-    let saved = with_state(|s| {
-        s.profile.apply(&event);
+/// Saves the profile and the queue and re-evaluates the segment membership, if an event changed
+/// them since the last time. Runs when the page is idle after events (a burst of events costs one
+/// save), before the page goes away, and before the membership is read.
+fn persist() {
+    settle(usize::MAX);
+    with_state(|s| {
+        if !std::mem::take(&mut s.dirty) {
+            return;
+        }
         // Segments follow every event; the page's content switches only at the next page
         // (personalize::apply), so nothing changes under the shopper's eyes.
         s.members = personalize::members(s);
-        s.queue.push(event.to_json());
-        // Bound the queue: a shop whose edge is down for days must not fill localStorage.
-        let over = s.queue.len().saturating_sub(500);
-        s.queue.drain(..over);
         sys::save(KEY_PROFILE, &s.profile.to_json().to_json());
         transport::persist_queue(s);
     });
-    if saved.is_some() {
+}
+
+/// Most pending events one idle callback settles (about 30 µs each: far from a long task).
+const SETTLE_PER_IDLE: usize = 200;
+
+/// Validates up to `limit` pending events with the engine, folds the valid ones into the local
+/// profile and queues them for the edge; true when events remain. Runs when the page is idle,
+/// and in full before anything reads the profile, the queue or the membership.
+fn settle(limit: usize) -> bool {
+    let Some(events) = with_state(|s| {
+        let n = s.pending.len().min(limit);
+        s.pending.drain(..n).collect::<Vec<_>>()
+    }) else {
+        return false;
+    };
+    for event in events {
+        let json = event.to_json();
+        // The edge validates with the same code; refusing here gives the shop's developer the
+        // error in the console instead of a silent 400.
+        if let Err(err) = Event::from_json(&json) {
+            warn("event", err.message());
+            continue;
+        }
+        with_state(|s| {
+            s.profile.apply(&event);
+            s.queue.push(json);
+            // Bound the queue: a shop whose edge is down for days must not fill localStorage.
+            let over = s.queue.len().saturating_sub(500);
+            s.queue.drain(..over);
+        });
+    }
+    with_state(|s| !s.pending.is_empty()).unwrap_or(false)
+}
+
+/// The idle-time work after events: settle them in bounded steps, then save.
+fn on_idle() {
+    if settle(SETTLE_PER_IDLE) {
+        sys::when_idle(on_idle);
+    } else {
+        persist();
+    }
+}
+
+/// Takes an event for the local profile and the edge. Capturing costs only this push: the
+/// engine's validation, the profile fold, saving and the segment membership wait until the page
+/// is idle ([`on_idle`]).
+fn record(event: Event) {
+    let first = with_state(|s| {
+        s.pending.push(event);
+        !std::mem::replace(&mut s.dirty, true)
+    });
+    if first == Some(true) {
+        sys::when_idle(on_idle);
+    }
+    if first.is_some() {
         transport::schedule_flush(400);
     }
 }

@@ -62,7 +62,7 @@ fn card_html(card: &Card, position: usize, currency: &str, out: &mut String) {
     out.push_str("<a class=\"affinity-card\" data-affinity-item=\"");
     escape(&card.id, out);
     out.push_str("\" data-affinity-position=\"");
-    out.push_str(&position.to_string());
+    crate::platform::write_u64(position as u64, out);
     out.push_str("\" href=\"");
     escape(safe_url(&card.url), out);
     out.push_str("\">");
@@ -121,7 +121,7 @@ fn list(attr: Option<String>) -> Vec<String> {
 }
 
 fn cents(attr: Option<String>) -> Option<u32> {
-    let v = attr?.trim().parse::<f64>().ok()?;
+    let v = crate::platform::parse_f64(attr?.trim())?;
     (v.is_finite() && v >= 0.0).then(|| (v * 100.0).round() as u32)
 }
 
@@ -168,9 +168,8 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
         .iter()
         .filter_map(|x| {
             let (target, factor) = x.rsplit_once(':')?;
-            let factor = factor
-                .parse::<f32>()
-                .ok()
+            let factor = crate::platform::parse_f64(factor)
+                .map(|f| f as f32)
                 .filter(|f| f.is_finite() && *f >= 0.0)?;
             Some(match target.strip_prefix("category=") {
                 Some(category) => Boost::Category {
@@ -253,6 +252,8 @@ fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Car
 
 /// Renders every slot on the page from the current state, and reports new impressions.
 pub fn render_slots() {
+    // Slots rank with the profile: fold what was captured first.
+    super::settle(usize::MAX);
     let doc = sys::document();
     let Ok(slots) = doc.query_selector_all("[data-affinity-slot]") else {
         return;
@@ -324,7 +325,7 @@ pub fn render_slots() {
 
 fn impression(slot: &str, variant: &str, ids: &[&str]) -> Value {
     let mut props = Value::object();
-    props.set("list_id", format!("affinity:{slot}").into());
+    props.set("list_id", ["affinity:", slot].concat().into());
     props.set("variant", variant.into());
     let products = ids
         .iter()
@@ -355,12 +356,14 @@ pub fn on_click(event: web_sys::Event) {
     let attr = |el: &web_sys::Element, name: &str| el.get_attribute(name).unwrap_or_default();
     let mut props = Value::object();
     props.set("product_id", attr(&card, "data-affinity-item").into());
-    if let Ok(position) = attr(&card, "data-affinity-position").parse::<f64>() {
+    if let Some(position) = crate::platform::parse_f64(&attr(&card, "data-affinity-position")) {
         props.set("position", position.into());
     }
     props.set(
         "list_id",
-        format!("affinity:{}", attr(&slot, "data-affinity-slot")).into(),
+        ["affinity:", &attr(&slot, "data-affinity-slot")]
+            .concat()
+            .into(),
     );
     props.set("variant", attr(&slot, "data-affinity-variant").into());
     emit(Kind::Track, Some(names::PRODUCT_CLICKED), props);

@@ -19,6 +19,20 @@ extern "C" {
     /// `String(n)`: the JS engine's shortest round-trip digits of a number.
     #[wasm_bindgen(js_name = String)]
     fn number_text(n: f64) -> String;
+    /// `Number(text)`: the nearest number to a decimal text (correctly rounded, as Rust's parse).
+    #[wasm_bindgen(js_name = Number)]
+    fn number_value(text: &str) -> f64;
+}
+
+/// Fills the engine's number hook ([`crate::platform`]): the engine then formats and parses
+/// fractional numbers through the JS engine. Runs when the page module is instantiated (the
+/// wasm-bindgen start function), before any export.
+#[wasm_bindgen(start)]
+pub fn install_platform() {
+    crate::platform::set_numbers(crate::platform::Numbers {
+        write: write_f64,
+        parse: number_value,
+    });
 }
 
 /// Writes a finite `n` exactly as Rust's `{}` Display does, without linking Rust's float
@@ -51,10 +65,12 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
     let mut digits = all[lead..].trim_end_matches('0').to_string();
     let mut point = int.len() as i32 - lead as i32 + exp;
     if let Some((s, p10)) = exact_decimal(n) {
-        let s_text = s.to_string();
+        let mut s_text = String::new();
+        crate::platform::write_u64(s, &mut s_text);
         if s % 10 == 5 && s_text.len() == digits.len() + 1 {
             // A tie: Rust rounds the halfway case up.
-            let up = (s / 10 + 1).to_string();
+            let mut up = String::new();
+            crate::platform::write_u64(s / 10 + 1, &mut up);
             // `up` is the value up × 10^(p10 + 1); its point sits `len + p10 + 1` digits in.
             point = up.len() as i32 + p10 + 1;
             digits = up.trim_end_matches('0').to_string();
@@ -190,6 +206,21 @@ pub fn format_price(amount: f64, currency: &str) -> String {
 pub fn set_timeout(ms: i32, f: impl FnOnce() + 'static) {
     let cb = Closure::once_into_js(f);
     let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+}
+
+/// Runs `f` once when the browser is idle (`requestIdleCallback`, at most 1 s later), or after the
+/// current task where the browser lacks it.
+pub fn when_idle(f: impl FnOnce() + 'static) {
+    let cb = Closure::once_into_js(f);
+    let w = window();
+    let idle = js_sys::Reflect::get(&w, &"requestIdleCallback".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"timeout".into(), &1_000.into());
+    if idle.is_none_or(|f| f.call2(&w, &cb, &options).is_err()) {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
+    }
 }
 
 /// Adds a listener that lives as long as the page (it is never removed, so the closure is

@@ -45,6 +45,7 @@ fn message_id(event: &Value) -> String {
 /// Sends queued events. With `beacon`, uses `sendBeacon` (the page is going away; the browser
 /// delivers after unload) and forgets what the browser accepted.
 pub(super) fn flush(beacon: bool) {
+    super::settle(usize::MAX);
     let Some(Some((url, body, ids))) = with_state(|s| {
         let batch: Vec<Value> = s
             .queue
@@ -61,7 +62,7 @@ pub(super) fn flush(beacon: bool) {
         envelope.set("writeKey", s.key.as_str().into());
         envelope.set("sentAt", time::format_rfc3339(sys::now_ms()).into());
         envelope.set("batch", Value::Array(batch));
-        Some((format!("{}/v1/batch", s.edge), envelope.to_json(), ids))
+        Some(([&s.edge, "/v1/batch"].concat(), envelope.to_json(), ids))
     }) else {
         return;
     };
@@ -140,7 +141,7 @@ pub(super) fn fetch_model() {
         return;
     };
     wasm_bindgen_futures::spawn_local(async move {
-        let url = format!("{edge}/v1/config?key={key}");
+        let url = [&edge, "/v1/config?key=", &key].concat();
         let Some(config) = get_text(&url).await.and_then(|t| json::parse(&t).ok()) else {
             return;
         };
@@ -151,7 +152,7 @@ pub(super) fn fetch_model() {
             return;
         };
         let url = if path.starts_with('/') {
-            format!("{edge}{path}")
+            [&edge, path].concat()
         } else {
             path.to_string()
         };
@@ -164,8 +165,7 @@ pub(super) fn fetch_model() {
                 render::render_slots();
             }
             Err(err) => {
-                let text = format!("affinity: the shop's model could not be read: {err}");
-                web_sys::console::warn_1(&text.into());
+                super::warn("model", err.message());
             }
         }
     });

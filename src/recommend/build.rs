@@ -206,6 +206,15 @@ impl ModelBuilder {
     pub fn build(&self) -> Model {
         let n = self.ids.len();
         let k = self.min_support;
+        // The model numbers items in the order of their ids, not in the order they were first
+        // clicked: the item table then says nothing about the order of anyone's clicks, and the
+        // ids delta-code well. `rank[i]` is the model index of builder item `i`.
+        let mut by_id: Vec<u32> = (0..n as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| self.ids[a as usize].cmp(&self.ids[b as usize]));
+        let mut rank = vec![0u32; n];
+        for (new, &old) in by_id.iter().enumerate() {
+            rank[old as usize] = new as u32;
+        }
         let mut next: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
         let mut together: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
         let mut bought: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
@@ -219,11 +228,12 @@ impl ModelBuilder {
                 continue;
             }
             let (a, b) = ((key >> 32) as u32, key as u32);
+            let (ra, rb) = (rank[a as usize], rank[b as usize]);
             if p.ab > 0.0 {
-                next[a as usize].push((b, p.ab));
+                next[ra as usize].push((rb, p.ab));
             }
             if p.ba > 0.0 && a != b {
-                next[b as usize].push((a, p.ba));
+                next[rb as usize].push((ra, p.ba));
             }
             if a != b {
                 let (na, nb) = (
@@ -231,8 +241,8 @@ impl ModelBuilder {
                     self.sessions_with[b as usize],
                 );
                 let w = cos(p.support as f32, na, nb);
-                together[a as usize].push((b, w));
-                together[b as usize].push((a, w));
+                together[ra as usize].push((rb, w));
+                together[rb as usize].push((ra, w));
             }
         }
         if self.next_norm != 0.0 {
@@ -254,20 +264,26 @@ impl ModelBuilder {
             let (a, b) = ((key >> 32) as u32, key as u32);
             let (na, nb) = (self.orders_with[a as usize], self.orders_with[b as usize]);
             let w = cos(p.support as f32, na, nb);
-            bought[a as usize].push((b, w));
-            bought[b as usize].push((a, w));
+            let (ra, rb) = (rank[a as usize], rank[b as usize]);
+            bought[ra as usize].push((rb, w));
+            bought[rb as usize].push((ra, w));
         }
         let meta = if self.meta.is_empty() {
             Vec::new()
         } else {
-            (0..n as u32)
-                .map(|i| self.meta.get(&i).cloned().unwrap_or_default())
+            by_id
+                .iter()
+                .map(|i| self.meta.get(i).cloned().unwrap_or_default())
                 .collect()
         };
+        let trend = self.trend();
         Model::from_parts(
-            self.ids.clone(),
-            self.clicks.clone(),
-            self.trend(),
+            by_id
+                .iter()
+                .map(|&i| self.ids[i as usize].clone())
+                .collect(),
+            by_id.iter().map(|&i| self.clicks[i as usize]).collect(),
+            by_id.iter().map(|&i| trend[i as usize]).collect(),
             compress(next, self.max_neighbors),
             compress(together, self.max_neighbors),
             compress(bought, self.max_neighbors),

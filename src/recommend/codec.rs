@@ -3,9 +3,10 @@
 //! Layout, all integers LEB128 varints unless noted:
 //!
 //! ```text
-//! "AFYM" (4 bytes) · version (1 byte, = 2) · flags (bit 0: metadata section)
+//! "AFYM" (4 bytes) · version (1 byte, = 3) · flags (bit 0: metadata section)
 //! params: 7 × f32 little-endian (next, together, repeat, popularity, decay, bought, hop)
-//! n items · n × (id length, UTF-8 id bytes)
+//! n items · n × (bytes shared with the previous id, suffix length, suffix bytes): ids strictly
+//!   increasing (byte order), so item indices follow the ids, never the order of clicks
 //! n × popularity · n × trending (u16 little-endian)
 //! 3 relations (next, viewed together, bought together), each n rows of:
 //!   row length m · [if m > 0: body byte length · body = scale f32 LE · m × (index delta, weight u8)]
@@ -16,15 +17,18 @@
 //!
 //! Version 2 added the body byte length to every non-empty row, so that a reader can find each
 //! row without decoding the rows before it: [`Model::decode`] checks the layout of every section
-//! but leaves row bodies encoded until a row is read (see [`Model::neighbors`]).
+//! but leaves row bodies encoded until a row is read (see [`Model::neighbors`]). Version 3 stores
+//! the items in id order with front-coded ids: no sort when a model is opened, the duplicate
+//! check is a comparison with the previous id, and the table reveals no click order.
 
 use super::error::{Error, ErrorKind};
 use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
+use crate::error::message;
 
 const MAGIC: &[u8; 4] = b"AFYM";
 /// Version of the binary model format that [`Model::encode`] writes and [`Model::decode`] reads.
 /// Stored models of another version must be rebuilt.
-pub const FORMAT_VERSION: u8 = 2;
+pub const FORMAT_VERSION: u8 = 3;
 const VERSION: u8 = FORMAT_VERSION;
 const FLAG_META: u64 = 1;
 
@@ -57,8 +61,16 @@ impl Model {
             out.extend_from_slice(&f.to_le_bytes());
         }
         put_varint(&mut out, n as u64);
+        // Items are numbered in id order (the builder does it), so each id shares a prefix with
+        // the one before.
+        let mut prev: &[u8] = &[];
         for i in 0..n as u32 {
-            put_str(&mut out, self.id(i).unwrap_or(""));
+            let id = self.id(i).unwrap_or("").as_bytes();
+            let shared = prev.iter().zip(id).take_while(|(a, b)| a == b).count();
+            put_varint(&mut out, shared as u64);
+            put_varint(&mut out, (id.len() - shared) as u64);
+            out.extend_from_slice(&id[shared..]);
+            prev = id;
         }
         for &c in &self.pop {
             put_varint(&mut out, u64::from(c));
@@ -126,7 +138,10 @@ impl Model {
         if bytes.len() < 4 || &bytes[..4] != MAGIC {
             return Err(Error::new(
                 ErrorKind::NotAModel,
-                "these bytes are not an Affinity item model (bad magic)",
+                message!(
+                    "md1",
+                    "these bytes are not an Affinity item model (bad magic)"
+                ),
             ));
         }
         r.pos = 4;
@@ -134,7 +149,7 @@ impl Model {
         if version != VERSION {
             return Err(Error::new(
                 ErrorKind::Version,
-                format!("item model format version {version} is not supported (this build reads version {VERSION})"),
+                message!("md2", "item model format version {version} is not supported (this build reads version {VERSION})"),
             ));
         }
         let flags = r.varint()?;
@@ -154,26 +169,44 @@ impl Model {
         // Every item takes at least 4 bytes (id length, popularity, trending), so a count larger
         // than the remaining bytes is corrupt: this bounds every allocation below.
         let n = r.count(4)?;
-        let mut id_text = String::new();
+        let mut ids: Vec<u8> = Vec::new();
         let mut id_end = Vec::with_capacity(n);
+        let mut prev = 0..0;
         for _ in 0..n {
-            id_text.push_str(r.str()?);
-            id_end.push(id_text.len() as u32);
+            let shared = r.varint()?;
+            let len = r.count(1)?;
+            let suffix = r.take(len)?;
+            if shared > prev.len() as u64 {
+                return Err(r.corrupt(message!(
+                    "md3",
+                    "an id shares more bytes than the last id has"
+                )));
+            }
+            let start = ids.len();
+            ids.extend_from_within(prev.start..prev.start + shared as usize);
+            ids.extend_from_slice(suffix);
+            let id = start..ids.len();
+            if std::str::from_utf8(&ids[id.clone()]).is_err() {
+                return Err(r.corrupt(message!("md10", "text is not valid UTF-8")));
+            }
+            if start > 0 && ids[prev.clone()] >= ids[id.clone()] {
+                return Err(r.corrupt(message!(
+                    "md15",
+                    "item ids are not in increasing order (or repeat)"
+                )));
+            }
+            id_end.push(ids.len() as u32);
+            prev = id;
         }
-        let (by_id, dup) = Model::sort_ids(&id_text, &id_end);
-        if let Some(k) = dup {
-            let lo = if k == 0 {
-                0
-            } else {
-                id_end[k as usize - 1] as usize
-            };
-            let id = &id_text[lo..id_end[k as usize] as usize];
-            return Err(r.corrupt(format!("item id {id:?} appears twice")));
-        }
+        // Every id was checked to be UTF-8, and ids end on id boundaries: the whole is UTF-8.
+        let id_text = String::from_utf8(ids)
+            .map_err(|_| r.corrupt(message!("md10", "text is not valid UTF-8")))?;
+        let by_id = (0..n as u32).collect();
         let mut pop = Vec::with_capacity(n);
         for _ in 0..n {
             pop.push(
-                u32::try_from(r.varint()?).map_err(|_| r.corrupt("popularity count too large"))?,
+                u32::try_from(r.varint()?)
+                    .map_err(|_| r.corrupt(message!("md4", "popularity count too large")))?,
             );
         }
         let mut trend = Vec::with_capacity(n);
@@ -190,7 +223,8 @@ impl Model {
             Meta::default()
         };
         if r.pos != bytes.len() {
-            return Err(r.corrupt(format!(
+            return Err(r.corrupt(message!(
+                "md5",
                 "{} unexpected bytes after the model",
                 bytes.len() - r.pos
             )));
@@ -217,14 +251,19 @@ impl<'a> Reader<'a> {
     fn truncated(&self) -> Error {
         Error::new(
             ErrorKind::Truncated,
-            format!(
+            message!(
+                "md6",
                 "item model is truncated: it ends at byte {} before its last section",
                 self.bytes.len()
             ),
         )
     }
 
-    fn corrupt(&self, what: impl core::fmt::Display) -> Error {
+    /// A corrupt-model error; `what` is a [`message!`] (a code in the page module).
+    fn corrupt(&self, what: String) -> Error {
+        #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
+        return Error::new(ErrorKind::Corrupt, what);
+        #[cfg(not(all(feature = "browser", target_arch = "wasm32", target_os = "unknown")))]
         Error::new(
             ErrorKind::Corrupt,
             format!("item model is corrupt near byte {}: {what}", self.pos),
@@ -265,7 +304,7 @@ impl<'a> Reader<'a> {
                 return Ok(v);
             }
         }
-        Err(self.corrupt("integer longer than 64 bits"))
+        Err(self.corrupt(message!("md7", "integer longer than 64 bits")))
     }
 
     /// A count of things that take at least `min_bytes` each in the rest of the input.
@@ -273,7 +312,8 @@ impl<'a> Reader<'a> {
         let v = self.varint()?;
         let left = (self.bytes.len() - self.pos) as u64;
         if v.saturating_mul(min_bytes.max(1) as u64) > left {
-            return Err(self.corrupt(format!(
+            return Err(self.corrupt(message!(
+                "md8",
                 "count {v} exceeds what the remaining bytes can hold"
             )));
         }
@@ -284,7 +324,7 @@ impl<'a> Reader<'a> {
         let b = self.take(4)?;
         let v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         if !v.is_finite() {
-            return Err(self.corrupt("a weight is not a finite number"));
+            return Err(self.corrupt(message!("md9", "a weight is not a finite number")));
         }
         Ok(v)
     }
@@ -295,7 +335,7 @@ impl<'a> Reader<'a> {
         let (bytes, pos) = (self.bytes, self.pos);
         self.take(len)?;
         std::str::from_utf8(&bytes[pos..pos + len])
-            .map_err(|_| self.corrupt("text is not valid UTF-8"))
+            .map_err(|_| self.corrupt(message!("md10", "text is not valid UTF-8")))
     }
 
     /// A string's byte range relative to `base`, checked to be UTF-8.
@@ -324,7 +364,9 @@ impl<'a> Reader<'a> {
             }
             let len = self.count(1)?;
             if len < 4 + 2 * m {
-                return Err(self.corrupt(format!("a row of {m} neighbours in {len} bytes")));
+                return Err(
+                    self.corrupt(message!("md11", "a row of {m} neighbours in {len} bytes"))
+                );
             }
             let start = self.pos - base;
             self.take(len)?;
@@ -333,7 +375,7 @@ impl<'a> Reader<'a> {
                 pos: base + start,
             };
             if scale.f32()? < 0.0 {
-                return Err(scale.corrupt("negative weight scale"));
+                return Err(scale.corrupt(message!("md12", "negative weight scale")));
             }
             index.push(RowRef {
                 start: start as u32,
@@ -362,7 +404,7 @@ impl<'a> Reader<'a> {
         let mut items = Vec::with_capacity(n);
         let table_ref = |r: &Reader, v: u64| -> Result<u32, Error> {
             if v > t as u64 {
-                return Err(r.corrupt("metadata string index out of range"));
+                return Err(r.corrupt(message!("md13", "metadata string index out of range")));
             }
             Ok(v as u32)
         };
@@ -370,7 +412,10 @@ impl<'a> Reader<'a> {
             let fl = self.byte()?;
             let name = self.range(base)?;
             let price = if fl & 2 != 0 {
-                Some(u32::try_from(self.varint()?).map_err(|_| self.corrupt("price too large"))?)
+                Some(
+                    u32::try_from(self.varint()?)
+                        .map_err(|_| self.corrupt(message!("md14", "price too large")))?,
+                )
             } else {
                 None
             };
@@ -449,17 +494,55 @@ mod tests {
         assert!(e.is_version());
         assert_eq!(
             e.to_string(),
-            "item model format version 9 is not supported (this build reads version 2)"
+            "item model format version 9 is not supported (this build reads version 3)"
         );
         // A huge item count in a tiny buffer is rejected before allocating.
-        let mut b = b"AFYM\x02\x00".to_vec();
+        let mut b = b"AFYM\x03\x00".to_vec();
         b.extend_from_slice(&[0; 28]);
         b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(Model::decode(&b).unwrap_err().is_corrupt());
         // A varint that never ends.
-        let mut b = b"AFYM\x02".to_vec();
+        let mut b = b"AFYM\x03".to_vec();
         b.extend_from_slice(&[0xff; 11]);
         assert!(Model::decode(&b).is_err());
+    }
+
+    /// Item table bytes: `n`, then each id as (shared, suffix length, suffix).
+    fn with_ids(ids: &[(u8, &str)]) -> Vec<u8> {
+        let mut b = b"AFYM\x03\x00".to_vec();
+        b.extend_from_slice(&[0; 28]);
+        b.push(ids.len() as u8);
+        for (shared, suffix) in ids {
+            b.extend_from_slice(&[*shared, suffix.len() as u8]);
+            b.extend_from_slice(suffix.as_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn ids_are_front_coded_in_increasing_order() {
+        // Items are numbered by id whatever order they were first clicked in.
+        let mut builder = crate::recommend::ModelBuilder::new();
+        builder.min_support(1);
+        builder.add_session(&[("shoe-9", 0), ("hat", 1), ("shoe-10", 2)]);
+        let bytes = builder.build().encode();
+        let m = Model::decode(&bytes).unwrap();
+        let ids: Vec<&str> = (0..3).map(|i| m.id(i).unwrap()).collect();
+        assert_eq!(ids, ["hat", "shoe-10", "shoe-9"]);
+        // "shoe-9" shares "shoe-" with "shoe-10": 5 bytes shared, suffix "9".
+        let table = [3, 0, 3, b'h', b'a', b't', 0, 7];
+        let at = 4 + 1 + 1 + 28;
+        assert_eq!(&bytes[at..at + table.len()], &table);
+        assert_eq!(&bytes[at + 15..at + 18], &[5, 1, b'9']);
+        // Out of order, repeated, or sharing more than the last id has: corrupt.
+        for bad in [
+            with_ids(&[(0, "b"), (0, "a")]),
+            with_ids(&[(0, "a"), (1, "")]),
+            with_ids(&[(0, "a"), (2, "b")]),
+        ] {
+            let e = Model::decode(&bad).unwrap_err();
+            assert!(e.is_corrupt(), "{e}");
+        }
     }
 
     #[test]

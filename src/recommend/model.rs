@@ -474,7 +474,16 @@ impl Model {
                 (u64::from_be_bytes(prefix), k)
             })
             .collect();
-        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
+        crate::sort::sort_by_u64(&mut keys, |k| k.0);
+        // Runs of equal prefixes (usually short): by the whole id.
+        let mut i = 0;
+        while i < keys.len() {
+            let j = i + keys[i..].iter().take_while(|k| k.0 == keys[i].0).count();
+            if j - i > 1 {
+                crate::sort::sort_by(&mut keys[i..j], |a, b| id(a.1).cmp(id(b.1)));
+            }
+            i = j;
+        }
         let dup = keys
             .windows(2)
             .find(|w| w[0].0 == w[1].0 && id(w[0].1) == id(w[1].1))
@@ -500,11 +509,13 @@ impl Model {
         let mut keys: Vec<u64> = (0..n)
             .map(|i| u64::from(u32::MAX - pop[i as usize]) << 32 | u64::from(i))
             .collect();
-        keys.sort_unstable();
+        crate::sort::sort_by_u64(&mut keys, |&k| k);
         let pop_order: Vec<u32> = keys.into_iter().map(|k| k as u32).collect();
         // By trending (desc), then popularity order: a stable sort of the popularity order.
         let mut trend_order = pop_order.clone();
-        trend_order.sort_by_key(|&i| std::cmp::Reverse(trend[i as usize]));
+        crate::sort::sort_by_u64(&mut trend_order, |&i| {
+            u64::from(u16::MAX - trend[i as usize])
+        });
         let max_pop = pop.iter().copied().max().unwrap_or(0);
         Model {
             id_text,

@@ -1,7 +1,5 @@
 //! Ranking: strategies, merchandising rules, reasons.
 
-use std::collections::{HashMap, HashSet};
-
 use super::model::{Model, Relation};
 
 /// Longest history the for-you strategy reads (the most recent items).
@@ -184,13 +182,12 @@ impl Reason {
                 .filter(|n| !n.is_empty())
                 .or_else(|| model.id(i))
                 .unwrap_or("an item")
-                .to_string()
         };
         match self {
-            Reason::ViewedTogether { because } => format!("Because you viewed {}", name(*because)),
-            Reason::BoughtTogether { because } => format!("Often bought with {}", name(*because)),
+            Reason::ViewedTogether { because } => ["Because you viewed ", name(*because)].concat(),
+            Reason::BoughtTogether { because } => ["Often bought with ", name(*because)].concat(),
             Reason::RecentlyViewed => "Recently viewed".to_string(),
-            Reason::PopularIn { category } => format!("Popular in {category}"),
+            Reason::PopularIn { category } => ["Popular in ", category].concat(),
             Reason::Trending => "Trending now".to_string(),
             Reason::Popular => "Popular right now".to_string(),
             Reason::Pinned => "Featured".to_string(),
@@ -210,17 +207,31 @@ pub struct Scored {
 }
 
 /// Sparse score accumulator: only items reached through neighbour lists.
-#[derive(Default)]
+///
+/// Entries in first-reached order plus a dense item → entry index, not a hash map: the page
+/// then links no hashing (SipHash, hashbrown: about 14 KB of code). Every per-item update is
+/// independent and the result is sorted by score, then item, so the order is not observable.
 struct Acc {
-    map: HashMap<u32, (f32, f32, Reason)>,
+    /// `slot[item]`: index into `entries`, or `u32::MAX` when the item has no score yet.
+    slot: Vec<u32>,
+    /// `(item, (score, best contribution, reason of the best contribution))`.
+    entries: Vec<(u32, (f32, f32, Reason))>,
 }
 
 impl Acc {
+    /// An empty accumulator for a model of `n` items.
+    fn new(n: usize) -> Acc {
+        Acc {
+            slot: vec![u32::MAX; n],
+            entries: Vec::new(),
+        }
+    }
+
     fn add(&mut self, item: u32, w: f32, reason: impl FnOnce() -> Reason) {
         if w.is_nan() || w <= 0.0 {
             return;
         }
-        match self.map.get_mut(&item) {
+        match self.get_mut(item) {
             Some(e) => {
                 e.0 += w;
                 if w > e.1 {
@@ -229,9 +240,41 @@ impl Acc {
                 }
             }
             None => {
-                self.map.insert(item, (w, w, reason()));
+                let i = item as usize;
+                if i >= self.slot.len() {
+                    self.slot.resize(i + 1, u32::MAX);
+                }
+                self.slot[i] = self.entries.len() as u32;
+                self.entries.push((item, (w, w, reason())));
             }
         }
+    }
+
+    fn get_mut(&mut self, item: u32) -> Option<&mut (f32, f32, Reason)> {
+        let k = *self.slot.get(item as usize)?;
+        self.entries.get_mut(k as usize).map(|(_, e)| e)
+    }
+}
+
+/// A set of item indices as a dense bit per item (see [`Acc`] for why not a hash set).
+struct ItemSet(Vec<bool>);
+
+impl ItemSet {
+    fn new(n: usize) -> ItemSet {
+        ItemSet(vec![false; n])
+    }
+
+    fn contains(&self, item: u32) -> bool {
+        self.0.get(item as usize).copied().unwrap_or(false)
+    }
+
+    /// Adds `item`; true when it was not in the set.
+    fn insert(&mut self, item: u32) -> bool {
+        let i = item as usize;
+        if i >= self.0.len() {
+            self.0.resize(i + 1, false);
+        }
+        !std::mem::replace(&mut self.0[i], true)
     }
 }
 
@@ -250,17 +293,23 @@ impl Model {
         let cart = known(&query.cart);
         let purchased = known(&query.purchased);
         let rules = &query.rules;
-        let mut excluded: HashSet<u32> = known(&rules.exclude_items).into_iter().collect();
-        excluded.extend(anchor);
+        let mut excluded = ItemSet::new(self.len());
+        let mut exclude = |items: &[u32]| {
+            for &i in items {
+                excluded.insert(i);
+            }
+        };
+        exclude(&known(&rules.exclude_items));
+        exclude(anchor.as_slice());
         if rules.exclude_cart {
-            excluded.extend(&cart);
+            exclude(&cart);
         }
         if rules.exclude_purchased {
-            excluded.extend(&purchased);
+            exclude(&purchased);
         }
-        let allowed = |i: u32| !excluded.contains(&i) && self.passes(i, rules);
+        let allowed = |i: u32| !excluded.contains(i) && self.passes(i, rules);
 
-        let mut acc = Acc::default();
+        let mut acc = Acc::new(self.len());
         let p = self.params;
         let mut fill_category: Option<String> = None;
         let mut fill_trending = true;
@@ -299,7 +348,7 @@ impl Model {
                     }
                 }
                 if p.popularity > 0.0 {
-                    for (&j, e) in acc.map.iter_mut() {
+                    for &mut (j, ref mut e) in acc.entries.iter_mut() {
                         e.0 += p.popularity * self.pop_score(j);
                     }
                 }
@@ -338,7 +387,9 @@ impl Model {
             Strategy::RecentlyViewed => {
                 let mut hist: Vec<(usize, &(String, i64))> =
                     query.history.iter().enumerate().collect();
-                hist.sort_by_key(|&(n, &(_, t))| (std::cmp::Reverse(t), std::cmp::Reverse(n)));
+                crate::sort::sort_by_key(&mut hist, |&(n, &(_, t))| {
+                    (std::cmp::Reverse(t), std::cmp::Reverse(n))
+                });
                 let mut out = Vec::new();
                 for (_, (id, _)) in hist {
                     if let Some(i) = self.index_of(id) {
@@ -357,7 +408,7 @@ impl Model {
         self.apply_boosts(&mut acc, &rules.boosts);
 
         let mut ranked: Vec<Scored> = acc
-            .map
+            .entries
             .into_iter()
             .filter(|&(i, _)| allowed(i))
             .map(|(item, (score, _, reason))| Scored {
@@ -366,12 +417,24 @@ impl Model {
                 reason,
             })
             .collect();
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+        // By score (descending, in `total_cmp` order), then item: one integer key each.
+        crate::sort::sort_by_u64(&mut ranked, |s| {
+            let bits = s.score.to_bits();
+            let ascending = if bits >> 31 == 1 {
+                !bits
+            } else {
+                bits | 1 << 31
+            };
+            u64::from(!ascending) << 32 | u64::from(s.item)
+        });
         ranked.truncate(query.count);
 
         // Fallback chain: popular in the category, then trending (or popular), skipping repeats.
         if ranked.len() < query.count {
-            let mut have: HashSet<u32> = ranked.iter().map(|s| s.item).collect();
+            let mut have = ItemSet::new(self.len());
+            for s in &ranked {
+                have.insert(s.item);
+            }
             if let Some(cat) = fill_category {
                 for &i in &self.pop_order {
                     if ranked.len() >= query.count {
@@ -432,7 +495,7 @@ impl Model {
         if max <= 0.0 || !self.has_meta() {
             return;
         }
-        for (&j, e) in acc.map.iter_mut() {
+        for &mut (j, ref mut e) in acc.entries.iter_mut() {
             if let Some(cat) = self.category(j) {
                 if let Some(&(_, a)) = aff.iter().find(|(c, _)| c == cat) {
                     if a.is_finite() && a > 0.0 {
@@ -447,12 +510,12 @@ impl Model {
         for b in boosts {
             match b {
                 Boost::Item { id, factor } => {
-                    if let Some(e) = self.index_of(id).and_then(|i| acc.map.get_mut(&i)) {
+                    if let Some(e) = self.index_of(id).and_then(|i| acc.get_mut(i)) {
                         e.0 *= factor.max(0.0);
                     }
                 }
                 Boost::Category { category, factor } => {
-                    for (&j, e) in acc.map.iter_mut() {
+                    for &mut (j, ref mut e) in acc.entries.iter_mut() {
                         if self.category(j) == Some(category.as_str()) {
                             e.0 *= factor.max(0.0);
                         }
@@ -512,7 +575,7 @@ impl Model {
             ranked.truncate(count);
             return ranked;
         }
-        pins.sort_by_key(|&(p, _)| p);
+        crate::sort::sort_by_key(&mut pins, |&(p, _)| p);
         let pinned: Vec<u32> = pins.iter().map(|&(_, i)| i).collect();
         let mut rest = ranked.into_iter().filter(|s| !pinned.contains(&s.item));
         let mut pins = pins.into_iter().peekable();

@@ -47,7 +47,9 @@ impl<'a> Events<'a> {
                 event: e,
             })
         });
-        entries.sort_unstable_by(|x, y| cmp_ignore_case(x.name, y.name).then(x.at.cmp(&y.at)));
+        crate::sort::sort_by(&mut entries, |x, y| {
+            cmp_ignore_case(x.name, y.name).then(x.at.cmp(&y.at))
+        });
         Events { entries }
     }
 
@@ -236,7 +238,7 @@ fn equals(v: &Value<'_>, lit: &Literal) -> bool {
         (Value::Text(t), Literal::Text(s)) => t.eq_ignore_ascii_case(s),
         (Value::Bool(a), Literal::Bool(b)) => a == b,
         (_, Literal::Number(n)) => v.as_number() == Some(*n),
-        (Value::Number(a), Literal::Text(s)) => s.trim().parse::<f64>().ok() == Some(*a),
+        (Value::Number(a), Literal::Text(s)) => crate::platform::parse_f64(s.trim()) == Some(*a),
         (Value::Text(t), Literal::Bool(b)) => {
             t.eq_ignore_ascii_case(if *b { "true" } else { "false" })
         }

@@ -51,7 +51,7 @@ impl Value<'_> {
     pub fn as_number(&self) -> Option<f64> {
         match self {
             Value::Number(n) => Some(*n),
-            Value::Text(t) => t.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+            Value::Text(t) => crate::platform::parse_f64(t.trim()).filter(|n| n.is_finite()),
             _ => None,
         }
     }

@@ -1,0 +1,183 @@
+// Main-thread cost of Affinity in a real browser: the demo shop's pages loaded in headless
+// Chromium with and without the tag, alternating, several runs each; prints medians and ratios.
+// A benchmark, not a test: nothing is asserted. `make bench-page` runs it through the e2e
+// harness (`node tests/e2e/run.mjs benches/page/bench.mjs`), which starts the real edge
+// (wrangler dev → workerd, fresh state, ports E2E_EDGE_PORT / E2E_SHOP_PORT), seeds the demo
+// history, builds the model and the second-origin shop that loads the tag from the edge.
+// Here that shop is served once more from one server, as it is ("with") and with the tag and
+// its head snippet removed ("without"). RUNS (default 7) and EVENTS (default 1000) tune it.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const runs = Number(process.env.RUNS || 7);
+const events = Number(process.env.EVENTS || 1000);
+const edge = process.env.EDGE;
+const state = process.env.E2E_STATE;
+const KEY = "pk_demo_4f9c2a7d1e";
+const log = (m) => console.error(`bench-page: ${m}`);
+if (!edge || !state) {
+  console.error("bench-page: run through tests/e2e/run.mjs (make bench-page), which starts the edge");
+  process.exit(2);
+}
+
+// ---- the shop, with and without the tag -----------------------------------------------------
+const types = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
+  ".json": "application/json", ".svg": "image/svg+xml",
+};
+/** The same page without Affinity: no tag, no segment head snippet. */
+const withoutTag = (html) => html
+  .replace(/<script async src="[^"]*affinity\.js"[^>]*><\/script>/, "")
+  .replace(/<style>\[data-affinity-segment\][^<]*<\/style><script>document\.documentElement\.classList\.add\("affinity-wait"\)[^<]*<\/script>/, "");
+function serveShop(dir) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    let p = decodeURIComponent(url.pathname);
+    if (p.endsWith("/")) p += "index.html";
+    const file = path.join(dir, path.normalize(p).replace(/^(\.\.[/\\])+/, ""));
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404);
+      return res.end();
+    }
+    const ext = path.extname(file);
+    let body = fs.readFileSync(file);
+    if (ext === ".html" && url.searchParams.has("without")) body = withoutTag(body.toString());
+    res.writeHead(200, { "content-type": types[ext] || "application/octet-stream" });
+    res.end(body);
+  });
+  return new Promise((r) => server.listen(0, "127.0.0.1", () => r(server)));
+}
+
+// ---- one page load ------------------------------------------------------------------------
+// Installed before any page script: long tasks, when the slots fill and when segments decide.
+const probe = () => {
+  const m = (window.__bench = { longtasks: [], recs: null, segments: null });
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) m.longtasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: "longtask", buffered: true });
+  const check = () => {
+    if (m.recs === null && document.querySelector("[data-affinity-slot] .affinity-card")) m.recs = performance.now();
+    const root = document.documentElement;
+    if (m.segments === null && m.waited && !root.classList.contains("affinity-wait")) m.segments = performance.now();
+    if (root.classList.contains("affinity-wait")) m.waited = true;
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+};
+
+const median = (xs) => {
+  const s = xs.filter((x) => x !== null && x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+};
+
+async function load(browser, url, withAffinity) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(probe);
+  let bytes = 0;
+  const sizes = [];
+  page.on("requestfinished", (r) => sizes.push(r.sizes().then((s) => { bytes += s.responseBodySize + s.responseHeadersSize; }).catch(() => {})));
+  await page.goto(withAffinity ? url : `${url}${url.includes("?") ? "&" : "?"}without`, { waitUntil: "load" });
+  if (withAffinity) {
+    // Until the plugin has rendered what it will render (or 5 s).
+    await page.waitForFunction(() => window.affinity?.profile && window.__bench.segments !== null
+      && (window.__bench.recs !== null || !document.querySelector("[data-affinity-slot]")), null, { timeout: 5_000 }).catch(() => {});
+  }
+  await page.waitForTimeout(1_000);
+  await Promise.all(sizes);
+  const r = await page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    const b = window.__bench;
+    const tbt = b.longtasks.reduce((t, e) => t + Math.max(0, e.duration - 50), 0);
+    return {
+      dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, longtasks: b.longtasks.length,
+      tbt, recs: b.recs, segments: b.segments, heap: performance.memory?.usedJSHeapSize ?? null,
+    };
+  });
+  r.bytes = bytes;
+  if (withAffinity && events > 0) {
+    // Capture cost: `events` custom events through the public API, timed in the page.
+    // Then the work the page defers to idle time (validation, profile fold), forced at once by
+    // reading the profile: the two together are the whole main-thread cost per event.
+    Object.assign(r, await page.evaluate(async (n) => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) window.affinity.track("Bench Event", { i, list: "bench" });
+      const t1 = performance.now();
+      window.affinity.profile();
+      const t2 = performance.now();
+      return { capture_us: ((t1 - t0) * 1000) / n, deferred_us: ((t2 - t1) * 1000) / n };
+    }, events));
+  }
+  await context.close();
+  return r;
+}
+
+// ---- main ---------------------------------------------------------------------------------
+// The shop run.mjs built for the second origin (tag loaded from the edge), served here twice over.
+const shop = await serveShop(path.join(state, "shop2"));
+const shopOrigin = `http://127.0.0.1:${shop.address().port}`;
+try {
+  // The model a shopper downloads (raw bytes; the wire size is brotli, as the edge will serve it).
+  const config = await (await fetch(`${edge}/v1/config?key=${KEY}`)).json();
+  const model = Buffer.from(await (await fetch(new URL(config.model, edge))).arrayBuffer());
+  const modelFile = path.join(state, "model.afym");
+  fs.writeFileSync(modelFile, model);
+  const modelBr = execFileSync("brotli", ["-q", "11", "-c", modelFile]).length;
+
+  const product = fs.readdirSync(path.join(state, "shop2", "p"))[0];
+  const pages = { home: `${shopOrigin}/`, product: `${shopOrigin}/p/${product}/` };
+  log(`${runs} alternating runs per variant on ${Object.keys(pages).join(", ")}`);
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--enable-precise-memory-info"],
+  });
+  const results = {};
+  try {
+    for (const [name, url] of Object.entries(pages)) {
+      const r = (results[name] = { with: [], without: [] });
+      await load(browser, url, true); // warm the edge and the OS caches once
+      for (let i = 0; i < runs; i++) {
+        r.without.push(await load(browser, url, false));
+        r.with.push(await load(browser, url, true));
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+
+  console.log(`Chromium, demo shop on ${shopOrigin}, tag from ${edge}; ${runs} alternating runs per variant, medians`);
+  console.log(`demo shop model: ${model.length} bytes raw, ${modelBr} bytes brotli -q 11`);
+  const fmt = (v, d = 1) => (v === null ? "—" : v.toFixed(d));
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`\n${name} (${pages[name]})`);
+    console.log(`${"metric".padEnd(34)}${"without".padStart(12)}${"with".padStart(12)}${"added".padStart(12)}${"ratio".padStart(8)}`);
+    const row = (label, key, d = 1) => {
+      const a = median(r.without.map((x) => x[key]));
+      const b = median(r.with.map((x) => x[key]));
+      const added = a !== null && b !== null ? b - a : null;
+      const ratio = a ? b / a : null;
+      console.log(`${label.padEnd(34)}${fmt(a, d).padStart(12)}${fmt(b, d).padStart(12)}${fmt(added, d).padStart(12)}${fmt(ratio, 2).padStart(8)}`);
+    };
+    row("DOMContentLoaded (ms)", "dcl");
+    row("load (ms)", "load");
+    row("long tasks (count)", "longtasks", 0);
+    row("total blocking time (ms)", "tbt");
+    row("recommendations rendered (ms)", "recs");
+    row("segment content decided (ms)", "segments");
+    row("bytes transferred", "bytes", 0);
+    row("JS heap used (bytes)", "heap", 0);
+    const cap = median(r.with.map((x) => x.capture_us));
+    const deferred = median(r.with.map((x) => x.deferred_us));
+    console.log(`capture: ${fmt(cap, 1)} µs per event in the call, + ${fmt(deferred, 1)} µs deferred to idle time` +
+      ` (median of ${runs} runs × ${events} affinity.track calls)`);
+    const worst = Math.max(...r.with.map((x) => x.longtasks));
+    console.log(`long tasks with Affinity, worst run: ${worst}`);
+  }
+} finally {
+  shop.close();
+}
