@@ -17,18 +17,12 @@ use crate::platform::d1;
 use crate::platform::store::{models, shops};
 use crate::platform::web::now_ms;
 use crate::platform::{Error, Result};
-use crate::shops::Settings;
 
 /// At most this many shops are rebuilt per cron run (each build is one shop's CPU budget).
 pub const CRON_SHOPS: usize = 20;
 
-/// The shop's model settings (defaults where unset).
-pub async fn settings(db: &D1Database, shop: &str) -> Result<Settings> {
-    Ok(d1::first(db, &shops::settings(shop))
-        .await?
-        .map(Settings::from)
-        .unwrap_or_default())
-}
+/// The shop's settings (defaults where unset): the shops feature owns them.
+pub use crate::shops::handler::load_settings as settings;
 
 /// The latest recorded build of a shop.
 pub async fn latest(db: &D1Database, shop: &str) -> Result<Option<BuildInfo>> {

@@ -81,6 +81,14 @@ async fn live_shop(ctx: &Ctx, id: &str) -> Result<shops::ShopInfo> {
         .ok_or_else(|| Error::not_found(format!("no shop {id}")))
 }
 
+/// The shop's settings (defaults where unset).
+pub async fn load_settings(db: &worker::D1Database, shop: &str) -> Result<Settings> {
+    Ok(d1::first(db, &shops::settings(shop))
+        .await?
+        .map(Settings::from)
+        .unwrap_or_default())
+}
+
 /// `GET /v1/operator/shops`: every shop, deleted ones (still erasing) included.
 pub async fn list(ctx: Ctx) -> Result<Response> {
     ctx.operator()?;
@@ -154,7 +162,7 @@ pub async fn show(ctx: Ctx, id: &str) -> Result<Response> {
     let info = d1::first(&db, &shops::info(id))
         .await?
         .ok_or_else(|| Error::not_found(format!("no shop {id}")))?;
-    let settings = crate::config::jobs::settings(&db, id).await?;
+    let settings = load_settings(&db, id).await?;
     let mut body = json!({"shop": info, "settings": settings.to_json()});
     if info.deleted_at.is_some() {
         body["left"] = left(&ctx.env, id).await?;
@@ -167,7 +175,7 @@ pub async fn settings(mut ctx: Ctx, id: &str) -> Result<Response> {
     ctx.operator()?;
     live_shop(&ctx, id).await?;
     let db = ctx.db()?;
-    let current = crate::config::jobs::settings(&db, id).await?;
+    let current = load_settings(&db, id).await?;
     let new = current
         .with_json(&ctx.text().await?)
         .map_err(Error::bad_request)?;
@@ -178,7 +186,7 @@ pub async fn settings(mut ctx: Ctx, id: &str) -> Result<Response> {
 /// `GET /dashboard/settings`: the signed-in shop's settings.
 pub async fn dashboard_settings(ctx: Ctx) -> Result<Response> {
     let shop = ctx.signed_in().await?;
-    let settings = crate::config::jobs::settings(&ctx.db()?, &shop.id).await?;
+    let settings = load_settings(&ctx.db()?, &shop.id).await?;
     let saved = ctx.param("saved").is_some();
     web::html(
         200,
@@ -192,7 +200,7 @@ pub async fn dashboard_save(mut ctx: Ctx) -> Result<Response> {
     let shop = ctx.signed_in().await?;
     let db = ctx.db()?;
     let form = ctx.form().await?;
-    let mut new = crate::config::jobs::settings(&db, &shop.id).await?;
+    let mut new = load_settings(&db, &shop.id).await?;
     for (key, value) in &form {
         if let Err(e) = new.set(key, &serde_json::Value::from(value.as_str())) {
             return web::html(
