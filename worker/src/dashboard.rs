@@ -18,7 +18,7 @@ use affinity::profile::{Affinity, Product, Profile};
 use affinity::time::{self, DAY_MS};
 use serde::Deserialize;
 
-use crate::html::{
+use crate::platform::html::{
     ago, count, filters, money, percent, render, when, Fragment, Frame, Nav, Px, Time,
 };
 use crate::platform::http::percent_encode;

@@ -24,7 +24,6 @@
 pub mod config;
 pub mod customers;
 pub mod dashboard;
-pub mod html;
 pub mod ingest;
 pub mod platform;
 pub mod recs;

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 
 use crate::config::BuildInfo;
-use crate::html::{count, money, percent, render, Frame, Nav, Time};
+use crate::platform::html::{count, money, percent, render, Frame, Nav, Time};
 pub use crate::platform::store::recs::{Click, Exposure, OrderEvent, SlotRow};
 
 #[cfg(target_arch = "wasm32")]

@@ -1,10 +1,12 @@
 //! The platform layer: what every feature uses and that uses no feature — the request context,
 //! responses and the one error type, auth guards, and access to D1 (the [`store`]), KV and the
-//! customer Durable Objects. Pure parts ([`auth`], [`error`], [`http`], [`store`]) are tested
+//! customer Durable Objects, and the dashboard's page frame ([`html`]). Pure parts ([`auth`],
+//! [`error`], [`html`], [`http`], [`store`]) are tested
 //! natively; the runtime parts compile only for wasm32.
 
 pub mod auth;
 pub mod error;
+pub mod html;
 pub mod http;
 pub mod store;
 

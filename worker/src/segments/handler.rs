@@ -379,7 +379,7 @@ pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
 }
 
 /// The segments card of a customer page, from the object's profile JSON (`segment_state`).
-pub fn customer_card(profile_json: &str, now_ms: i64) -> crate::html::Fragment {
+pub fn customer_card(profile_json: &str, now_ms: i64) -> crate::platform::html::Fragment {
     let held: Vec<Held> = serde_json::from_str::<serde_json::Value>(profile_json)
         .ok()
         .and_then(|v| serde_json::from_value(v["segment_state"].clone()).ok())

@@ -8,7 +8,9 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::{Held, Listed, RuleError, PREVIEW_LIMIT};
-use crate::html::{count, filters, render, when, Asset, Fragment, Frame, Nav, Px, Time, EDITOR_JS};
+use crate::platform::html::{
+    count, filters, render, when, Asset, Fragment, Frame, Nav, Px, Time, EDITOR_JS,
+};
 use crate::platform::http::percent_encode;
 
 /// Something under `/dashboard/segments`.

@@ -3,7 +3,7 @@
 use askama::Template;
 
 use super::Settings;
-use crate::html::{render, Frame, Nav};
+use crate::platform::html::{render, Frame, Nav};
 
 #[derive(Template)]
 #[template(path = "settings.html", whitespace = "minimize")]

@@ -125,10 +125,10 @@ impl fmt::Display for Asset {
 impl askama::filters::HtmlSafe for Asset {}
 
 /// The dashboard's styles (`worker/assets/dashboard.css`), in every page's `<style>` block.
-pub const DASHBOARD_CSS: Asset = Asset(include_str!("../assets/dashboard.css"));
+pub const DASHBOARD_CSS: Asset = Asset(include_str!("../../assets/dashboard.css"));
 
 /// The segment editor's script (`worker/assets/editor.js`), inline and allowed by its hash.
-pub const EDITOR_JS: Asset = Asset(include_str!("../assets/editor.js"));
+pub const EDITOR_JS: Asset = Asset(include_str!("../../assets/editor.js"));
 
 /// A coordinate or length in an SVG chart: one decimal.
 #[derive(Debug, Clone, Copy, PartialEq)]
