@@ -127,8 +127,8 @@ switch (rest[0]) {
     }
     ok(r, "create");
     print(r.json);
-    console.error(`Paste into the shop's <head>: <script async src="${edge}/affinity.js" data-key="${r.json.write_key}"></script>`);
-    console.error(`Dashboard: ${edge}/dashboard/login?shop=${r.json.id} (the admin secret above is shown once)`);
+    console.log(`Paste into the shop's <head>: <script async src="${edge}/affinity.js" data-key="${r.json.write_key}"></script>`);
+    console.log(`Dashboard: ${edge}/dashboard/login?shop=${r.json.id} (the admin secret above is shown once)`);
     break;
   }
   case "list":
