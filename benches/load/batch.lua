@@ -1,6 +1,7 @@
 -- wrk script: each request is a 10-event batch of one customer, with fresh message ids, spread
--- over many customers (thread × 500). Counts answers by status; `done` prints the figures.
+-- over many customers (per thread: LOAD_CUSTOMERS, default 500). Counts answers by status.
 local counter = 0
+CUSTOMERS = tonumber(os.getenv("LOAD_CUSTOMERS") or "500")
 local key = os.getenv("LOAD_KEY") or "pk_demo_4f9c2a7d1e"
 local run = os.getenv("LOAD_RUN") or tostring(os.time())
 EXPECT = 200
@@ -10,7 +11,7 @@ local names = { "Product Viewed", "Product Viewed", "Product Added", "Product Vi
 
 request = function()
   counter = counter + 1
-  local customer = string.format("load-%s-%d-%d", run, tid, counter % 500)
+  local customer = string.format("load-%s-%d-%d", run, tid, counter % CUSTOMERS)
   local events = {}
   for i = 1, 10 do
     local name = names[(i % #names) + 1]
