@@ -24,6 +24,11 @@ thread_local! {
     static SETS: RefCell<HashMap<String, (i64, Rc<SegmentSet>)>> = RefCell::new(HashMap::new());
 }
 
+/// Forgets the shop's cached set in this isolate (its shop was deleted).
+pub fn forget(shop: &str) {
+    SETS.with(|s| s.borrow_mut().remove(shop));
+}
+
 /// Gives a shop the default segments when it has none yet (idempotent; the demo shop calls it
 /// when it is ensured).
 pub async fn ensure_defaults(db: &D1Database, shop: &str) -> Result<()> {
