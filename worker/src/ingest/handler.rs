@@ -30,11 +30,6 @@ thread_local! {
     static LINKS: RefCell<LinkCache> = RefCell::new(HashMap::new());
 }
 
-/// Forgets the shop's cached identity links in this isolate (its shop was deleted).
-pub fn forget(shop: &str) {
-    LINKS.with(|c| c.borrow_mut().retain(|(s, _), _| s != shop));
-}
-
 /// The customers `anonymous_ids` are linked to in the shop's identity map, from the per-isolate
 /// cache or D1.
 async fn resolve(

@@ -298,11 +298,10 @@ pub async fn delete(ctx: Ctx, id: &str) -> Result<Response> {
     if info.deleted_at.is_none() {
         d1::run(&db, &shops::mark_deleted(id, ctx.now)).await?;
     }
-    // Every per-isolate cache entry of the shop goes (other isolates' within their lifetimes:
-    // keys 10 s, links 10 s; a cached segment set is only read for a live shop's objects).
+    // The shop's per-isolate cache entries go here; other isolates' expire (keys and identity
+    // links after 10 s; a cached segment set is only read for a live shop's objects).
     forget_shop(id);
     crate::segments::handler::forget(id);
-    crate::ingest::handler::forget(id);
     let deleted_at = info.deleted_at.map_or(ctx.now, |t| t as i64);
     let done = erase_pass(&ctx.env, id, deleted_at, ctx.now).await?;
     let left = if done {
