@@ -28,7 +28,7 @@
 //! # Example
 //!
 //! ```
-//! use affinity::forecast::{BgNbd, Customer};
+//! use affinity::forecast::{BgNbd, Customer, RepeatBuying};
 //!
 //! // The published BG/NBD fit to the CDNOW cohort (Fader, Hardie & Lee 2005) …
 //! let model = BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
