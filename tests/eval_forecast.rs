@@ -661,6 +661,12 @@ fn main() {
         check(ms <= 100.0, format!("{name} fit {ms:.1} ms ≤ 100 ms"));
     }
 
+    println!(
+        "  likelihood evaluations: BG/NBD {}, Pareto/NBD {}, Gamma-Gamma {}",
+        BgNbd::fit(&summaries).expect("fit").evaluations,
+        ParetoNbd::fit(&summaries).expect("fit").evaluations,
+        GammaGamma::fit(&spends).expect("fit").evaluations
+    );
     groups(&holdout);
 
     if full {
