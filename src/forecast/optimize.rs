@@ -307,6 +307,18 @@ mod tests {
     }
 
     #[test]
+    fn central_differences_match_the_analytic_gradient() {
+        // f = x² y + e^y: ∂f/∂x = 2xy, ∂f/∂y = x² + e^y.
+        let mut f = |v: &[f64]| v[0] * v[0] * v[1] + v[1].exp();
+        let (x, y) = (1.3, -0.4);
+        let mut used = 0;
+        let g = gradient(&mut f, &[x, y], &mut used);
+        assert!((g[0] - 2.0 * x * y).abs() < 1e-8, "{g:?}");
+        assert!((g[1] - (x * x + f64::exp(y))).abs() < 1e-8, "{g:?}");
+        assert_eq!(used, 4);
+    }
+
+    #[test]
     fn steps_back_from_non_finite_values() {
         // ln x is NaN below 0: the minimum of x − ln x is at x = 1.
         let m = minimize(|x: &[f64]| x[0] - x[0].ln(), &[3.0], 5.0, 5_000);
