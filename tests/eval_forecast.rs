@@ -229,20 +229,25 @@ impl Forecast {
     }
 }
 
-/// The models fitted on one split's calibration summaries.
+/// The models fitted on one split's calibration summaries, with their log-likelihoods.
 struct Fits {
     bg: BgNbd,
     pn: ParetoNbd,
     gg: GammaGamma,
+    ll: [f64; 3],
 }
 
 fn fit(rows: &[Row]) -> Fits {
     let summaries: Vec<Customer> = rows.iter().map(|r| r.summary).collect();
     let spends: Vec<Spend> = rows.iter().map(|r| r.spend).collect();
+    let bg = BgNbd::fit(&summaries).expect("BG/NBD fit");
+    let pn = ParetoNbd::fit(&summaries).expect("Pareto/NBD fit");
+    let gg = GammaGamma::fit(&spends).expect("Gamma-Gamma fit");
     Fits {
-        bg: BgNbd::fit(&summaries).expect("BG/NBD fit").model,
-        pn: ParetoNbd::fit(&summaries).expect("Pareto/NBD fit").model,
-        gg: GammaGamma::fit(&spends).expect("Gamma-Gamma fit").model,
+        bg: bg.model,
+        pn: pn.model,
+        gg: gg.model,
+        ll: [bg.log_likelihood, pn.log_likelihood, gg.log_likelihood],
     }
 }
 
@@ -567,8 +572,8 @@ fn main() {
     // The holdout, scored once.
     let fits = fit(&holdout);
     println!(
-        "\nfits on weeks 1–39: BG/NBD {:?}\n  Pareto/NBD {:?}\n  Gamma-Gamma {:?}",
-        fits.bg, fits.pn, fits.gg
+        "\nfits on weeks 1–39 (LL):\n  {:?} ({:.2})\n  {:?} ({:.2})\n  {:?} ({:.2})",
+        fits.bg, fits.ll[0], fits.pn, fits.ll[1], fits.gg, fits.ll[2]
     );
     let t = weeks(HOLDOUT);
     let bg = Forecast::of_means(

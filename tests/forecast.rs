@@ -85,6 +85,7 @@ fn btyd_models_reproduce_the_published_fits() {
     let customers = customers();
     let bg = BgNbd::fit(&customers).unwrap();
     let m = bg.model;
+    println!("BG/NBD {m:?} LL {:.3}", bg.log_likelihood);
     let got = [m.r, m.alpha, m.a, m.b];
     let want = [0.243, 4.414, 0.793, 2.426];
     check_fit(
@@ -96,6 +97,7 @@ fn btyd_models_reproduce_the_published_fits() {
     );
     let pn = ParetoNbd::fit(&customers).unwrap();
     let m = pn.model;
+    println!("Pareto/NBD {m:?} LL {:.3}", pn.log_likelihood);
     let got = [m.r, m.alpha, m.s, m.beta];
     let want = [0.55, 10.58, 0.61, 11.67];
     check_fit(
@@ -111,7 +113,9 @@ fn btyd_models_reproduce_the_published_fits() {
 fn bgnbd_worked_example() {
     let m = PUBLISHED_BG;
     let c = Customer::new(2, 30.43, 38.86).unwrap();
-    within("E[Y(39)]", m.expected_purchases(&c, 39.0), 1.226, 0.001);
+    let e = m.expected_purchases(&c, 39.0);
+    println!("worked example: {e:.5}");
+    within("E[Y(39)]", e, 1.226, 0.001);
 }
 
 #[test]
@@ -119,6 +123,7 @@ fn gamma_gamma_reproduces_the_published_fit() {
     let spends: Vec<Spend> = cdnow().into_iter().map(|c| c.1).collect();
     assert_eq!(spends.iter().filter(|s| s.frequency > 0).count(), 946);
     let m = GammaGamma::fit(&spends).unwrap().model;
+    println!("Gamma-Gamma {m:?}");
     within("p", m.p, 6.25, 0.01);
     within("q", m.q, 3.74, 0.01);
     within("gamma", m.gamma, 15.44, 0.01);
@@ -158,6 +163,13 @@ fn sbg_reproduces_the_published_fits_and_projections() {
         within("b", fit.model.b, b, 0.005);
         within("LL", fit.log_likelihood, ll, 0.1);
         let p = fit.model.project(1000.0, 12);
+        println!(
+            "sBG column {column}: a {:.4}, b {:.4}, LL {:.2}, years 8–12 {:.1?}",
+            fit.model.a,
+            fit.model.b,
+            fit.log_likelihood,
+            &p[8..]
+        );
         for (year, want) in (8..=12).zip(projected) {
             within("survivors", p[year], want, 0.5);
         }
@@ -344,6 +356,8 @@ fn groups_recover_a_synthetic_set() {
         "recent, frequent, big spenders in Tents"
     );
     assert_eq!(groups.rule(g0), format!("predicted.group = {g0}"));
+    // The rule is valid in the segment rule language.
+    affinity::rules::parse(&groups.rule(g0)).unwrap();
     let cond = groups.conditions(g0, &rows, &features);
     assert!(cond.contains("orders >= "), "{cond}");
 }
