@@ -505,18 +505,66 @@ fn choose(inner: &[Row], fits: &Fits) -> Choice {
             .quantile
             .map_or("mean".to_owned(), |q| format!("BG/NBD {q:.1}-quantile")),
         if choice.ranker.is_some() {
-            "logistic on covariates"
+            "covariate ranker"
         } else {
             "expectation"
         },
     );
-    if let Some(lr) = &choice.ranker {
+    if let Some(r) = &choice.ranker {
+        println!("  ranker weights (per standard deviation): {:.3?}", r.w);
+    }
+    segment_trial(inner, INNER);
+    choice
+}
+
+/// Which segment a customer is in.
+type SegmentKey = Box<dyn Fn(&Row) -> usize>;
+
+/// Pareto/NBD expectations with a separate prior per segment of customers.
+fn segmented(rows: &[Row], split: Split, key: &dyn Fn(&Row) -> usize) -> Vec<f64> {
+    let t = weeks(split);
+    let k = rows.iter().map(key).max().unwrap_or(0) + 1;
+    let models: Vec<ParetoNbd> = (0..k)
+        .map(|g| {
+            let s: Vec<Customer> = rows
+                .iter()
+                .filter(|r| key(r) == g)
+                .map(|r| r.summary)
+                .collect();
+            ParetoNbd::fit(&s).expect("segment fit").model
+        })
+        .collect();
+    rows.iter()
+        .map(|r| models[key(r)].expected_purchases(&r.summary, t))
+        .collect()
+}
+
+fn segment_trial(rows: &[Row], split: Split) {
+    let mut spends: Vec<f64> = rows.iter().map(|r| r.first_spend).collect();
+    spends.sort_by(f64::total_cmp);
+    let median = spends[spends.len() / 2];
+    let keys: [(&str, SegmentKey); 3] = [
+        (
+            "first CDs >= 2",
+            Box::new(|r: &Row| usize::from(r.first_cds >= 2.0)),
+        ),
+        (
+            "first spend >= median",
+            Box::new(move |r: &Row| usize::from(r.first_spend >= median)),
+        ),
+        (
+            "x > 0",
+            Box::new(|r: &Row| usize::from(r.summary.frequency > 0)),
+        ),
+    ];
+    for (name, key) in keys {
+        let e = segmented(rows, split, key.as_ref());
         println!(
-            "  logistic weights (standardised; intercept first): {:.3?}",
-            lr.w
+            "  segmented Pareto/NBD priors by {name}: MAE {:.4}, AUC {:.4}",
+            mae(&e, rows),
+            auc(&e, rows)
         );
     }
-    choice
 }
 
 fn report(methods: &[Forecast], rows: &[Row]) {
