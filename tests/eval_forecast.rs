@@ -765,13 +765,13 @@ fn main() {
 }
 
 /// Groups on CDNOW at the end of calibration: recency gap, purchase occasions, mean spend per
-/// occasion, CDs per occasion (CDNOW has no categories; CDs per order stands in for the basket).
+/// occasion, CDs in the first order (CDNOW has no categories; the basket size stands in).
 fn groups(rows: &[Row]) {
     let features = [
         Feature::new("weeks_since_last", "lapsed", "recent"),
         Feature::new("log_orders", "frequent", "one-off"),
         Feature::new("log_spend_per_order", "big spenders", "small spenders"),
-        Feature::new("cds_per_order", "large baskets", "small baskets"),
+        Feature::new("first_order_cds", "large baskets", "small baskets"),
     ];
     let data: Vec<Vec<f64>> = rows
         .iter()
