@@ -58,6 +58,13 @@ unit:
 
 eval:
 	@$(ENV) cargo test --profile eval -p affinity --test eval_recommend
+	@$(ENV) timeout 900 cargo test --profile eval -p affinity --test eval_forecast
+
+# Forecasting on CDNOW: holdout MAE/AUC/totals beside BG/NBD, Pareto/NBD and a recency rule, fit
+# cost, customer groups (docs/forecast.md). Bounded; FULL=1 adds the 23,570-customer file.
+.PHONY: eval-forecast
+eval-forecast:
+	@$(ENV) timeout 900 cargo test --profile eval -p affinity --test eval_forecast $(if $(FULL),-- --full,)
 
 browser-test:
 	@$(ENV) cargo test --target wasm32-unknown-unknown -p affinity --test browser

@@ -9,6 +9,7 @@
 //! - [`rules`]: the segment rule language (parse → typed AST → evaluate → print).
 //! - [`segments`]: the facts segment rules read from a real profile and page context.
 //! - [`recommend`]: the item model, its binary encoding, strategies and evaluation metrics.
+//! - [`forecast`]: BG/NBD, Pareto/NBD, Gamma-Gamma and sBG forecasts, CLV, customer groups.
 //! - [`bucket`]: the one deterministic bucketing function behind every holdout and percentage.
 //! - [`time`]: RFC 3339 time stamps ↔ Unix milliseconds.
 //! - [`markup`]: schema.org JSON-LD → e-commerce event properties.
@@ -41,6 +42,7 @@
 pub mod bucket;
 mod error;
 pub mod event;
+pub mod forecast;
 pub mod json;
 pub mod markup;
 pub mod platform;

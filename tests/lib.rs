@@ -2,6 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod event;
+mod forecast;
 mod profile;
 mod recommend;
 mod rules;
