@@ -7,6 +7,7 @@
 //! `predicted.group = g` with the centroids and the standardisation documented by [`Groups`];
 //! [`Groups::conditions`] gives the approximate plain-words conditions.
 
+use crate::error::invalid;
 use crate::Error;
 
 /// One feature's name and the words for a group that is high or low on it.
@@ -200,13 +201,15 @@ pub fn discover(
             .iter()
             .any(|r| r.len() != dim || r.iter().any(|v| !v.is_finite()))
     {
-        return Err(Error::invalid(
-            "every row needs the same number of finite features (at least one)",
+        return Err(invalid!(
+            "fc1",
+            "every row needs the same number of finite features (at least one)"
         ));
     }
     if *ks.start() < 2 || ks.is_empty() || *ks.end() > rows.len() {
-        return Err(Error::invalid(
-            "the group counts tried must lie between 2 and the number of rows",
+        return Err(invalid!(
+            "fc2",
+            "the group counts tried must lie between 2 and the number of rows"
         ));
     }
     let n = rows.len() as f64;

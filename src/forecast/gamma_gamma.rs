@@ -8,6 +8,7 @@
 use super::fit_positive;
 use super::special::ln_gamma;
 use super::Fitted;
+use crate::error::invalid;
 use crate::Error;
 
 /// A customer's spend summary: the mean value of `frequency` transactions.
@@ -36,16 +37,18 @@ impl GammaGamma {
         let mut used = Vec::with_capacity(spends.len());
         for s in spends.iter().filter(|s| s.frequency > 0) {
             if !(s.mean_value.is_finite() && s.mean_value > 0.0) {
-                return Err(Error::invalid(format!(
+                return Err(invalid!(
+                    "fc3",
                     "a mean transaction value must be a positive number, not {}",
                     s.mean_value
-                )));
+                ));
             }
             used.push(*s);
         }
         if used.is_empty() {
-            return Err(Error::invalid(
-                "the Gamma-Gamma model needs customers with at least one transaction",
+            return Err(invalid!(
+                "fc4",
+                "the Gamma-Gamma model needs customers with at least one transaction"
             ));
         }
         let model = |v: &[f64]| GammaGamma {

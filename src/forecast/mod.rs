@@ -53,6 +53,7 @@ pub use gamma_gamma::{GammaGamma, Spend};
 pub use pareto::ParetoNbd;
 pub use sbg::Sbg;
 
+use crate::error::invalid;
 use crate::Error;
 
 /// One customer's repeat-buying summary (time in any one unit, e.g. weeks).
@@ -81,17 +82,20 @@ impl Customer {
 
     fn check(&self) -> Result<(), Error> {
         if !(self.recency.is_finite() && self.age.is_finite()) {
-            return Err(Error::invalid("recency and age must be finite numbers"));
+            return Err(invalid!("fc6", "recency and age must be finite numbers"));
         }
         if self.recency < 0.0 || self.recency > self.age {
-            return Err(Error::invalid(format!(
+            return Err(invalid!(
+                "fc5",
                 "recency {} must lie between 0 and the age {}",
-                self.recency, self.age
-            )));
+                self.recency,
+                self.age
+            ));
         }
         if self.frequency == 0 && self.recency != 0.0 {
-            return Err(Error::invalid(
-                "a customer with no repeat purchase has recency 0",
+            return Err(invalid!(
+                "fc7",
+                "a customer with no repeat purchase has recency 0"
             ));
         }
         Ok(())
@@ -175,7 +179,7 @@ pub(crate) struct Rows {
 impl Rows {
     pub fn new(customers: &[Customer]) -> Result<Rows, Error> {
         if customers.is_empty() {
-            return Err(Error::invalid("cannot fit a model to no customers"));
+            return Err(invalid!("fc8", "cannot fit a model to no customers"));
         }
         let mut v: Vec<Customer> = Vec::with_capacity(customers.len());
         for c in customers {
@@ -220,8 +224,9 @@ pub(crate) fn fit_positive<M>(
         20_000,
     );
     if !m.value.is_finite() {
-        return Err(Error::invalid(
-            "the likelihood is not finite anywhere the search went; check the summaries",
+        return Err(invalid!(
+            "fc9",
+            "the likelihood is not finite anywhere the search went; check the summaries"
         ));
     }
     let x: Vec<f64> = m.x.iter().map(|z| z.exp()).collect();

@@ -7,6 +7,7 @@
 
 use super::fit_positive;
 use super::Fitted;
+use crate::error::invalid;
 use crate::Error;
 
 /// sBG parameters: churn probabilities across customers are Beta(`a`, `b`).
@@ -26,15 +27,17 @@ impl Sbg {
     /// `alive[t]` still active after period t (non-increasing, at least two entries).
     pub fn fit(alive: &[f64]) -> Result<Fitted<Sbg>, Error> {
         if alive.len() < 2 {
-            return Err(Error::invalid(
-                "the sBG model needs the cohort size and at least one period's survivors",
+            return Err(invalid!(
+                "fc10",
+                "the sBG model needs the cohort size and at least one period's survivors"
             ));
         }
         if alive.iter().any(|n| !(n.is_finite() && *n >= 0.0))
             || alive.windows(2).any(|w| w[1] > w[0])
         {
-            return Err(Error::invalid(
-                "survivor counts must be non-negative and never increase",
+            return Err(invalid!(
+                "fc11",
+                "survivor counts must be non-negative and never increase"
             ));
         }
         let model = |v: &[f64]| Sbg { a: v[0], b: v[1] };
