@@ -543,7 +543,7 @@ fn segment_trial(rows: &[Row], split: Split) {
     let mut spends: Vec<f64> = rows.iter().map(|r| r.first_spend).collect();
     spends.sort_by(f64::total_cmp);
     let median = spends[spends.len() / 2];
-    let keys: [(&str, SegmentKey); 3] = [
+    let keys: [(&str, SegmentKey); 2] = [
         (
             "first CDs >= 2",
             Box::new(|r: &Row| usize::from(r.first_cds >= 2.0)),
@@ -551,10 +551,6 @@ fn segment_trial(rows: &[Row], split: Split) {
         (
             "first spend >= median",
             Box::new(move |r: &Row| usize::from(r.first_spend >= median)),
-        ),
-        (
-            "x > 0",
-            Box::new(|r: &Row| usize::from(r.summary.frequency > 0)),
         ),
     ];
     for (name, key) in keys {
