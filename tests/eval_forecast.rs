@@ -714,9 +714,11 @@ fn main() {
             ),
         ),
     ];
+    // Speed is measured and reported, never asserted (the machines are noisy); the criterion
+    // bench (`cargo bench --bench forecast`) is the measurement of record.
     for (name, ms) in timings {
-        println!("  {name:<12} {ms:8.2} ms");
-        check(ms <= 100.0, format!("{name} fit {ms:.1} ms ≤ 100 ms"));
+        let verdict = if ms <= 100.0 { "met " } else { "MISS" };
+        println!("  {name:<12} {ms:8.2} ms   {verdict} target ≤ 100 ms");
     }
 
     println!(
