@@ -8,9 +8,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
-import zlib from "node:zlib";
 import { shopper, delivered, eventually, EDGE, KEY, SECRET } from "./lib.mjs";
 
 const catalog = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "../../demo-site/catalog.json"), "utf8"));
@@ -75,25 +73,6 @@ test("the edge builds the model and serves it with cache headers", async () => {
   assert.equal((await latest.arrayBuffer()).byteLength, built.bytes);
   const latest304 = await fetch(`${EDGE}/v1/model?key=${KEY}`, { headers: { "if-none-match": `"${version}"` } });
   assert.equal(latest304.status, 304);
-
-  // On the wire: brotli for a client that accepts it (the bytes as sent, read without decoding),
-  // the raw bytes for one that does not.
-  const raw = (encoding) => new Promise((resolve, reject) => {
-    http.get(`${EDGE}${c.model}`, { headers: { "accept-encoding": encoding } }, (res) => {
-      const chunks = [];
-      res.on("data", (d) => chunks.push(d));
-      res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-    }).on("error", reject);
-  });
-  const br = await raw("gzip, deflate, br");
-  assert.equal(br.headers["content-encoding"], "br");
-  assert.match(br.headers.vary ?? "", /accept-encoding/i);
-  const plain = await raw("identity");
-  assert.equal(plain.headers["content-encoding"], undefined);
-  assert.equal(plain.body.length, built.bytes);
-  assert.ok(br.body.length < plain.body.length, `${br.body.length} < ${plain.body.length}`);
-  assert.deepEqual(zlib.brotliDecompressSync(br.body), plain.body, "the same model");
-  console.log(`model on the wire: ${br.body.length} B brotli, ${plain.body.length} B raw`);
 
   assert.equal((await fetch(`${EDGE}/v1/model/0123456789abcdef?key=${KEY}`)).status, 404);
   assert.equal((await fetch(`${EDGE}/v1/model/${version}?key=pk_nope`)).status, 401);

@@ -4,7 +4,7 @@
 //! it does not ask for: a shop without one gets a config without a model (the page falls back)
 //! until its first events start a build ([`super::jobs::build_if_needed`]).
 
-use worker::{EncodeBody, Headers, Response};
+use worker::{Headers, Response};
 
 use super::jobs;
 use crate::platform::d1;
@@ -62,42 +62,18 @@ async fn serve(ctx: &Ctx, shop: &str, version: &str, cache: &str) -> Result<Resp
     {
         Response::empty()?.with_status(304)
     } else {
-        let kv = ctx
+        let bytes = ctx
             .env
             .kv("MODELS")
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        let kv = &kv;
-        let get = |key: String| async move {
-            kv.get(&key)
-                .bytes()
-                .await
-                .map_err(|e| Error::Runtime(e.to_string()))
-        };
-        let br = if ctx
-            .header("Accept-Encoding")
-            .is_some_and(|a| super::accepts_brotli(&a))
-        {
-            get(super::kv_key_br(shop, version)).await?
-        } else {
-            None
-        };
-        let mut r = match br {
-            // Sent as stored: the runtime must not encode it again.
-            Some(bytes) => {
-                let mut r = Response::from_bytes(bytes)?.with_encode_body(EncodeBody::Manual);
-                r.headers_mut().set("Content-Encoding", "br")?;
-                r
-            }
-            None => {
-                let bytes = get(super::kv_key(shop, version))
-                    .await?
-                    .ok_or_else(|| Error::not_found("no such model version"))?;
-                Response::from_bytes(bytes)?
-            }
-        };
+            .map_err(|e| Error::Runtime(e.to_string()))?
+            .get(&super::kv_key(shop, version))
+            .bytes()
+            .await
+            .map_err(|e| Error::Runtime(e.to_string()))?
+            .ok_or_else(|| Error::not_found("no such model version"))?;
+        let mut r = Response::from_bytes(bytes)?;
         r.headers_mut()
             .set("Content-Type", "application/octet-stream")?;
-        r.headers_mut().set("Vary", "Accept-Encoding")?;
         r
     };
     let h = resp.headers_mut();

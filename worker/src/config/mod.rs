@@ -222,42 +222,6 @@ pub fn config_json(
     v.to_string()
 }
 
-/// The KV key of a model's brotli-compressed bytes (beside [`kv_key`]).
-pub fn kv_key_br(shop: &str, version: &str) -> String {
-    format!("{}.br", kv_key(shop, version))
-}
-
-/// Brotli quality of stored models: 9 is within a few percent of 11 on models and a fraction of
-/// its CPU (a build compresses once; every shopper downloads the result).
-pub const BROTLI_QUALITY: i32 = 9;
-
-/// The model bytes compressed with brotli, as served with `Content-Encoding: br`.
-pub fn compress(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() / 2);
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: BROTLI_QUALITY,
-        lgwin: 22,
-        ..Default::default()
-    };
-    let mut input = bytes;
-    // Writing to a Vec cannot fail.
-    let _ = brotli::BrotliCompress(&mut input, &mut out, &params);
-    out
-}
-
-/// True when an `Accept-Encoding` header value accepts brotli (`br`, not refused with `q=0`).
-pub fn accepts_brotli(accept_encoding: &str) -> bool {
-    accept_encoding.split(',').any(|part| {
-        let mut it = part.split(';');
-        let name = it.next().unwrap_or("").trim();
-        let refused = it.any(|p| {
-            let p = p.trim();
-            p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
-        });
-        name.eq_ignore_ascii_case("br") && !refused
-    })
-}
-
 /// The `Content-Type` and `Cache-Control` of a plugin file.
 pub fn plugin_file_headers(file: &str) -> (&'static str, &'static str) {
     if file.ends_with(".wasm") {
@@ -405,29 +369,6 @@ mod tests {
         let empty = build("demo", &[], &[], &[], 2);
         assert_eq!(empty.info.items, 0.0);
         assert!(Model::decode(&empty.bytes).is_ok());
-    }
-
-    #[test]
-    fn models_compress_and_round_trip() {
-        let rows: Vec<ClickRow> = (0..400)
-            .map(|i| row(&format!("c{}", i % 40), &format!("p{}", i % 23), i * 1000))
-            .collect();
-        let built = build("demo", &rows, &[], &[], 2);
-        let br = compress(&built.bytes);
-        assert!(
-            br.len() < built.bytes.len(),
-            "{} < {}",
-            br.len(),
-            built.bytes.len()
-        );
-        let mut back = Vec::new();
-        brotli::BrotliDecompress(&mut br.as_slice(), &mut back).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(back, built.bytes);
-        assert!(accepts_brotli("gzip, deflate, br, zstd"));
-        assert!(accepts_brotli("BR;q=0.5"));
-        assert!(!accepts_brotli("gzip, deflate"));
-        assert!(!accepts_brotli("br;q=0, gzip"));
-        assert!(!accepts_brotli(""));
     }
 
     #[test]
