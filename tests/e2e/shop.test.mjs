@@ -80,7 +80,12 @@ test("the signed-in dashboard shows the order and the customer", async () => {
   assert.equal(await page.locator(`[data-order-id]`).count(), 0, "a wrong secret shows nothing");
   await page.fill('input[name="secret"]', SECRET);
   await page.locator('form button[type="submit"], form input[type="submit"]').first().click();
-  await page.waitForSelector(`[data-order-id="${orderId}"]`);
+  await page.waitForURL(/\/dashboard$/);
+  // The D1 mirror follows the customer object's alarm: reload until the order is there.
+  await eventually(async () => {
+    await page.goto(`${EDGE}/dashboard`);
+    return (await page.locator(`[data-order-id="${orderId}"]`).count()) > 0;
+  }, 15_000);
   assert.ok(await page.locator(`[data-customer-id="${anon}"]`).count() > 0, "customer listed");
   await page.goto(`${EDGE}/dashboard/customers/${encodeURIComponent(anon)}`);
   const text = await page.textContent("body");
