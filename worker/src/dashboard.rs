@@ -607,8 +607,6 @@ struct TimelineItem {
     props: String,
 }
 
-/// HTML rendered by this crate's own templates (the segments card): written as it is.
-
 #[derive(Template)]
 #[template(path = "customer.html", whitespace = "minimize")]
 struct CustomerHtml<'a> {

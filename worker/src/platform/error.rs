@@ -43,20 +43,6 @@ impl Error {
     pub fn not_found(message: impl Into<String>) -> Error {
         Error::status(404, message)
     }
-
-    /// True for a 401.
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Error::Status { status: 401, .. })
-    }
-
-    /// The status this error answers with.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Error::Status { status, .. } => *status,
-            Error::Redirect(_) => 303,
-            Error::Runtime(_) => 500,
-        }
-    }
 }
 
 impl fmt::Display for Error {

@@ -29,12 +29,6 @@ pub fn forget(shop: &str) {
     SETS.with(|s| s.borrow_mut().remove(shop));
 }
 
-/// Gives a shop the default segments when it has none yet (idempotent; the demo shop calls it
-/// when it is ensured).
-pub async fn ensure_defaults(db: &D1Database, shop: &str) -> Result<()> {
-    d1::batch(db, &segments::default_stmts(shop, now_ms())).await
-}
-
 /// The shop's compiled set as shipped (`(version, base64url)`); version 0 and an empty set when
 /// the shop has none.
 pub async fn shipped(db: &D1Database, shop: &str) -> Result<(i64, String)> {

@@ -154,34 +154,6 @@ impl Stmt {
         Stmt { sql: out, args }
     }
 
-    /// The statement as plain SQL text with its values inlined as literals (text quoted with
-    /// `'` doubled, numbers as written, NULL): for scripts run by `wrangler d1 execute --file`.
-    pub fn to_script(&self) -> String {
-        let mut out = String::with_capacity(self.sql.len() + 16 * self.args.len());
-        let mut args = self.args.iter();
-        let mut in_literal = false;
-        for c in self.sql.chars() {
-            if c == '\'' {
-                in_literal = !in_literal;
-            }
-            if c == '?' && !in_literal {
-                match args.next() {
-                    Some(Arg::Null) | None => out.push_str("NULL"),
-                    Some(Arg::Num(n)) => out.push_str(&n.to_string()),
-                    Some(Arg::Text(t)) => {
-                        out.push('\'');
-                        out.push_str(&t.replace('\'', "''"));
-                        out.push('\'');
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out.push(';');
-        out
-    }
-
     /// A statement without parameters.
     pub fn plain(sql: &str) -> Stmt {
         Stmt {
@@ -270,18 +242,6 @@ mod tests {
     #[should_panic(expected = "is not in")]
     fn an_unused_parameter_is_caught() {
         Stmt::named("SELECT :a", &[("a", Arg::Null), ("b", Arg::Null)]);
-    }
-
-    #[test]
-    fn scripts_inline_values() {
-        let s = Stmt::named(
-            "INSERT INTO t VALUES (:a, :b, :c, '?')",
-            &[("a", "it's".into()), ("b", 2.5.into()), ("c", Arg::Null)],
-        );
-        assert_eq!(
-            s.to_script(),
-            "INSERT INTO t VALUES ('it''s', 2.5, NULL, '?');"
-        );
     }
 
     #[test]
