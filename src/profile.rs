@@ -214,6 +214,8 @@ pub struct Profile {
     pub searches: Vec<String>,
     /// Past track events, oldest first (the newest [`MAX_HISTORY`]).
     pub history: Vec<PastEvent>,
+    /// Consent changes the events stated, oldest first ([`crate::consent::note`]).
+    pub consent: Vec<crate::consent::Change>,
 }
 
 fn decay(score: f64, from_ms: i64, to_ms: i64) -> f64 {
@@ -288,6 +290,7 @@ impl Profile {
         if let Some(user) = &event.user_id {
             self.user_id = Some(user.clone());
         }
+        crate::consent::note(&mut self.consent, event);
         match event.kind {
             Kind::Page | Kind::Screen => self.counters.page_views += 1,
             Kind::Identify => {
@@ -598,6 +601,7 @@ impl Profile {
                     .collect(),
             ),
         );
+        v.set("consent", crate::consent::history_json(&self.consent));
         v
     }
 
@@ -708,6 +712,7 @@ impl Profile {
                 })
                 .take(MAX_HISTORY)
                 .collect(),
+            consent: crate::consent::history_from_json(v.get("consent")),
         })
     }
 }
