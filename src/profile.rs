@@ -214,7 +214,8 @@ pub struct Profile {
     pub searches: Vec<String>,
     /// Past track events, oldest first (the newest [`MAX_HISTORY`]).
     pub history: Vec<PastEvent>,
-    /// Consent changes the events stated, oldest first ([`crate::consent::note`]).
+    /// Consent changes the events stated, oldest first: the edge's fold records them with
+    /// [`crate::consent::note`] (the page keeps the level itself, not its history).
     pub consent: Vec<crate::consent::Change>,
 }
 
@@ -290,7 +291,6 @@ impl Profile {
         if let Some(user) = &event.user_id {
             self.user_id = Some(user.clone());
         }
-        crate::consent::note(&mut self.consent, event);
         match event.kind {
             Kind::Page | Kind::Screen => self.counters.page_views += 1,
             Kind::Identify => {

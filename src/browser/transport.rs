@@ -17,9 +17,9 @@ use crate::time;
 /// Most events in one request (keeps keepalive bodies well under the browsers' 64 KB).
 const MAX_PER_REQUEST: usize = 50;
 
-/// Saves the queue to `localStorage`.
+/// Saves the queue to `localStorage` (where the level lets Affinity store).
 pub(super) fn persist_queue(s: &State) {
-    if s.queue.is_empty() {
+    if s.queue.is_empty() || !super::stores(s) {
         sys::remove(KEY_QUEUE);
     } else {
         sys::save(KEY_QUEUE, &Value::Array(s.queue.clone()).to_json());
@@ -47,6 +47,9 @@ fn message_id(event: &Value) -> String {
 pub(super) fn flush(beacon: bool) {
     super::settle(usize::MAX);
     let Some(Some((url, body, ids))) = with_state(|s| {
+        // Nothing leaves before the level is known; below `analytics` the queue holds at most
+        // the consent change itself (consent::update).
+        s.level?;
         let batch: Vec<Value> = s
             .queue
             .iter()
@@ -134,39 +137,84 @@ async fn get_bytes(url: &str) -> Option<Vec<u8>> {
     Some(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// Fetches the shop's config (shop id, holdout, model URL), then the item model it names, and
-/// renders the slots that rank with it. The config is cached for the next page's first paint.
-pub(super) fn fetch_model() {
+/// Name of the Cache Storage cache that keeps the last model on the device.
+const MODEL_CACHE: &str = "affinity";
+
+/// Deletes the model kept on the device.
+pub(super) fn forget_model() {
+    sys::cache_delete(MODEL_CACHE);
+}
+
+/// Fetches the shop's config (shop id, holdout, consent policy, segments, model URL), then the
+/// item model it names, and renders the slots that rank with it. `cached` is the last config
+/// kept on the device: its model is loaded at once, beside the fetch, so every slot renders
+/// when the edge is down, refuses or never answers. The fresh config is kept for the next page
+/// (where the level lets Affinity store).
+pub(super) fn fetch_model(cached: Option<Value>) {
     let Some((edge, key)) = with_state(|s| (s.edge.clone(), s.key.clone())) else {
         return;
     };
+    let last = cached.as_ref().and_then(|c| model_url(&edge, c));
+    if let Some(url) = last.clone() {
+        wasm_bindgen_futures::spawn_local(async move { load_model(url).await });
+    }
+    let url = [&edge, "/v1/config?key=", &key].concat();
     wasm_bindgen_futures::spawn_local(async move {
-        let url = [&edge, "/v1/config?key=", &key].concat();
         let Some(config) = get_text(&url).await.and_then(|t| json::parse(&t).ok()) else {
             return;
         };
-        sys::save(super::KEY_CONFIG, &config.to_json());
         with_state(|s| super::apply_config(s, &config));
+        super::consent::update();
+        if with_state(|s| super::stores(s)) == Some(true) {
+            sys::save(super::KEY_CONFIG, &config.to_json());
+        }
         super::personalize::apply();
-        let Some(path) = config.get_str("model") else {
-            return;
-        };
-        let url = if path.starts_with('/') {
-            [&edge, path].concat()
-        } else {
-            path.to_string()
-        };
-        let Some(bytes) = get_bytes(&url).await else {
-            return;
-        };
-        match Model::decode(&bytes) {
-            Ok(model) => {
-                with_state(|s| s.model = Some(model));
-                render::render_slots();
-            }
-            Err(err) => {
-                super::warn("model", err.message());
-            }
+        match model_url(&edge, &config) {
+            Some(url) if Some(&url) != last.as_ref() => load_model(url).await,
+            _ => {}
         }
     });
+}
+
+/// The model URL a config names, absolute.
+fn model_url(edge: &str, config: &Value) -> Option<String> {
+    let path = config.get_str("model")?;
+    Some(if path.starts_with('/') {
+        [edge, path].concat()
+    } else {
+        path.to_string()
+    })
+}
+
+/// Loads the model at `url` — from the device first when it keeps that version, else from the
+/// network (the browser's HTTP cache holds versions for a year), keeping it on the device where
+/// the level allows — and renders the slots with it.
+async fn load_model(url: String) {
+    let stores = with_state(|s| super::stores(s)) == Some(true);
+    let kept = if stores {
+        sys::cache_get(&url).await
+    } else {
+        None
+    };
+    let bytes = match kept {
+        Some(bytes) => bytes,
+        None => {
+            let Some(bytes) = get_bytes(&url).await else {
+                return;
+            };
+            if with_state(|s| super::stores(s)) == Some(true) {
+                sys::cache_put(MODEL_CACHE, &url, &bytes).await;
+            }
+            bytes
+        }
+    };
+    match Model::decode(&bytes) {
+        Ok(model) => {
+            with_state(|s| s.model = Some(model));
+            render::render_slots();
+        }
+        Err(err) => {
+            super::warn("model", err.message());
+        }
+    }
 }

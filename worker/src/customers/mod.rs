@@ -294,13 +294,13 @@ pub fn fold(
     }
 }
 
-/// Folds one stored event into a customer's profile: a consent-only event
-/// ([`crate::ingest::is_consent_only`]) adds to the consent history alone; every other event goes
-/// through the engine's [`Profile::apply`]. Rebuilding a profile from stored messages uses it too.
+/// Folds one stored event into a customer's profile: the consent it states goes into the
+/// consent history ([`affinity::consent::note`]); a consent-only event
+/// ([`crate::ingest::is_consent_only`]) adds nothing else, every other event goes through the
+/// engine's [`Profile::apply`]. Rebuilding a profile from stored messages uses it too.
 pub fn apply_event(profile: &mut Profile, e: &Event) {
-    if crate::ingest::is_consent_only(e) {
-        affinity::consent::note(&mut profile.consent, e);
-    } else {
+    affinity::consent::note(&mut profile.consent, e);
+    if !crate::ingest::is_consent_only(e) {
         profile.apply(e);
     }
 }
