@@ -1,11 +1,11 @@
 /*! Affinity loader: the one script tag a shop pastes.
  *   <script async src="https://EDGE/affinity.js" data-key="pk_live_…"></script>
  * Sets a queue stub so `affinity.track(...)` works before the Wasm has loaded, then loads the page
- * module from next to this script and replays the queue into it. Everything else happens in Wasm,
- * but reading the consent platforms a shop may run (docs/consent.md): TCF v2.2 `__tcfapi`, Google
- * Consent Mode v2 (`dataLayer`) and Shopify's `customerPrivacy`, each turned into Segment-style
- * consent categories that the page module maps onto its levels.
+ * module from next to this script and replays the queue into it. Everything else happens in Wasm.
  */
+// Besides: the readers of the consent platforms a shop may run (docs/consent.md) — TCF v2.2
+// `__tcfapi`, Google Consent Mode v2 (`dataLayer`), Shopify's `customerPrivacy` — each turned into
+// Segment-style consent categories that the page module maps onto its levels.
 (function (w, d) {
   var s = d.currentScript;
   var key = s && s.getAttribute("data-key");
@@ -34,7 +34,7 @@
     return m.default({ module_or_path: base + "affinity_core_bg.wasm" }).then(function () {
       // A choice queued before load applies before anything is stored or sent.
       var first = "";
-      q = q.filter(function (c) { return c[0] == "consent" ? (first = text(c[1][0]), 0) : 1; });
+      q = q.filter(function (c) { return c[0] == "consent" ? (c[1].length && (first = text(c[1][0])), 0) : 1; });
       m.start(key, edge, first);
       var set = function (c, src) { return m.consent(text(c), src) || void 0; };
       var call = function (name, args) {

@@ -99,6 +99,9 @@ struct State {
     level: Option<Level>,
     /// Events settled while the level was unknown, kept in memory until it is known.
     held: Vec<Value>,
+    /// The last delivery to the edge was answered: a beacon on page hide may then forget what it
+    /// carries. While the edge fails (or a request hangs) beaconed events stay queued.
+    edge_ok: bool,
 }
 
 /// The page module's small allocator (instead of the standard library's dlmalloc).
@@ -129,13 +132,15 @@ pub fn start(key: &str, edge: &str, choice: &str) {
         Some(level) => (Some(level), "api"),
         None => consent::stored_choice(),
     };
-    let anonymous_id = sys::load(KEY_ID).unwrap_or_else(sys::random_id);
-    let profile = sys::load(KEY_PROFILE)
+    // At `none` nothing stored is read (and update() below deletes it).
+    let load = |key| sys::load(key).filter(|_| choice != Some(Level::None));
+    let anonymous_id = load(KEY_ID).unwrap_or_else(sys::random_id);
+    let profile = load(KEY_PROFILE)
         .and_then(|text| json::parse(&text).ok())
         .and_then(|v| Profile::from_json(&v).ok())
         .filter(|p| p.customer_id == anonymous_id || p.anonymous_ids.contains(&anonymous_id))
         .unwrap_or_else(|| Profile::new(&anonymous_id));
-    let queue = sys::load(KEY_QUEUE)
+    let queue = load(KEY_QUEUE)
         .and_then(|text| json::parse(&text).ok())
         .and_then(|v| match v {
             Value::Array(items) => Some(items),
@@ -168,12 +173,13 @@ pub fn start(key: &str, edge: &str, choice: &str) {
         policy: None,
         level: None,
         held: Vec::new(),
+        edge_ok: true,
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));
     consent::update();
     // Last visit's config: segments decide the first paint before the network answers, and its
     // model renders the slots even when the edge does not answer.
-    let cached = sys::load(KEY_CONFIG).and_then(|t| json::parse(&t).ok());
+    let cached = load(KEY_CONFIG).and_then(|t| json::parse(&t).ok());
     if let Some(config) = &cached {
         with_state(|s| apply_config(s, config));
         consent::update();

@@ -74,7 +74,11 @@ pub(super) fn flush(beacon: bool) {
             .navigator()
             .send_beacon_with_opt_str(&url, Some(&body))
             .unwrap_or(false);
-        if accepted {
+        // The browser takes a beacon without knowing whether it arrives: only while the edge
+        // answers (and no request hangs) is it as good as delivered; else the next page resends
+        // (the edge applies each messageId once).
+        let answered = with_state(|s| s.edge_ok && s.in_flight.is_empty()) == Some(true);
+        if accepted && answered {
             delivered(&ids);
         }
         return;
@@ -82,7 +86,10 @@ pub(super) fn flush(beacon: bool) {
     with_state(|s| s.in_flight.extend(ids.iter().cloned()));
     wasm_bindgen_futures::spawn_local(async move {
         let status = post(&url, &body).await;
-        with_state(|s| s.in_flight.retain(|id| !ids.contains(id)));
+        with_state(|s| {
+            s.in_flight.retain(|id| !ids.contains(id));
+            s.edge_ok = status.is_some_and(|code| code < 500 && code != 429);
+        });
         match status {
             // Delivered, or refused for good (4xx: per-event errors are final; retrying cannot
             // fix them, and the valid events beside them were kept by the edge).
@@ -106,8 +113,16 @@ fn delivered(ids: &[String]) {
     });
 }
 
-async fn post(url: &str, body: &str) -> Option<u16> {
+/// Request options of every plugin fetch: no `Referer` (the page URL may carry what the shop
+/// put in it, e.g. a checkout's query string; events say what the level allows instead).
+fn init() -> web_sys::RequestInit {
     let init = web_sys::RequestInit::new();
+    let _ = js_sys::Reflect::set(&init, &"referrerPolicy".into(), &"no-referrer".into());
+    init
+}
+
+async fn post(url: &str, body: &str) -> Option<u16> {
+    let init = init();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     // web-sys has no setter for it: survives navigation like a beacon, but we see the answer.
@@ -118,7 +133,7 @@ async fn post(url: &str, body: &str) -> Option<u16> {
 }
 
 async fn get(url: &str) -> Option<web_sys::Response> {
-    let promise = sys::window().fetch_with_str(url);
+    let promise = sys::window().fetch_with_str_and_init(url, &init());
     let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
     response.ok().then_some(response)
 }

@@ -34,10 +34,13 @@ export async function visit(page, url) {
   await page.waitForFunction(() => window.affinity?.profile, null, { timeout: 15_000 });
 }
 
-/** Waits until the plugin has delivered everything it queued. */
+/**
+ * Waits until the plugin has delivered everything it queued (on a first visit, events wait in
+ * memory until the shop's config names the consent level: `affinity.consent()` is "" until then).
+ */
 export async function delivered(page) {
-  await page.waitForFunction(() => window.affinity?.profile && !localStorage.getItem("affinity_queue"),
-    null, { timeout: 15_000 });
+  await page.waitForFunction(() => window.affinity?.profile && window.affinity.consent()
+    && !localStorage.getItem("affinity_queue"), null, { timeout: 15_000 });
 }
 
 /** Polls `fn` until it returns a truthy value, for at most `ms`. */
