@@ -92,9 +92,12 @@ async function recorded(level, init) {
   return { ...s, requests, writes, settled };
 }
 
-/** The plugin loaded and captured the page. */
+/**
+ * The plugin loaded, captured the page and knows the level (on a first visit it waits for the
+ * shop's config: a shopper who leaves before is neither stored nor sent).
+ */
 async function loaded(page) {
-  await page.waitForFunction(() => window.affinity?.profile, null, { timeout: 15_000 });
+  await page.waitForFunction(() => window.affinity?.profile && window.affinity.consent(), null, { timeout: 15_000 });
 }
 
 /** The ids this device uses (read on every page: at `none` the id lives in memory only). */
@@ -368,6 +371,42 @@ test("affinity_optout=1 means none", async () => {
     const keys = await s.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("affinity")));
     assert.deepEqual(keys, ["affinity_optout"]);
     assert.deepEqual(batches(s.requests), []);
+  } finally {
+    await s.context.close();
+  }
+});
+
+test("Do Not Track caps to analytics by default: pseudonymous, the cap named", async () => {
+  const s = await recorded("marketing", () =>
+    Object.defineProperty(Navigator.prototype, "doNotTrack", { get: () => "1" }));
+  try {
+    await s.page.goto(`${EDGE}/p/${tents[0].slug}/`);
+    await loaded(s.page);
+    await eventually(() => s.page.evaluate(() => window.affinity.consent() === "analytics"));
+    await s.page.evaluate(() => window.affinity.identify("user-dnt", { email: "dnt@consent.example" }));
+    await eventually(() => events(s.requests).some((e) => e.event === "Product Viewed"));
+    await s.page.waitForTimeout(1_000);
+    const sent = events(s.requests);
+    assert.ok(sent.every((e) => e.context.consent.level === "analytics" && e.context.consent.source === "dnt"));
+    assert.ok(!s.requests.filter(isPlugin).map(text).join().includes("user-dnt"));
+  } finally {
+    await s.context.close();
+  }
+});
+
+test("the demo shop's privacy choices set the level", async () => {
+  const s = await recorded(null);
+  try {
+    await s.page.goto(`${EDGE}/`);
+    await loaded(s.page);
+    await eventually(() => s.page.evaluate(() => window.affinity.consent() === "marketing"));
+    await s.page.click('#privacy-choices [data-consent="none"]');
+    assert.equal(await s.page.evaluate(() => window.affinity.consent()), "none");
+    assert.equal(await s.page.textContent("[data-consent-level]"), "none");
+    assert.deepEqual(await s.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("affinity"))),
+      ["affinity_consent"]);
+    await s.page.click('#privacy-choices [data-consent="device"]');
+    assert.equal(await s.page.textContent("[data-consent-level]"), "device");
   } finally {
     await s.context.close();
   }
