@@ -601,6 +601,9 @@ impl Profile {
                     .collect(),
             ),
         );
+        // The edge keeps the history; the page's profile never has one (its level is stored on
+        // its own), so the page build links none of this.
+        #[cfg(not(all(feature = "browser", target_arch = "wasm32")))]
         v.set("consent", crate::consent::history_json(&self.consent));
         v
     }
@@ -712,7 +715,10 @@ impl Profile {
                 })
                 .take(MAX_HISTORY)
                 .collect(),
+            #[cfg(not(all(feature = "browser", target_arch = "wasm32")))]
             consent: crate::consent::history_from_json(v.get("consent")),
+            #[cfg(all(feature = "browser", target_arch = "wasm32"))]
+            consent: Vec::new(),
         })
     }
 }
