@@ -99,6 +99,9 @@ struct State {
     level: Option<Level>,
     /// Events settled while the level was unknown, kept in memory until it is known.
     held: Vec<Value>,
+    /// The model the fresh config names, once it has answered: a slower load of the last
+    /// config's model does not replace it.
+    model_url: Option<String>,
     /// The last delivery to the edge was answered: a beacon on page hide may then forget what it
     /// carries. While the edge fails (or a request hangs) beaconed events stay queued.
     edge_ok: bool,
@@ -173,6 +176,7 @@ pub fn start(key: &str, edge: &str, choice: &str) {
         policy: None,
         level: None,
         held: Vec::new(),
+        model_url: None,
         edge_ok: true,
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));

@@ -184,7 +184,9 @@ pub(super) fn fetch_model(cached: Option<Value>) {
             sys::save(super::KEY_CONFIG, &config.to_json());
         }
         super::personalize::apply();
-        match model_url(&edge, &config) {
+        let fresh = model_url(&edge, &config);
+        with_state(|s| s.model_url = fresh.clone());
+        match fresh {
             Some(url) if Some(&url) != last.as_ref() => load_model(url).await,
             _ => {}
         }
@@ -225,8 +227,16 @@ async fn load_model(url: String) {
     };
     match Model::decode(&bytes) {
         Ok(model) => {
-            with_state(|s| s.model = Some(model));
-            render::render_slots();
+            let current = with_state(|s| {
+                let current = s.model_url.as_ref().is_none_or(|u| *u == url);
+                if current {
+                    s.model = Some(model);
+                }
+                current
+            });
+            if current == Some(true) {
+                render::render_slots();
+            }
         }
         Err(err) => {
             super::warn("model", err.message());
