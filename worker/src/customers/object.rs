@@ -179,7 +179,7 @@ impl Customer {
                         .map_err(|_| ())
                         .and_then(|v| Event::from_json(&v).map_err(|_| ()))
                     {
-                        profile.apply(&e);
+                        super::apply_event(&mut profile, &e);
                     }
                 }
                 self.exec(&sql::set_profile(&profile.to_json().to_json()))?;
