@@ -25,6 +25,7 @@ use crate::platform::http::percent_encode;
 
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
+pub mod period;
 
 pub use crate::platform::store::dashboard::{CustomerRow, Day, OrderRow, TopProduct};
 pub use crate::platform::store::object::TimelineEntry;

@@ -20,6 +20,7 @@ use crate::platform::store::Stmt;
 
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
+pub mod rollups;
 // The `durable_object` macro generates undocumented `#[wasm_bindgen]` glue methods.
 #[cfg(target_arch = "wasm32")]
 #[allow(missing_docs)]
@@ -120,6 +121,7 @@ pub fn fold(
     let mut products: BTreeMap<String, ProductTotals> = BTreeMap::new();
     let mut product_days: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
     let mut any_bot = false;
+    let mut slots = rollups::Rollups::default();
     for e in &events {
         let bot = is_bot(e) || (!count_automated && is_automated(e));
         any_bot |= bot;
@@ -138,7 +140,9 @@ pub fn fold(
             && order
                 .as_deref()
                 .is_some_and(|id| !profile.orders.iter().any(|o| o.id == id));
+        let sessions_before = profile.sessions;
         profile.apply(e);
+        note_rollups(&mut slots, e, bot, sessions_before, new_order, profile);
         let revenue = if new_order {
             order.as_deref().and_then(|id| {
                 profile
@@ -268,6 +272,7 @@ pub fn fold(
     for (day, d) in days {
         statements.push(ev::add_daily(shop, &day, &d));
     }
+    statements.extend(slots.statements(shop, customer, now_ms));
     if !events.is_empty() {
         let last = events
             .iter()
@@ -287,6 +292,40 @@ pub fn fold(
         statements,
         any_bot,
     }
+}
+
+/// Adds one event, just folded into `profile`, to the dashboard's rollups.
+fn note_rollups(
+    slots: &mut rollups::Rollups,
+    e: &Event,
+    bot: bool,
+    sessions_before: u32,
+    new_order: bool,
+    profile: &Profile,
+) {
+    let p = &e.properties;
+    let track = |n: &str| e.kind == Kind::Track && e.name.as_deref() == Some(n);
+    let order = || {
+        let id = event::order_id(p)?;
+        profile.orders.iter().find(|o| o.id == id)
+    };
+    let refund = if track(names::ORDER_REFUNDED) {
+        let amount = p.get_f64("total").or_else(|| p.get_f64("revenue"));
+        amount.zip(order()).map(|(a, o)| (a, o.items.as_slice()))
+    } else {
+        None
+    };
+    slots.note(rollups::Seen {
+        event: e,
+        bot,
+        new_session: profile.sessions > sessions_before,
+        new_order: if new_order {
+            order().map(|o| o.revenue)
+        } else {
+            None
+        },
+        refund,
+    });
 }
 
 /// A short summary of a profile for the customer list (top category and brand, cart, contact).

@@ -21,6 +21,7 @@ pub mod health;
 pub mod models;
 pub mod object;
 pub mod recs;
+pub mod rollups;
 pub mod segments;
 pub mod shops;
 
