@@ -97,3 +97,23 @@ INSERT OR IGNORE INTO visitor_slots (shop, slot, customer_id)
 INSERT OR IGNORE INTO ingest_freshness (shop, last_received, last_ts, page_views, events)
   SELECT shop, MAX(received_at), MAX(ts), SUM(type IN ('page', 'screen')), COUNT(*)
   FROM events GROUP BY shop;
+
+-- One row per session start, with what explore slices visits and orders by: country and region
+-- (the event's `context.location`), device (from the user agent), referrer host, UTM source
+-- and campaign, and whether the visitor had been seen before (a returning visitor).
+CREATE TABLE IF NOT EXISTS visits (
+  shop TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  country TEXT,
+  region TEXT,
+  device TEXT,
+  referrer TEXT,
+  utm_source TEXT,
+  utm_campaign TEXT,
+  seen_before INTEGER NOT NULL DEFAULT 0,
+  message_id TEXT NOT NULL,
+  PRIMARY KEY (shop, message_id)
+);
+CREATE INDEX IF NOT EXISTS visits_by_ts ON visits (shop, ts);
+CREATE INDEX IF NOT EXISTS visits_by_customer ON visits (shop, customer_id, ts);

@@ -23,6 +23,11 @@ const START: i64 = 1_790_812_800_000;
 /// India: +05:30 all year.
 const IST: i64 = 5 * HOUR + 30 * MIN;
 
+/// An order: id, revenue, lines (product, price, quantity).
+type OrderOf = (String, f64, Vec<(String, f64, u32)>);
+/// A refund: order id, amount, the lines it names (product, amount).
+type RefundOf = (String, f64, Vec<(String, f64)>);
+
 /// One generated event, as the test knows it.
 #[derive(Debug, Clone)]
 struct Ev {
@@ -30,8 +35,8 @@ struct Ev {
     name: &'static str,
     ts: i64,
     product: Option<(String, f64)>,
-    order: Option<(String, f64, Vec<(String, f64, u32)>)>,
-    refund: Option<(String, f64, Vec<(String, f64)>)>,
+    order: Option<OrderOf>,
+    refund: Option<RefundOf>,
     session_start: bool,
     bot: bool,
 }

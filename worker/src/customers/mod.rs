@@ -319,6 +319,7 @@ fn note_rollups(
         event: e,
         bot,
         new_session: profile.sessions > sessions_before,
+        returning: sessions_before > 0,
         new_order: if new_order {
             order().map(|o| o.revenue)
         } else {

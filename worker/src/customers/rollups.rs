@@ -10,7 +10,9 @@ use affinity::event::{names, Event, Kind};
 use affinity::json::Value;
 use affinity::profile::Product;
 
-use crate::platform::store::rollups::{self as sql, slot_of, ProductSlot, Refund, SlotCounts};
+use crate::platform::store::rollups::{
+    self as sql, slot_of, ProductSlot, Refund, SlotCounts, Visit,
+};
 use crate::platform::store::Stmt;
 
 /// What one event is, for the rollups (worked out by the fold around the engine's profile).
@@ -22,6 +24,8 @@ pub struct Seen<'a> {
     pub bot: bool,
     /// The event started a new session of the customer.
     pub new_session: bool,
+    /// The customer had a session before this event's.
+    pub returning: bool,
     /// A newly counted order, with the revenue the profile counted for it.
     pub new_order: Option<f64>,
     /// A refund of a known order: its amount and the order's product ids.
@@ -36,6 +40,7 @@ pub struct Rollups {
     products: BTreeMap<(i64, String), ProductSlot>,
     lines: Vec<(String, String, u32, Option<f64>)>,
     refunds: Vec<(String, String, i64, f64)>,
+    visits: Vec<Visit>,
     events: u32,
     page_views: u32,
     latest_ts: i64,
@@ -47,6 +52,40 @@ fn lines_of(p: &Value) -> &[Value] {
 
 fn quantity(line: &Value) -> u32 {
     line.get_f64("quantity").unwrap_or(1.0).max(1.0) as u32
+}
+
+/// The host of a URL (`https://www.google.com/search?q=x` → `www.google.com`).
+fn host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The visit an event starts: its context's location, device, referrer and campaign.
+fn visit_of(e: &Event, returning: bool) -> Visit {
+    let ctx = &e.context;
+    let text = |v: Option<&Value>, k: &str| {
+        v.and_then(|v| v.get_str(k))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let location = ctx.get("location");
+    let campaign = ctx.get("campaign");
+    Visit {
+        message_id: e.message_id.clone(),
+        ts: e.timestamp_ms,
+        country: text(location, "country"),
+        region: text(location, "region"),
+        device: ctx
+            .get_str("userAgent")
+            .map(|ua| affinity::segments::device_type(ua).to_string()),
+        referrer: text(ctx.get("page"), "referrer").and_then(|r| host(&r)),
+        utm_source: text(campaign, "source"),
+        utm_campaign: text(campaign, "name"),
+        returning,
+    }
 }
 
 impl Rollups {
@@ -72,6 +111,9 @@ impl Rollups {
         c.events += 1;
         c.page_views += u32::from(page);
         c.sessions += u32::from(s.new_session);
+        if s.new_session {
+            self.visits.push(visit_of(e, s.returning));
+        }
         let mut product = |id: String, f: &dyn Fn(&mut ProductSlot)| {
             f(self.products.entry((slot, id)).or_default());
         };
@@ -160,6 +202,9 @@ impl Rollups {
                 ts: *ts,
                 amount: *amount,
             }));
+        }
+        for v in &self.visits {
+            out.push(sql::insert_visit(shop, customer, v));
         }
         if self.events > 0 {
             out.push(sql::note_received(

@@ -84,6 +84,22 @@ impl Zone {
             .unwrap_or(0)
     }
 
+    /// The zone's UTC offsets over `[start_ms, end_ms)` as `(from_ms, offset_ms)`, oldest
+    /// first: the offset at the start, then each transition (summer time) before the end.
+    pub fn offsets(&self, start_ms: i64, end_ms: i64) -> Vec<(i64, i64)> {
+        let offset_ms = |ms: i64| i64::from(self.at(ms).offset().seconds()) * 1000;
+        let mut out = vec![(i64::MIN / 4, offset_ms(start_ms))];
+        let from = Timestamp::from_millisecond(start_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+        for t in self.tz.following(from).take(400) {
+            let at = t.timestamp().as_millisecond();
+            if at >= end_ms {
+                break;
+            }
+            out.push((at, i64::from(t.offset().seconds()) * 1000));
+        }
+        out
+    }
+
     /// What every chart says about time: `Times in Asia/Kolkata (UTC+05:30)`.
     pub fn statement(&self, now_ms: i64) -> String {
         let offset = self.offset_label(now_ms);
@@ -332,6 +348,11 @@ mod tests {
         assert_eq!(ny.offset_label(DAY0), "UTC-05:00");
         // Summer time: 2026-07-01 is UTC-04:00 in New York.
         assert_eq!(ny.offset_label(1_782_864_000_000), "UTC-04:00");
+        // New York leaves summer time on 2026-11-01 at 06:00 UTC.
+        let o = ny.offsets(1_782_864_000_000, DAY0);
+        assert_eq!(o.len(), 2);
+        assert_eq!((o[0].1, o[1]), (-4 * H, (1_793_512_800_000, -5 * H)));
+        assert_eq!(ist.offsets(0, DAY0), [(i64::MIN / 4, 5 * H + 30 * 60_000)]);
         assert!(Zone::new("Mars/Olympus").is_err());
         assert!(Zone::new("+5:30").is_err());
         assert_eq!(Zone::or_utc("Nowhere/Land").name(), "UTC");

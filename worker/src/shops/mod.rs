@@ -229,7 +229,7 @@ pub fn valid_write_key(key: &str) -> bool {
 }
 
 /// The D1 tables a shop's export and erase cover, with the column that names the shop.
-pub const TABLES: [(&str, &str); 20] = [
+pub const TABLES: [(&str, &str); 21] = [
     ("shops", "id"),
     ("identities", "shop"),
     ("events", "shop"),
@@ -250,6 +250,7 @@ pub const TABLES: [(&str, &str); 20] = [
     ("order_lines", "shop"),
     ("refunds", "shop"),
     ("ingest_freshness", "shop"),
+    ("visits", "shop"),
 ];
 
 #[cfg(test)]

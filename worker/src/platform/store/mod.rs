@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod dashboard;
 pub mod events;
+pub mod explore;
 pub mod health;
 pub mod models;
 pub mod object;

@@ -209,3 +209,49 @@ pub fn note_received(
         &args,
     )
 }
+
+/// A session start, with the dimensions explore slices by.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visit {
+    /// The message that started it.
+    pub message_id: String,
+    /// When, Unix ms.
+    pub ts: i64,
+    /// `context.location.country`.
+    pub country: Option<String>,
+    /// `context.location.region`.
+    pub region: Option<String>,
+    /// `mobile`, `tablet`, `desktop` (the engine's reading of the user agent).
+    pub device: Option<String>,
+    /// The referrer's host.
+    pub referrer: Option<String>,
+    /// `context.campaign.source`.
+    pub utm_source: Option<String>,
+    /// `context.campaign.name`.
+    pub utm_campaign: Option<String>,
+    /// The customer had visited before.
+    pub returning: bool,
+}
+
+/// Stores a session start once per message.
+pub fn insert_visit(shop: &str, customer_id: &str, v: &Visit) -> Stmt {
+    Stmt::named(
+        "INSERT OR IGNORE INTO visits (shop, customer_id, ts, country, region, device, referrer, \
+         utm_source, utm_campaign, seen_before, message_id) VALUES (:shop, :customer_id, :ts, \
+         :country, :region, :device, :referrer, :utm_source, :utm_campaign, :seen_before, \
+         :message_id)",
+        &[
+            ("shop", shop.into()),
+            ("customer_id", customer_id.into()),
+            ("ts", v.ts.into()),
+            ("country", v.country.clone().into()),
+            ("region", v.region.clone().into()),
+            ("device", v.device.clone().into()),
+            ("referrer", v.referrer.clone().into()),
+            ("utm_source", v.utm_source.clone().into()),
+            ("utm_campaign", v.utm_campaign.clone().into()),
+            ("seen_before", v.returning.into()),
+            ("message_id", v.message_id.as_str().into()),
+        ],
+    )
+}
