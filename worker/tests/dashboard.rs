@@ -164,12 +164,46 @@ fn history() -> Vec<Ev> {
     out
 }
 
+/// Each customer's country (by number: IN, DE, US) and device (even: an iPhone, odd: desktop).
+fn country_of(customer: &str) -> &'static str {
+    let n: usize = customer
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .unwrap_or(0);
+    ["IN", "DE", "US"][n % 3]
+}
+
+fn device_of(customer: &str) -> &'static str {
+    let n: usize = customer
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .unwrap_or(0);
+    if n % 2 == 0 {
+        "mobile"
+    } else {
+        "desktop"
+    }
+}
+
+fn category_of(product: &str) -> String {
+    let n: usize = product.trim_start_matches('p').parse().unwrap_or(0);
+    format!("Cat{}", n % 3)
+}
+
 fn to_json(e: &Ev, i: usize) -> String {
     let ts = affinity::time::format_rfc3339(e.ts);
-    let ua = if e.bot {
-        r#","context":{"userAgent":"Googlebot/2.1"}"#
+    let agent = if device_of(&e.customer) == "mobile" {
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"
     } else {
-        ""
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"
+    };
+    let ua = if e.bot {
+        r#","context":{"userAgent":"Googlebot/2.1"}"#.to_string()
+    } else {
+        format!(
+            r#","context":{{"userAgent":"{agent}","location":{{"country":"{}"}},"page":{{"referrer":"https://www.example.com/x"}}}}"#,
+            country_of(&e.customer)
+        )
     };
     let head = format!(
         r#""anonymousId":"{}","messageId":"m{i}","timestamp":"{ts}"{ua}"#,
@@ -197,7 +231,10 @@ fn to_json(e: &Ev, i: usize) -> String {
             lines.join(",")
         )
     } else if let Some((p, pr)) = &e.product {
-        format!(r#"{{"product_id":"{p}","name":"Name {p}","price":{pr}}}"#)
+        format!(
+            r#"{{"product_id":"{p}","name":"Name {p}","price":{pr},"category":"{}"}}"#,
+            category_of(p)
+        )
     } else {
         "{}".into()
     };
@@ -621,4 +658,120 @@ fn funnel_retention_rfm_and_products() {
         assert!(close(o.total - o.refunded, *n));
     }
     assert!(orders.iter().any(|o| o.refunded > 0.0));
+}
+
+#[test]
+fn explore_by_country_device_category_and_weekday() {
+    use affinity_worker::platform::store::explore::{self as ex, Dim};
+    let mut evs = history();
+    mark_sessions(&mut evs);
+    let db = load(&evs);
+    let real: Vec<&Ev> = evs.iter().filter(|e| !e.bot).collect();
+    let (start, end) = (START + 5 * DAY, START + 55 * DAY);
+    let zone = Zone::new("Asia/Kolkata").unwrap_or_else(|e| panic!("{e}"));
+    let offsets = serde_json::to_string(&zone.offsets(start, end)).unwrap_or_default();
+    // Visitors by country: customers with a session starting in the period.
+    let mut want: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for e in real
+        .iter()
+        .filter(|e| e.session_start && e.ts >= start && e.ts < end)
+    {
+        want.entry(country_of(&e.customer))
+            .or_default()
+            .insert(&e.customer);
+    }
+    let got = all(
+        &db,
+        &ex::visitors("s1", &[Dim::Country], start, end, &offsets),
+    );
+    assert_eq!(got.len(), want.len());
+    for g in &got {
+        assert_eq!(
+            g.customers,
+            want[g.d1.as_deref().unwrap_or("")].len() as f64
+        );
+    }
+    // Net revenue per order, then orders and revenue by device and weekday (India).
+    let mut net: BTreeMap<&str, f64> = BTreeMap::new();
+    for e in &real {
+        if let Some((id, t, _)) = &e.order {
+            net.insert(id, *t);
+        }
+    }
+    for e in &real {
+        if let Some((id, a, _)) = &e.refund {
+            *net.entry(id).or_default() -= a;
+        }
+    }
+    let mut by: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    let mut by_cat: BTreeMap<String, f64> = BTreeMap::new();
+    for e in real.iter().filter(|e| e.ts >= start && e.ts < end) {
+        let Some((id, total, lines)) = &e.order else {
+            continue;
+        };
+        let weekday = ((e.ts + IST).div_euclid(DAY) + 3).rem_euclid(7);
+        let k = (device_of(&e.customer).to_string(), weekday.to_string());
+        let cell = by.entry(k).or_default();
+        cell.0 += 1.0;
+        cell.1 += net[id.as_str()];
+        for (p, pr, q) in lines {
+            *by_cat.entry(category_of(p)).or_default() +=
+                pr * f64::from(*q) * net[id.as_str()] / total;
+        }
+    }
+    let got = all(
+        &db,
+        &ex::orders("s1", &[Dim::Device, Dim::Weekday], start, end, &offsets),
+    );
+    assert_eq!(got.len(), by.len());
+    for g in &got {
+        let (orders, revenue) = by[&(
+            g.d1.clone().unwrap_or_default(),
+            g.d2.clone().unwrap_or_default(),
+        )];
+        assert_eq!(g.orders, orders);
+        assert!(close(g.revenue, revenue), "{g:?}");
+    }
+    let got = all(
+        &db,
+        &ex::orders("s1", &[Dim::Category], start, end, &offsets),
+    );
+    assert_eq!(got.len(), by_cat.len());
+    for g in &got {
+        assert!(
+            close(g.revenue, by_cat[g.d1.as_deref().unwrap_or("")]),
+            "{g:?}"
+        );
+    }
+    // Referrer hosts and new vs returning visitors.
+    let got = all(
+        &db,
+        &ex::visitors(
+            "s1",
+            &[Dim::Referrer, Dim::NewReturning],
+            start,
+            end,
+            &offsets,
+        ),
+    );
+    let mut nr: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for e in real
+        .iter()
+        .filter(|e| e.session_start && e.ts >= start && e.ts < end)
+    {
+        let before = real
+            .iter()
+            .any(|x| x.customer == e.customer && x.session_start && x.ts < e.ts);
+        nr.entry(if before { "returning" } else { "new" })
+            .or_default()
+            .insert(&e.customer);
+    }
+    for g in &got {
+        assert_eq!(g.d1.as_deref(), Some("www.example.com"));
+        assert_eq!(
+            g.customers,
+            nr[g.d2.as_deref().unwrap_or("")].len() as f64,
+            "{g:?}"
+        );
+    }
 }
