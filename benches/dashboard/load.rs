@@ -274,6 +274,110 @@ fn fold_into(
     w.run(&f.statements);
 }
 
+/// Times every dashboard and explore query natively on the loaded file (SQLite, no Worker):
+/// median of `runs` executions each, printed as JSON lines.
+fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
+    use affinity_worker::dashboard::period::{Grain, Period, Zone};
+    use affinity_worker::platform::store::{dashboard as q, explore as ex, Query};
+    let zone = Zone::or_utc("Europe/Berlin");
+    let p30 = Period::last_days(&zone, now, 30);
+    let (start, end) = p30.range(&zone);
+    let days: Vec<(i64, i64)> = p30
+        .buckets(&zone, Grain::Day)
+        .iter()
+        .map(|b| (b.start_ms, b.end_ms))
+        .collect();
+    let offsets = serde_json::to_string(&zone.offsets(start, end)).unwrap_or_default();
+    let all_offsets =
+        serde_json::to_string(&zone.offsets(850_000_000_000, now)).unwrap_or_default();
+    let ids: Vec<String> = (0..50).map(|p| format!("sku-{p}")).collect();
+    use affinity_worker::platform::store::explore::Dim;
+    let list: Vec<(&str, Stmt)> = vec![
+        (
+            "slot_totals, 30 days by day",
+            q::slot_totals(shop, &days).stmt,
+        ),
+        (
+            "slot_totals, period and previous",
+            q::slot_totals(shop, &[(start, end), (start - 30 * DAY, start)]).stmt,
+        ),
+        ("freshness", q::freshness(shop).stmt),
+        ("top_products", q::top_products(shop, 8).stmt),
+        ("latest_orders", q::latest_orders(shop, 8).stmt),
+        (
+            "funnel, 30 days",
+            q::funnel(shop, start, end, DAY, None).stmt,
+        ),
+        ("retention", q::retention(shop, &all_offsets).stmt),
+        (
+            "new_vs_returning",
+            q::new_vs_returning(shop, start, end).stmt,
+        ),
+        ("rfm_counts", q::rfm_counts(shop, now).stmt),
+        ("top_customers", q::top_customers(shop, 10).stmt),
+        ("customers list", q::customers(shop, "", 100).stmt),
+        ("product_stats", q::product_stats(shop, start, end, 50).stmt),
+        ("bought_with", q::bought_with(shop, &ids).stmt),
+        (
+            "explore visitors by country × device",
+            ex::visitors(shop, &[Dim::Country, Dim::Device], start, end, &offsets).stmt,
+        ),
+        (
+            "explore visitors by product",
+            ex::visitors(shop, &[Dim::Product], start, end, &offsets).stmt,
+        ),
+        (
+            "explore orders by weekday",
+            ex::orders(shop, &[Dim::Weekday], start, end, &offsets).stmt,
+        ),
+        (
+            "explore orders by category",
+            ex::orders(shop, &[Dim::Category], start, end, &offsets).stmt,
+        ),
+        (
+            "explore orders by utm_source",
+            ex::orders(shop, &[Dim::UtmSource], start, end, &offsets).stmt,
+        ),
+    ];
+    let _ = Query::<()>::from(Stmt::plain("SELECT 1"));
+    let explain = std::env::var("EXPLAIN").ok();
+    for (name, stmt) in list {
+        if explain.as_deref().is_some_and(|e| name.contains(e)) {
+            let mut st = db
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", stmt.sql))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut r = st
+                .query(rusqlite::params_from_iter(bind(&stmt.args)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            while let Some(row) = r.next().unwrap_or_else(|e| panic!("{e}")) {
+                let detail: String = row.get(3).unwrap_or_default();
+                println!("  plan: {detail}");
+            }
+        }
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let mut st = db
+                .prepare(&stmt.sql)
+                .unwrap_or_else(|e| panic!("{e}: {}", stmt.sql));
+            let mut r = st
+                .query(rusqlite::params_from_iter(bind(&stmt.args)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            rows = 0;
+            while r.next().unwrap_or_else(|e| panic!("{e}")).is_some() {
+                rows += 1;
+            }
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{{\"query\":\"{name}\",\"rows\":{rows},\"native_ms\":{:.1}}}",
+            times[times.len() / 2]
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let Some(path) = arg(&args, "--db") else {
@@ -295,6 +399,10 @@ fn main() {
                 .map_or(0, |d| d.as_millis() as i64)
         });
     let db = Connection::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    if args.iter().any(|a| a == "--time-queries") {
+        time_queries(&db, &shop, now, 5);
+        return;
+    }
     db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; BEGIN")
         .unwrap_or_else(|e| panic!("{e}"));
     let mut w = Writer {

@@ -51,7 +51,7 @@ function d1File(state) {
     for (const f of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, f.name);
       if (f.isDirectory()) walk(p);
-      else if (f.name.endsWith(".sqlite") && p.includes("D1")) found.push(p);
+      else if (f.name.endsWith(".sqlite") && p.includes("D1") && f.name !== "metadata.sqlite") found.push(p);
     }
   };
   walk(state);

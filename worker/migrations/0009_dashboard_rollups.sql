@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS order_lines (
   PRIMARY KEY (shop, order_id, product_id)
 );
 
+CREATE INDEX IF NOT EXISTS order_lines_by_product ON order_lines (shop, product_id, order_id);
+
 -- Refunds, one per `Order Refunded` message (kept like orders).
 CREATE TABLE IF NOT EXISTS refunds (
   shop TEXT NOT NULL,

@@ -1,12 +1,13 @@
 //! The merchant dashboard's pages, rendered from plain data (D1 rows, a profile from the
 //! customer's Durable Object). Pure: the handlers in [`handler`] fetch the data.
 //!
-//! Stable hooks for end-to-end tests: `#customers-count`, `#orders-count`, `#revenue-total`,
-//! `#conversion-rate`, `#events-30d`, `#events-chart`, `#revenue-chart`, `#top-products`,
-//! `#latest-orders` (rows with `data-order-id`, `data-customer-id`), `#latest-customers`,
-//! `#customers-table` (rows with `data-customer-id`), `#customers-shown`, `#customer-search`,
-//! `#customer-query`, `#customer-profile`, `#customer-timeline`
-//! (items with `data-message-id`, `data-event`), `#login-form`, `#login-error`.
+//! Stable hooks for end-to-end tests (the analytics pages' own are listed in [`insights`] and
+//! [`explore`]): `#top-products`, `#latest-orders` (rows with `data-order-id`,
+//! `data-customer-id`), `#customers-table` (rows with `data-customer-id`), `#customers-shown`,
+//! `#customer-search`, `#customer-query`, `#customer-profile`, `#customer-orders` (rows with
+//! `data-order-id`, cells `data-col="refunded"`, `data-col="net"`), `#consent-history`,
+//! `#recommendations-shown`, `#customer-timeline` (items with `data-message-id`, `data-event`),
+//! `#login-form`, `#login-error`.
 //!
 //! Each page is a template under `worker/templates/` filled from a view of the data built here
 //! (plain strings and numbers); the template escapes every value.

@@ -194,10 +194,11 @@ pub async fn retention(ctx: Ctx) -> Result<Response> {
         .unwrap_or_default();
     let cohorts = match span.first {
         Some(first) => {
-            let months = Period::months(&zone, first as i64, ctx.now.max(first as i64));
-            let ranges: Vec<(i64, i64)> = months.iter().map(|m| (m.start_ms, m.end_ms)).collect();
-            let cells = d1::all(&db, &sql::retention(&shop.id, &ranges)).await?;
-            insights::cohorts(&months, &cells)
+            let offsets = serde_json::to_string(&zone.offsets(first as i64, ctx.now))?;
+            let cells = d1::all(&db, &sql::retention(&shop.id, &offsets)).await?;
+            let today = zone.date_of(ctx.now);
+            let now_month = i64::from(today.year()) * 12 + i64::from(today.month()) - 1;
+            insights::cohorts(&cells, now_month)
         }
         None => Vec::new(),
     };

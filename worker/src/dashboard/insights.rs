@@ -490,16 +490,28 @@ pub struct Cohort {
     pub ages: Vec<(f64, f64)>,
 }
 
-/// The cohorts of the retention cells, for the months the cells index into (up to the month
-/// of `now_ms`: later ages do not exist yet).
-pub fn cohorts(months: &[Bucket], cells: &[CohortCell]) -> Vec<Cohort> {
-    months
+/// Ages shown at most (months since the first order).
+pub const MAX_AGE: usize = 36;
+
+/// The cohorts of the retention cells, newest last: each cohort's ages run to the oldest age any
+/// cohort reached (at most [`MAX_AGE`]) but never past `now_month` (`year * 12 + month - 1`).
+pub fn cohorts(cells: &[CohortCell], now_month: i64) -> Vec<Cohort> {
+    let max_age = cells
         .iter()
-        .enumerate()
-        .filter_map(|(i, m)| {
-            let mine: Vec<&CohortCell> = cells.iter().filter(|c| c.cohort as usize == i).collect();
+        .map(|c| c.age as usize)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_AGE);
+    let mut firsts: Vec<i64> = cells.iter().map(|c| c.cohort as i64).collect();
+    firsts.sort_unstable();
+    firsts.dedup();
+    firsts
+        .into_iter()
+        .filter_map(|m| {
+            let mine: Vec<&CohortCell> = cells.iter().filter(|c| c.cohort as i64 == m).collect();
             let size = mine.iter().find(|c| c.age == 0.0).map(|c| c.customers)?;
-            let ages = (0..months.len() - i)
+            let until = (now_month - m).clamp(0, max_age as i64) as usize;
+            let ages = (0..=until)
                 .map(|a| {
                     mine.iter()
                         .find(|c| c.age as usize == a)
@@ -507,7 +519,7 @@ pub fn cohorts(months: &[Bucket], cells: &[CohortCell]) -> Vec<Cohort> {
                 })
                 .collect();
             Some(Cohort {
-                label: m.label.clone(),
+                label: format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1),
                 size,
                 ages,
             })
@@ -901,6 +913,32 @@ mod tests {
         assert_eq!(change(50.0, 100.0, 7), "-50.0% vs previous 7 days");
         assert_eq!(change(3.0, 0.0, 7), "new vs previous 7 days (was 0)");
         assert_eq!(change(0.0, 0.0, 7), "no change vs previous 7 days");
+    }
+
+    #[test]
+    fn cohorts_stop_at_this_month() {
+        let cell = |cohort: f64, age: f64, customers: f64| CohortCell {
+            cohort,
+            age,
+            customers,
+            revenue: 1.0,
+        };
+        // 2026-10 (24_321) has ages 0 and 1; 2026-11 (24_322) only age 0; now is 2026-11.
+        let c = cohorts(
+            &[
+                cell(24_321.0, 0.0, 4.0),
+                cell(24_321.0, 1.0, 1.0),
+                cell(24_322.0, 0.0, 2.0),
+            ],
+            24_322,
+        );
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (c[0].label.as_str(), c[0].size, c[0].ages.len()),
+            ("2026-10", 4.0, 2)
+        );
+        assert_eq!(c[0].ages[1], (1.0, 1.0));
+        assert_eq!((c[1].label.as_str(), c[1].ages.len()), ("2026-11", 1));
     }
 
     #[test]

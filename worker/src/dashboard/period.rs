@@ -84,18 +84,23 @@ impl Zone {
             .unwrap_or(0)
     }
 
-    /// The zone's UTC offsets over `[start_ms, end_ms)` as `(from_ms, offset_ms)`, oldest
-    /// first: the offset at the start, then each transition (summer time) before the end.
-    pub fn offsets(&self, start_ms: i64, end_ms: i64) -> Vec<(i64, i64)> {
+    /// The zone's UTC offsets over `[start_ms, end_ms)` as `(from_ms, until_ms, offset_ms)`,
+    /// oldest first and covering all time: the offset at the start, then one entry per
+    /// transition (summer time) before the end.
+    pub fn offsets(&self, start_ms: i64, end_ms: i64) -> Vec<(i64, i64, i64)> {
+        const FAR: i64 = i64::MAX / 4;
         let offset_ms = |ms: i64| i64::from(self.at(ms).offset().seconds()) * 1000;
-        let mut out = vec![(i64::MIN / 4, offset_ms(start_ms))];
+        let mut out = vec![(-FAR, FAR, offset_ms(start_ms))];
         let from = Timestamp::from_millisecond(start_ms).unwrap_or(Timestamp::UNIX_EPOCH);
         for t in self.tz.following(from).take(400) {
             let at = t.timestamp().as_millisecond();
             if at >= end_ms {
                 break;
             }
-            out.push((at, i64::from(t.offset().seconds()) * 1000));
+            if let Some(last) = out.last_mut() {
+                last.1 = at;
+            }
+            out.push((at, FAR, i64::from(t.offset().seconds()) * 1000));
         }
         out
     }
@@ -281,25 +286,6 @@ impl Period {
         }
         out
     }
-
-    /// The months from the one holding `first_ms` to the one holding `last_ms`, in `zone` (at
-    /// most 120): the cohorts of the retention table.
-    pub fn months(zone: &Zone, first_ms: i64, last_ms: i64) -> Vec<Bucket> {
-        let from = zone.date_of(first_ms).first_of_month();
-        let to = zone.date_of(last_ms.max(first_ms)).last_of_month();
-        let mut out = Vec::new();
-        let mut d = from;
-        while d <= to && out.len() < 120 {
-            let next = add_days(d.last_of_month(), 1);
-            out.push(Bucket {
-                label: format!("{:04}-{:02}", d.year(), d.month()),
-                start_ms: zone.start_of(d),
-                end_ms: zone.start_of(next),
-            });
-            d = next;
-        }
-        out
-    }
 }
 
 /// The weekday names, Monday first (explore's weekday dimension).
@@ -351,8 +337,19 @@ mod tests {
         // New York leaves summer time on 2026-11-01 at 06:00 UTC.
         let o = ny.offsets(1_782_864_000_000, DAY0);
         assert_eq!(o.len(), 2);
-        assert_eq!((o[0].1, o[1]), (-4 * H, (1_793_512_800_000, -5 * H)));
-        assert_eq!(ist.offsets(0, DAY0), [(i64::MIN / 4, 5 * H + 30 * 60_000)]);
+        assert_eq!((o[0].1, o[0].2), (1_793_512_800_000, -4 * H));
+        assert_eq!((o[1].0, o[1].2), (1_793_512_800_000, -5 * H));
+        assert_eq!(
+            ist.offsets(0, DAY0),
+            [(-(i64::MAX / 4), i64::MAX / 4, 5 * H + 30 * 60_000)]
+        );
+        // Nepal is +05:45: its midnight is a quarter-hour slot boundary too.
+        let npt = Zone::new("Asia/Kathmandu").unwrap_or_else(|e| panic!("{e}"));
+        let d = "2026-11-25"
+            .parse::<Date>()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(npt.start_of(d), DAY0 + 18 * H + 15 * 60_000);
+        assert_eq!(npt.start_of(d) % 900_000, 0);
         assert!(Zone::new("Mars/Olympus").is_err());
         assert!(Zone::new("+5:30").is_err());
         assert_eq!(Zone::or_utc("Nowhere/Land").name(), "UTC");
@@ -396,10 +393,5 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let (a, b) = d.range(&ny);
         assert_eq!(b - a, 25 * H);
-        let m = Period::months(&utc, DAY0 - 40 * 24 * H, DAY0);
-        assert_eq!(
-            m.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(),
-            ["2026-10", "2026-11"]
-        );
     }
 }

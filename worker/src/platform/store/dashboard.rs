@@ -351,27 +351,28 @@ pub fn funnel(
     } else {
         ""
     };
-    let step = |name: &str, prev: &str| {
+    let step = |name: &str, cte: &str, prev: &str| {
         format!(
             "(SELECT MIN(e.ts) FROM events e WHERE e.shop = :shop AND e.name = '{name}' \
-             AND e.bot = 0 AND e.customer_id = f.customer_id AND e.ts >= {prev} \
-             AND e.ts <= f.t0 + :window)"
+             AND e.bot = 0 AND e.customer_id = {cte}.customer_id AND e.ts >= {cte}.{prev} \
+             AND e.ts <= {cte}.t0 + :window)"
         )
     };
+    // Each step is computed once per customer (materialized), from the customer's own events.
     let sql = format!(
-        "WITH f AS (SELECT customer_id, MIN(ts) AS t0 FROM events WHERE shop = :shop \
+        "WITH f AS MATERIALIZED (SELECT customer_id, MIN(ts) AS t0 \
+         FROM events INDEXED BY events_by_name_ts WHERE shop = :shop \
          AND name = 'Product Viewed' AND bot = 0 AND ts >= :start AND ts < :end{members} \
          GROUP BY customer_id), \
-         a AS (SELECT f.customer_id, f.t0, {add} AS t1 FROM f), \
-         c AS (SELECT a.customer_id, a.t0 AS t0, a.t1, CASE WHEN a.t1 IS NULL THEN NULL ELSE \
-         {checkout} END AS t2 FROM a JOIN f ON f.customer_id = a.customer_id), \
-         o AS (SELECT c.t1, c.t2, CASE WHEN c.t2 IS NULL THEN NULL ELSE {order} END AS t3 \
-         FROM c JOIN f ON f.customer_id = c.customer_id) \
+         a AS MATERIALIZED (SELECT customer_id, t0, {add} AS t1 FROM f), \
+         c AS MATERIALIZED (SELECT customer_id, t0, t1, CASE WHEN t1 IS NULL THEN NULL ELSE \
+         {checkout} END AS t2 FROM a), \
+         o AS (SELECT t1, t2, CASE WHEN t2 IS NULL THEN NULL ELSE {order} END AS t3 FROM c) \
          SELECT COUNT(*) AS viewed, COUNT(t1) AS added, COUNT(t2) AS checkout, \
          COUNT(t3) AS ordered FROM o",
-        add = step("Product Added", "f.t0"),
-        checkout = step("Checkout Started", "a.t1"),
-        order = step("Order Completed", "c.t2"),
+        add = step("Product Added", "f", "t0"),
+        checkout = step("Checkout Started", "a", "t1"),
+        order = step("Order Completed", "c", "t2"),
     );
     let mut params: Vec<(&str, Arg)> = vec![
         ("shop", shop.into()),
@@ -412,7 +413,7 @@ pub fn order_span(shop: &str) -> Query<OrderSpan> {
 /// One cell of the retention table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 pub struct CohortCell {
-    /// The month of the customers' first order (index into the months asked for).
+    /// The local month of the customers' first order, as `year * 12 + month - 1`.
     pub cohort: f64,
     /// Months since the first order (0 = the first month).
     pub age: f64,
@@ -423,25 +424,24 @@ pub struct CohortCell {
     pub revenue: f64,
 }
 
-/// First-order cohorts × months since the first order, over the months `months` (local months
-/// as UTC ranges, covering every order of the shop).
-pub fn retention(shop: &str, months: &[(i64, i64)]) -> Query<CohortCell> {
+/// First-order cohorts × months since the first order, over every order of the shop, by local
+/// month (`offsets`: the zone's UTC offsets from the first order on, as explore takes them).
+pub fn retention(shop: &str, offsets: &str) -> Query<CohortCell> {
+    let month = "CAST(strftime('%Y', l.lt / 1000, 'unixepoch') AS INTEGER) * 12 + \
+         CAST(strftime('%m', l.lt / 1000, 'unixepoch') AS INTEGER) - 1";
     let sql = format!(
-        "{BUCKETS}, {NET_ORDERS}, \
-         m AS (SELECT n.customer_id, b.i AS month, SUM(n.net) AS net FROM n JOIN b \
-         ON n.ts >= b.lo AND n.ts < b.hi GROUP BY n.customer_id, b.i), \
+        "WITH {tz}, {NET_ORDERS}, \
+         l AS (SELECT n.customer_id, n.net, {lt} AS lt FROM n), \
+         m AS (SELECT l.customer_id, {month} AS month, SUM(l.net) AS net FROM l \
+         GROUP BY l.customer_id, 2), \
          f AS (SELECT customer_id, MIN(month) AS first FROM m GROUP BY customer_id) \
          SELECT f.first AS cohort, m.month - f.first AS age, COUNT(*) AS customers, \
          SUM(m.net) AS revenue FROM m JOIN f ON f.customer_id = m.customer_id \
-         GROUP BY f.first, m.month - f.first ORDER BY cohort, age"
+         GROUP BY f.first, m.month - f.first ORDER BY cohort, age",
+        tz = super::explore::TZ,
+        lt = super::explore::local("n.ts"),
     );
-    Query::named(
-        &sql,
-        &[
-            ("ranges", ranges_json(months, false).into()),
-            ("shop", shop.into()),
-        ],
-    )
+    Query::named(&sql, &[("offsets", offsets.into()), ("shop", shop.into())])
 }
 
 /// Revenue in a period from new and from returning customers (net of refunds).

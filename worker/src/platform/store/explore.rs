@@ -3,7 +3,7 @@
 //! session start) carry the visit's dimensions; an order takes those of the customer's latest
 //! visit at or before it (last-touch), its lines' product, category and brand, and its own local
 //! weekday and hour. Local time comes from `:offsets`, the zone's UTC offsets over the range
-//! (`[[from_ms, offset_ms], …]`, oldest first), so summer time is honoured.
+//! (`[[from_ms, until_ms, offset_ms], …]`, covering all time), so summer time is honoured.
 
 use serde::Deserialize;
 
@@ -85,9 +85,9 @@ impl Dim {
     }
 }
 
-/// Local time of the UTC column `ts`, from the `tz` offsets CTE.
-fn local(ts: &str) -> String {
-    format!("({ts} + COALESCE((SELECT off FROM tz WHERE tz.at <= {ts} ORDER BY tz.at DESC LIMIT 1), 0))")
+/// Local time of the UTC column `ts`, from the `tz` offsets CTE ([`TZ`]).
+pub(super) fn local(ts: &str) -> String {
+    format!("({ts} + COALESCE((SELECT off FROM tz WHERE {ts} >= tz.at AND {ts} < tz.until), 0))")
 }
 
 fn time_dim(d: Dim, ts: &str) -> Option<String> {
@@ -141,8 +141,10 @@ fn params<'a>(
     ]
 }
 
-const TZ: &str = "tz AS (SELECT json_extract(value, '$[0]') AS at, \
-     json_extract(value, '$[1]') AS off FROM json_each(:offsets))";
+/// The `tz(at, off)` CTE of the zone's offsets, from the `:offsets` parameter.
+pub(super) const TZ: &str = "tz AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS at, \
+     json_extract(value, '$[1]') AS until, json_extract(value, '$[2]') AS off \
+     FROM json_each(:offsets))";
 
 /// Distinct visitors in `[start_ms, end_ms)` by `dims` (one or two). Product dimensions count
 /// the customers who viewed such a product; the others, those who started a visit.
