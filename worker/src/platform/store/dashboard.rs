@@ -353,7 +353,8 @@ pub fn funnel(
     };
     let step = |name: &str, cte: &str, prev: &str| {
         format!(
-            "(SELECT MIN(e.ts) FROM events e WHERE e.shop = :shop AND e.name = '{name}' \
+            "(SELECT MIN(e.ts) FROM events e INDEXED BY events_by_customer_name \
+             WHERE e.shop = :shop AND e.name = '{name}' \
              AND e.bot = 0 AND e.customer_id = {cte}.customer_id AND e.ts >= {cte}.{prev} \
              AND e.ts <= {cte}.t0 + :window)"
         )
@@ -570,7 +571,8 @@ pub fn product_stats(shop: &str, start_ms: i64, end_ms: i64, limit: u32) -> Quer
     Query::named(
         "WITH s AS (SELECT product_id, SUM(views) AS views, SUM(adds) AS adds, \
          SUM(units) AS units, SUM(revenue) AS revenue, SUM(refunded) AS refunded \
-         FROM product_slots WHERE shop = :shop AND slot >= :lo AND slot < :hi \
+         FROM product_slots INDEXED BY product_slots_cover WHERE shop = :shop \
+         AND slot >= :lo AND slot < :hi \
          GROUP BY product_id) \
          SELECT s.product_id, p.name, s.views, s.adds, s.units, s.revenue, s.refunded FROM s \
          LEFT JOIN products p ON p.shop = :shop AND p.product_id = s.product_id \

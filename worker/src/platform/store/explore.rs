@@ -177,15 +177,28 @@ pub fn visitors(
             },
         }
     };
-    let source = if product {
-        "(SELECT e.customer_id, e.ts, e.product_id, \
-         (SELECT COUNT(*) > 0 FROM visits v WHERE v.shop = :shop AND \
-         v.customer_id = e.customer_id AND v.ts < e.ts) AS seen_before FROM events e \
-         WHERE e.shop = :shop AND e.name = 'Product Viewed' AND e.bot = 0 \
-         AND e.ts >= :start AND e.ts < :end) f \
-         LEFT JOIN products p ON p.shop = :shop AND p.product_id = f.product_id"
+    // Whether the viewer had visited before: only worked out when asked for.
+    let seen = if dims.contains(&Dim::NewReturning) {
+        "(SELECT COUNT(*) > 0 FROM visits v WHERE v.shop = :shop AND \
+         v.customer_id = e.customer_id AND v.ts < e.ts)"
     } else {
-        "(SELECT * FROM visits WHERE shop = :shop AND ts >= :start AND ts < :end) f"
+        "0"
+    };
+    let catalog = dims.iter().any(|d| matches!(d, Dim::Category | Dim::Brand));
+    let source = if product {
+        format!(
+            "(SELECT e.customer_id, e.ts, e.product_id, {seen} AS seen_before \
+             FROM events e INDEXED BY events_by_name_ts \
+             WHERE e.shop = :shop AND e.name = 'Product Viewed' AND e.bot = 0 \
+             AND e.ts >= :start AND e.ts < :end) f{}",
+            if catalog {
+                " LEFT JOIN products p ON p.shop = :shop AND p.product_id = f.product_id"
+            } else {
+                ""
+            }
+        )
+    } else {
+        "(SELECT * FROM visits WHERE shop = :shop AND ts >= :start AND ts < :end) f".to_string()
     };
     let seg = if dims.contains(&Dim::Segment) {
         " LEFT JOIN memberships m ON m.shop = :shop AND m.customer_id = f.customer_id \
