@@ -290,6 +290,8 @@ fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
     let offsets = serde_json::to_string(&zone.offsets(start, end)).unwrap_or_default();
     let all_offsets =
         serde_json::to_string(&zone.offsets(850_000_000_000, now)).unwrap_or_default();
+    let utc_offsets = serde_json::to_string(&Zone::or_utc("+01:00").offsets(850_000_000_000, now))
+        .unwrap_or_default();
     let ids: Vec<String> = (0..50).map(|p| format!("sku-{p}")).collect();
     use affinity_worker::platform::store::explore::Dim;
     let list: Vec<(&str, Stmt)> = vec![
@@ -309,6 +311,10 @@ fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
             q::funnel(shop, start, end, DAY, None).stmt,
         ),
         ("retention", q::retention(shop, &all_offsets).stmt),
+        (
+            "retention, a fixed-offset zone",
+            q::retention(shop, &utc_offsets).stmt,
+        ),
         (
             "new_vs_returning",
             q::new_vs_returning(shop, start, end).stmt,
