@@ -94,5 +94,12 @@ bench-page: site worker-vars
 	@$(ENV) E2E_EDGE_PORT=$${E2E_EDGE_PORT:-8798} E2E_SHOP_PORT=$${E2E_SHOP_PORT:-8799} \
 	  node tests/e2e/run.mjs $(CURDIR)/benches/page/bench.mjs
 
+# Dashboard and explore pages timed through the Worker on 100k / 1M / 3M events plus the CDNOW
+# orders, bulk-loaded into local D1 by the Worker's fold (benches/dashboard/; SIZES=, RUNS=,
+# BENCH_PORT= default 8830). A benchmark: it asserts nothing about speed.
+.PHONY: bench-dashboard
+bench-dashboard: site worker-vars
+	@$(ENV) node benches/dashboard/run.mjs
+
 clean:
 	rm -rf target

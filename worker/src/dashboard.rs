@@ -1,12 +1,13 @@
 //! The merchant dashboard's pages, rendered from plain data (D1 rows, a profile from the
 //! customer's Durable Object). Pure: the handlers in [`handler`] fetch the data.
 //!
-//! Stable hooks for end-to-end tests: `#customers-count`, `#orders-count`, `#revenue-total`,
-//! `#conversion-rate`, `#events-30d`, `#events-chart`, `#revenue-chart`, `#top-products`,
-//! `#latest-orders` (rows with `data-order-id`, `data-customer-id`), `#latest-customers`,
-//! `#customers-table` (rows with `data-customer-id`), `#customers-shown`, `#customer-search`,
-//! `#customer-query`, `#customer-profile`, `#customer-timeline`
-//! (items with `data-message-id`, `data-event`), `#login-form`, `#login-error`.
+//! Stable hooks for end-to-end tests (the analytics pages' own are listed in [`insights`] and
+//! [`explore`]): `#top-products`, `#latest-orders` (rows with `data-order-id`,
+//! `data-customer-id`), `#customers-table` (rows with `data-customer-id`), `#customers-shown`,
+//! `#customer-search`, `#customer-query`, `#customer-profile`, `#customer-orders` (rows with
+//! `data-order-id`, cells `data-col="refunded"`, `data-col="net"`), `#consent-history`,
+//! `#recommendations-shown`, `#customer-timeline` (items with `data-message-id`, `data-event`),
+//! `#login-form`, `#login-error`.
 //!
 //! Each page is a template under `worker/templates/` filled from a view of the data built here
 //! (plain strings and numbers); the template escapes every value.
@@ -15,54 +16,22 @@ use askama::Template;
 
 use affinity::json::Value;
 use affinity::profile::{Affinity, Product, Profile};
-use affinity::time::{self, DAY_MS};
-use serde::Deserialize;
 
-use crate::platform::html::{
-    ago, count, filters, money, percent, render, when, Fragment, Frame, Nav, Px, Time,
-};
+use crate::platform::html::{ago, count, filters, money, render, when, Fragment, Frame, Nav, Time};
 use crate::platform::http::percent_encode;
 
+pub mod chart;
+pub mod explore;
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
+pub mod insights;
+pub mod period;
 
-pub use crate::platform::store::dashboard::{CustomerRow, Day, OrderRow, TopProduct};
+pub use crate::platform::store::dashboard::{
+    CustomerOrder as OrderRefunds, CustomerRow, OrderRow, Shown, TopProduct,
+};
 pub use crate::platform::store::object::TimelineEntry;
-
-/// Headline numbers of a shop (bot-flagged customers excluded).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Kpis {
-    /// Customers seen.
-    #[serde(default)]
-    pub customers: f64,
-    /// Customers with at least one order.
-    #[serde(default)]
-    pub buyers: f64,
-    /// Orders.
-    #[serde(default)]
-    pub orders: f64,
-    /// Revenue of those orders.
-    #[serde(default)]
-    pub revenue: f64,
-    /// Events in the last 30 days.
-    #[serde(default)]
-    pub events_30d: f64,
-}
-
-/// Everything the overview shows.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Overview {
-    /// Headline numbers.
-    pub kpis: Kpis,
-    /// The daily rollup for the last 30 days (missing days are zero).
-    pub days: Vec<Day>,
-    /// Most viewed products.
-    pub top_products: Vec<TopProduct>,
-    /// Latest orders.
-    pub latest_orders: Vec<OrderRow>,
-    /// Latest customers.
-    pub latest_customers: Vec<CustomerRow>,
-}
+pub use insights::{CustomerInsights, Overview};
 
 #[derive(Template)]
 #[template(path = "login.html", whitespace = "minimize")]
@@ -96,197 +65,19 @@ pub fn not_found_page(shop_name: &str, what: &str) -> String {
     })
 }
 
-/// Fills the days of the 30-day window ending at `now_ms` that have no rollup row with zeros.
-pub fn fill_days(rows: &[Day], now_ms: i64) -> Vec<Day> {
-    (0..30)
-        .rev()
-        .map(|back| {
-            let day = time::format_date(now_ms - back * DAY_MS);
-            rows.iter().find(|r| r.day == day).cloned().unwrap_or(Day {
-                day,
-                ..Day::default()
-            })
-        })
-        .collect()
-}
-
-/// A readable axis for values up to `max`: `(top, intervals)` with a step of 1, 2 or 5 × 10^k
-/// and at most five intervals.
-fn axis(max: f64) -> (f64, u32) {
-    let max = if max.is_finite() && max > 0.0 {
-        max
-    } else {
-        1.0
-    };
-    let mut mag = 10f64.powf((max / 5.0).log10().floor());
-    loop {
-        for m in [1.0, 2.0, 5.0] {
-            let step = m * mag;
-            let n = (max / step - 1e-9).ceil().max(1.0);
-            if n <= 5.0 {
-                // Whole numbers only: counts and money below 1 still get a step of 1.
-                let step = if step < 1.0 { 1.0 } else { step };
-                let n = (max / step - 1e-9).ceil().max(1.0);
-                return (step * n, n as u32);
-            }
-        }
-        mag *= 10.0;
+/// A local time stamp for people: `2026-11-24 23:30 (UTC+05:30)`.
+pub fn local_time(zone: &period::Zone, ms: i64) -> String {
+    if ms <= 0 {
+        return "–".to_string();
     }
-}
-
-/// A horizontal grid line with its scale label.
-struct Tick {
-    y: Px,
-    text_y: Px,
-    text: String,
-}
-
-/// A day label under the bars.
-struct XLabel {
-    x: Px,
-    text: String,
-}
-
-struct Bar {
-    x: Px,
-    y: Px,
-    width: Px,
-    height: Px,
-    day: String,
-    value: f64,
-    text: String,
-    label: Option<XLabel>,
-}
-
-struct Dot {
-    x: Px,
-    y: Px,
-    day: String,
-    value: f64,
-}
-
-/// A bar chart (with an optional line series on its own, right-hand scale) as inline SVG: the
-/// coordinates are computed here, the template only writes them out.
-#[derive(Template)]
-#[template(path = "chart.html", whitespace = "minimize")]
-struct Chart {
-    id: &'static str,
-    label: &'static str,
-    width: f64,
-    height: f64,
-    left: f64,
-    right: f64,
-    left_text: f64,
-    right_text: f64,
-    label_y: f64,
-    grid: Vec<Tick>,
-    line_ticks: Vec<Tick>,
-    bars: Vec<Bar>,
-    points: String,
-    dots: Vec<Dot>,
-}
-
-// Numbers and escaped text only: rendered by its own template.
-impl askama::filters::HtmlSafe for Chart {}
-
-impl Chart {
-    fn new(
-        id: &'static str,
-        label: &'static str,
-        days: &[Day],
-        bars: impl Fn(&Day) -> f64,
-        line: Option<&dyn Fn(&Day) -> f64>,
-        fmt: impl Fn(f64) -> String,
-    ) -> Chart {
-        let right = if line.is_some() { 30.0 } else { 12.0 };
-        let (w, h, left, top, bottom) = (560.0, 200.0, 46.0, 12.0, 24.0);
-        let plot_w = w - left - right;
-        let plot_h = h - top - bottom;
-        let n = days.len().max(1) as f64;
-        let slot = plot_w / n;
-        let (max, ticks) = axis(days.iter().map(&bars).fold(0.0, f64::max));
-        let (lmax, lticks) = line.map_or((1.0, ticks), |l| {
-            axis(days.iter().map(l).fold(0.0, f64::max))
-        });
-        let tick_y = |i: u32, of: u32| top + plot_h - plot_h * f64::from(i) / f64::from(of);
-        let grid = (0..=ticks)
-            .map(|i| Tick {
-                y: Px(tick_y(i, ticks)),
-                text_y: Px(tick_y(i, ticks) + 3.5),
-                text: fmt(max * f64::from(i) / f64::from(ticks)),
-            })
-            .collect();
-        let line_ticks = match line {
-            Some(_) => (0..=lticks)
-                .map(|i| Tick {
-                    y: Px(tick_y(i, lticks)),
-                    text_y: Px(tick_y(i, lticks) + 3.5),
-                    text: count(lmax * f64::from(i) / f64::from(lticks)),
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        let mid = |i: usize| left + slot * (i as f64 + 0.5);
-        let bar_list = days
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let v = bars(d);
-                let bh = plot_h * v / max;
-                Bar {
-                    x: Px(left + slot * i as f64 + slot * 0.18),
-                    y: Px(top + plot_h - bh),
-                    width: Px(slot * 0.64),
-                    height: Px(bh),
-                    day: d.day.clone(),
-                    value: v,
-                    text: fmt(v),
-                    // Every 7th day is labelled, counting back from today.
-                    label: ((days.len() - 1 - i) % 7 == 0).then(|| XLabel {
-                        x: Px(mid(i)),
-                        text: d.day.get(5..).unwrap_or(&d.day).to_string(),
-                    }),
-                }
-            })
-            .collect();
-        let line_y = |l: &dyn Fn(&Day) -> f64, d: &Day| top + plot_h - plot_h * l(d) / lmax;
-        let (points, dots) = match line {
-            Some(l) => (
-                days.iter()
-                    .enumerate()
-                    .map(|(i, d)| format!("{},{}", Px(mid(i)), Px(line_y(l, d))))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                days.iter()
-                    .enumerate()
-                    .filter(|(_, d)| l(d) > 0.0)
-                    .map(|(i, d)| Dot {
-                        x: Px(mid(i)),
-                        y: Px(line_y(l, d)),
-                        day: d.day.clone(),
-                        value: l(d),
-                    })
-                    .collect(),
-            ),
-            None => (String::new(), Vec::new()),
-        };
-        Chart {
-            id,
-            label,
-            width: w,
-            height: h,
-            left,
-            right: w - right,
-            left_text: left - 6.0,
-            right_text: w - right + 6.0,
-            label_y: h - 6.0,
-            grid,
-            line_ticks,
-            bars: bar_list,
-            points,
-            dots,
-        }
-    }
+    let d = zone.date_of(ms);
+    let minutes = (ms - zone.start_of(d)) / 60_000;
+    format!(
+        "{d} {:02}:{:02} ({})",
+        minutes / 60,
+        minutes % 60,
+        zone.offset_label(ms)
+    )
 }
 
 /// A headline number.
@@ -359,127 +150,28 @@ fn customer_views(rows: &[CustomerRow], now_ms: i64) -> Vec<CustomerView> {
         .collect()
 }
 
-struct ProductView<'a> {
-    id: &'a str,
-    name: &'a str,
-    views: String,
-    adds: String,
-    purchases: String,
-}
-
-struct OrderView {
-    id: String,
-    customer: CustomerLink,
-    items: String,
-    total: String,
-    when: Time,
-}
-
-#[derive(Template)]
-#[template(path = "overview.html", whitespace = "minimize")]
-struct OverviewHtml<'a> {
-    frame: Frame<'a>,
-    kpis: [Kpi; 5],
-    events_chart: Chart,
-    revenue_chart: Chart,
-    products: Vec<ProductView<'a>>,
-    orders: Vec<OrderView>,
-    customers: Vec<CustomerView>,
-}
-
-/// The overview page.
-pub fn overview_page(shop_name: &str, o: &Overview, now_ms: i64) -> String {
-    let k = &o.kpis;
-    let conversion = if k.customers > 0.0 {
-        k.buyers / k.customers
-    } else {
-        0.0
-    };
-    let revenue = |v: f64| {
-        if v >= 1000.0 {
-            format!("${:.1}k", v / 1000.0)
-        } else {
-            format!("${v:.0}")
-        }
-    };
-    render(&OverviewHtml {
-        frame: Frame::new(shop_name, Nav::Overview, "Overview"),
-        kpis: [
-            kpi(
-                "customers-count",
-                "Customers",
-                count(k.customers),
-                "seen on the shop",
-            ),
-            kpi("orders-count", "Orders", count(k.orders), "all time"),
-            kpi("revenue-total", "Revenue", money(k.revenue), "all time"),
-            kpi(
-                "conversion-rate",
-                "Conversion",
-                percent(conversion),
-                "customers with an order",
-            ),
-            kpi("events-30d", "Events", count(k.events_30d), "last 30 days"),
-        ],
-        events_chart: Chart::new(
-            "events-chart",
-            "Events and orders per day",
-            &o.days,
-            |d| d.events,
-            Some(&|d: &Day| d.orders),
-            count,
-        ),
-        revenue_chart: Chart::new(
-            "revenue-chart",
-            "Revenue per day",
-            &o.days,
-            |d| d.revenue,
-            None,
-            revenue,
-        ),
-        products: o
-            .top_products
-            .iter()
-            .map(|p| ProductView {
-                id: &p.product_id,
-                name: p
-                    .name
-                    .as_deref()
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or(&p.product_id),
-                views: count(p.views),
-                adds: count(p.adds),
-                purchases: count(p.purchases),
-            })
-            .collect(),
-        orders: o
-            .latest_orders
-            .iter()
-            .map(|r| OrderView {
-                id: r.order_id.clone(),
-                customer: CustomerLink::new(&r.customer_id),
-                items: count(r.items),
-                total: money(r.total),
-                when: Time::new(r.ts as i64, now_ms),
-            })
-            .collect(),
-        customers: customer_views(&o.latest_customers, now_ms),
-    })
-}
-
 #[derive(Template)]
 #[template(path = "customers.html", whitespace = "minimize")]
 struct CustomersHtml<'a> {
     frame: Frame<'a>,
+    insights: &'a Fragment,
     query: &'a str,
     shown: String,
     customers: Vec<CustomerView>,
 }
 
-/// The customer list, filtered by id prefix `query`.
-pub fn customers_page(shop_name: &str, query: &str, rows: &[CustomerRow], now_ms: i64) -> String {
+/// The customer list, filtered by id prefix `query`, below the RFM grid, the top customers and
+/// new vs returning (`insights`: [`insights::customer_insights`]).
+pub fn customers_page(
+    shop_name: &str,
+    insights: &Fragment,
+    query: &str,
+    rows: &[CustomerRow],
+    now_ms: i64,
+) -> String {
     render(&CustomersHtml {
         frame: Frame::new(shop_name, Nav::Customers, "Customers"),
+        insights,
         query,
         shown: count(rows.len() as f64),
         customers: customer_views(rows, now_ms),
@@ -596,6 +288,60 @@ struct CustomerOrder<'a> {
     id: &'a str,
     lines: usize,
     total: String,
+    refunded: String,
+    net: String,
+    was_refunded: bool,
+    when: Time,
+}
+
+/// One change of the shopper's consent, when the profile records them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentChange {
+    /// The level in force: `none`, `device`, `analytics` or `marketing`.
+    pub level: String,
+    /// When, Unix ms.
+    pub at_ms: i64,
+    /// Where it came from (`api`, `tcf`, `gcm`, `shopify`, `optout`, `default`, `gpc`, …).
+    pub source: String,
+}
+
+/// The consent history of a profile JSON: its `consent` list of `{level, at_ms, source}`, oldest
+/// first (`docs/consent.md`; empty when the profile has none; entries without a level skipped).
+pub fn consent_history(profile: &Value) -> Vec<ConsentChange> {
+    affinity::consent::history_from_json(profile.get("consent"))
+        .into_iter()
+        .map(|c| ConsentChange {
+            level: c.level.as_str().to_string(),
+            at_ms: c.at_ms,
+            source: c.source,
+        })
+        .collect()
+}
+
+/// What the customer page shows besides the profile: refunds of its orders (D1), its consent
+/// history, and the recommendations it was shown.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerExtras {
+    /// The customer's orders as D1 holds them, with what was refunded.
+    pub refunds: Vec<OrderRefunds>,
+    /// Consent changes, oldest first.
+    pub consent: Vec<ConsentChange>,
+    /// Whether the profile carries a consent history at all.
+    pub has_consent: bool,
+    /// Recommendation impressions, latest first.
+    pub shown: Vec<Shown>,
+}
+
+struct ConsentView {
+    level: String,
+    source: String,
+    when: Time,
+}
+
+struct ShownView {
+    slot: String,
+    variant: String,
+    products: String,
     when: Time,
 }
 
@@ -633,6 +379,9 @@ struct CustomerHtml<'a> {
     recent: Vec<ProductLine<'a>>,
     orders: Vec<CustomerOrder<'a>>,
     timeline: Vec<TimelineItem>,
+    consent: Vec<ConsentView>,
+    has_consent: bool,
+    shown: Vec<ShownView>,
 }
 
 /// A customer's page: profile summary from the Durable Object, its segments (`segments_html`:
@@ -643,6 +392,7 @@ pub fn customer_page(
     profile: &Profile,
     segments_html: &Fragment,
     timeline: &[TimelineEntry],
+    extras: &CustomerExtras,
     now_ms: i64,
 ) -> String {
     let id = &profile.customer_id;
@@ -772,14 +522,61 @@ pub fn customer_page(
             .orders
             .iter()
             .rev()
-            .map(|o| CustomerOrder {
-                id: &o.id,
-                lines: o.items.len(),
-                total: money(o.revenue),
-                when: Time::new(o.at_ms, now_ms),
+            .map(|o| {
+                let refunded = extras
+                    .refunds
+                    .iter()
+                    .find(|r| r.order_id == o.id)
+                    .map_or(0.0, |r| r.refunded);
+                CustomerOrder {
+                    id: &o.id,
+                    lines: o.items.len(),
+                    total: money(o.revenue),
+                    refunded: money(refunded),
+                    net: money(o.revenue - refunded),
+                    was_refunded: refunded > 0.0,
+                    when: Time::new(o.at_ms, now_ms),
+                }
             })
             .collect(),
         timeline,
+        consent: extras
+            .consent
+            .iter()
+            .map(|c| ConsentView {
+                level: c.level.clone(),
+                source: c.source.clone(),
+                when: Time::new(c.at_ms, now_ms),
+            })
+            .collect(),
+        has_consent: extras.has_consent,
+        shown: extras
+            .shown
+            .iter()
+            .map(|s| {
+                let event = affinity::json::parse(&s.json).unwrap_or_default();
+                let products = event
+                    .get("properties")
+                    .and_then(|p| p.get("products"))
+                    .and_then(Value::as_array)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(affinity::event::product_key)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                ShownView {
+                    slot: s
+                        .list_id
+                        .as_deref()
+                        .unwrap_or("")
+                        .trim_start_matches("affinity:")
+                        .to_string(),
+                    variant: s.variant.clone().unwrap_or_default(),
+                    products,
+                    when: Time::new(s.ts as i64, now_ms),
+                }
+            })
+            .collect(),
     })
 }
 
@@ -801,69 +598,6 @@ mod tests {
     }
 
     #[test]
-    fn overview_has_hooks_and_escapes_data() {
-        let o = Overview {
-            kpis: Kpis {
-                customers: 4.0,
-                buyers: 1.0,
-                orders: 2.0,
-                revenue: 240.0,
-                events_30d: 31.0,
-            },
-            days: fill_days(
-                &[Day {
-                    day: time::format_date(NOW),
-                    events: 31.0,
-                    orders: 2.0,
-                    revenue: 240.0,
-                }],
-                NOW,
-            ),
-            top_products: vec![TopProduct {
-                product_id: "p1".into(),
-                name: Some("<img src=x onerror=alert(1)>".into()),
-                views: 3.0,
-                adds: 1.0,
-                purchases: 1.0,
-            }],
-            latest_orders: vec![OrderRow {
-                order_id: "o-1".into(),
-                customer_id: "user \"1\"".into(),
-                ts: (NOW - 60_000) as f64,
-                total: 240.0,
-                items: 2.0,
-            }],
-            latest_customers: vec![CustomerRow {
-                customer_id: "<u>".into(),
-                summary: Some(r#"{"top_category":"Shoes"}"#.into()),
-                ..CustomerRow::default()
-            }],
-        };
-        let html = overview_page("Demo", &o, NOW);
-        for hook in [
-            "id=\"customers-count\">4<",
-            "id=\"orders-count\">2<",
-            "id=\"revenue-total\">$240.00<",
-            "id=\"conversion-rate\">25.0%<",
-            "id=\"events-30d\">31<",
-            "id=\"events-chart\"",
-            "id=\"revenue-chart\"",
-            "id=\"latest-orders\"",
-            "data-order-id=\"o-1\"",
-            "data-customer-id=\"user &#34;1&#34;\"",
-            "href=\"/dashboard/customers/user%20%221%22\"",
-            "&#60;img src=x onerror=alert(1)&#62;",
-            "data-customer-id=\"&#60;u&#62;\"",
-            ">Shoes<",
-        ] {
-            assert!(html.contains(hook), "missing {hook}");
-        }
-        assert!(!html.contains("<img"));
-        assert!(!html.contains("<u>"));
-        assert_eq!(o.days.len(), 30);
-    }
-
-    #[test]
     fn customer_page_shows_profile_and_timeline() {
         let raw = r#"{"type":"track","event":"Product Viewed","anonymousId":"a<1>","messageId":"m1",
             "timestamp":"2026-11-24T10:00:00Z","properties":{"product_id":"p1","name":"Boot <b>",
@@ -880,7 +614,18 @@ mod tests {
             json: e.to_json().to_json(),
         };
         let card = crate::segments::pages::customer_card(&[], NOW);
-        let html = customer_page("Demo", &p, &card, &[t], NOW);
+        let extras = CustomerExtras {
+            refunds: vec![OrderRefunds {
+                order_id: "o9".into(),
+                refunded: 5.0,
+                ..OrderRefunds::default()
+            }],
+            ..CustomerExtras::default()
+        };
+        let html = customer_page("Demo", &p, &card, &[t], &extras, NOW);
+        assert!(html.contains("id=\"consent-history\""));
+        assert!(html.contains("No consent recorded for this shopper yet"));
+        assert!(html.contains("No recommendations shown to this shopper yet."));
         assert!(html.contains(card.as_str()));
         assert!(html.contains("data-customer-id=\"a&#60;1&#62;\""));
         assert!(html.contains("data-message-id=\"m1\""));
@@ -892,16 +637,35 @@ mod tests {
     }
 
     #[test]
-    fn days_are_filled() {
-        let days = fill_days(&[], NOW);
-        assert_eq!(days.len(), 30);
-        assert_eq!(days[29].day, time::format_date(NOW));
-        assert!(days.iter().all(|d| d.events == 0.0));
-        assert_eq!(axis(0.0), (1.0, 1));
-        assert_eq!(axis(2.0), (2.0, 2));
-        assert_eq!(axis(7.0), (8.0, 4));
-        assert_eq!(axis(50.0), (50.0, 5));
-        assert_eq!(axis(430.0), (500.0, 5));
-        assert_eq!(axis(0.4), (1.0, 1));
+    fn consent_history_is_read_when_present() {
+        // The history as the engine's profile writes it.
+        let mut profile = Profile::new("c1");
+        for (at, level) in [(5, "marketing"), (9, "device")] {
+            let raw = format!(
+                r#"{{"type":"track","event":"Segment Consent Preference Updated","messageId":"m{at}",
+                "anonymousId":"a","timestamp":"2026-11-24T18:00:0{at}Z",
+                "context":{{"consent":{{"level":"{level}","source":"api"}}}}}}"#
+            );
+            let e = Event::from_json(&affinity::json::parse(&raw).unwrap()).unwrap();
+            affinity::consent::note(&mut profile.consent, &e);
+        }
+        let h = consent_history(&profile.to_json());
+        assert_eq!(
+            h.iter()
+                .map(|c| (c.level.as_str(), c.at_ms, c.source.as_str()))
+                .collect::<Vec<_>>(),
+            // 2026-11-24T18:00:00Z is 1,795,543,200,000 ms.
+            vec![
+                ("marketing", 1_795_543_205_000, "api"),
+                ("device", 1_795_543_209_000, "api")
+            ]
+        );
+        assert!(consent_history(&Value::object()).is_empty());
+        let zone = period::Zone::or_utc("+05:30");
+        // 2026-11-24T18:00Z is 23:30 in India.
+        assert_eq!(
+            local_time(&zone, 1_795_543_200_000),
+            "2026-11-24 23:30 (UTC+05:30)"
+        );
     }
 }

@@ -60,6 +60,14 @@ pub enum Route {
     Customers,
     /// `GET /dashboard/customers/<id>`: one customer.
     Customer(String),
+    /// `GET /dashboard/funnel`: view → cart → checkout → order.
+    Funnel,
+    /// `GET /dashboard/retention`: first-order cohorts.
+    Retention,
+    /// `GET /dashboard/products`: product figures and "often bought with".
+    Products,
+    /// `GET /dashboard/explore`: a metric by a dimension (`?format=csv` for the CSV).
+    Explore,
     /// `GET /dashboard/recommendations`: recommendation performance and the model.
     Recommendations,
     /// `POST /dashboard/recommendations/rebuild`: the "Rebuild now" button.
@@ -193,6 +201,10 @@ pub const ROUTES: &[RouteSpec] = &[
     spec!(GET, "/dashboard/customers/:id", Session, |p| {
         Route::Customer(param(p))
     }),
+    spec!(GET, "/dashboard/funnel", Session, |_| Route::Funnel),
+    spec!(GET, "/dashboard/retention", Session, |_| Route::Retention),
+    spec!(GET, "/dashboard/products", Session, |_| Route::Products),
+    spec!(GET, "/dashboard/explore", Session, |_| Route::Explore),
     spec!(GET, "/dashboard/recommendations", Session, |_| {
         Route::Recommendations
     }),
@@ -293,6 +305,10 @@ mod dispatch {
                 Route::Overview => dashboard::handler::overview(ctx).await,
                 Route::Customers => dashboard::handler::customers(ctx).await,
                 Route::Customer(id) => dashboard::handler::customer(ctx, &id).await,
+                Route::Funnel => dashboard::handler::funnel(ctx).await,
+                Route::Retention => dashboard::handler::retention(ctx).await,
+                Route::Products => dashboard::handler::products(ctx).await,
+                Route::Explore => dashboard::handler::explore(ctx).await,
             }
         }
     }
@@ -410,6 +426,10 @@ mod tests {
         );
         assert_eq!(route("GET", "/dashboard/customers/a/b"), Route::NotFound);
         assert_eq!(route("GET", "/dashboard/x"), Route::NotFound);
+        assert_eq!(route("GET", "/dashboard/funnel"), Route::Funnel);
+        assert_eq!(route("GET", "/dashboard/retention/"), Route::Retention);
+        assert_eq!(route("GET", "/dashboard/products"), Route::Products);
+        assert_eq!(route("POST", "/dashboard/explore"), Route::MethodNotAllowed);
         assert_eq!(route("DELETE", "/dashboard"), Route::MethodNotAllowed);
     }
 

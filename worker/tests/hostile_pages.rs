@@ -10,8 +10,16 @@ use std::collections::BTreeMap;
 
 use affinity::json::Value;
 use affinity::profile::{Affinity, CartLine, Order, Product, Profile, Viewed};
+use affinity_worker::dashboard::explore::{self, Question, Row};
+use affinity_worker::dashboard::insights::{self, CustomerInsights};
+use affinity_worker::dashboard::period::{Grain, Period, Zone};
 use affinity_worker::dashboard::{
-    self, CustomerRow, Day, Kpis, OrderRow, Overview, TimelineEntry, TopProduct,
+    self, ConsentChange, CustomerExtras, CustomerRow, OrderRefunds, OrderRow, Overview, Shown,
+    TimelineEntry, TopProduct,
+};
+use affinity_worker::platform::store::dashboard::{
+    BoughtWith, CohortCell, Freshness, FunnelCounts, NewReturning, ProductStats, RfmCount,
+    SlotTotals, TopCustomer,
 };
 use affinity_worker::recs::{self, Attributed, Group, RecsPage, SlotRow};
 use affinity_worker::segments::pages::{self, Editor};
@@ -447,24 +455,51 @@ fn hostile_customer_row(tag: &str) -> CustomerRow {
     }
 }
 
+fn zone() -> Zone {
+    Zone::or_utc("Asia/Kolkata")
+}
+
+fn period() -> Period {
+    Period::last_days(&zone(), NOW, 30)
+}
+
 fn hostile_overview() -> Overview {
-    let days = (0..30)
-        .map(|i| Day {
-            day: evil(&format!("2026-11-{i:02}")),
-            events: f64::from(i),
-            orders: f64::from(i % 3),
-            revenue: f64::from(i) * 10.0,
+    let p = period();
+    let trend = p
+        .buckets(&zone(), Grain::Day)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut b)| {
+            b.label = evil(&b.label);
+            let t = SlotTotals {
+                visitors: i as f64,
+                sessions: i as f64 + 1.0,
+                orders: (i % 3) as f64,
+                revenue: i as f64 * 10.0,
+                ..SlotTotals::default()
+            };
+            (b, t)
         })
         .collect();
     Overview {
-        kpis: Kpis {
-            customers: 3.0,
-            buyers: 1.0,
+        zone: zone(),
+        period: p,
+        grain: Grain::Day,
+        current: SlotTotals {
+            visitors: 3.0,
             orders: 2.0,
             revenue: 20.0,
-            events_30d: 9.0,
+            ..SlotTotals::default()
         },
-        days,
+        previous: SlotTotals::default(),
+        trend,
+        freshness: Some(Freshness {
+            last_received: (NOW - 5_000) as f64,
+            last_ts: (NOW - 9_000) as f64,
+            page_views: 4.0,
+            events: 9.0,
+        }),
+        tag: evil("tag"),
         top_products: vec![
             TopProduct {
                 product_id: evil("product"),
@@ -485,7 +520,6 @@ fn hostile_overview() -> Overview {
             total: 5.0,
             items: 1.0,
         }],
-        latest_customers: vec![hostile_customer_row("latest")],
     }
 }
 
@@ -607,13 +641,110 @@ fn sign_in_and_not_found() {
 #[test]
 fn overview_and_customers() {
     let o = hostile_overview();
-    let html = dashboard::overview_page(&evil("shop"), &o, NOW);
+    let html = insights::overview_page(&evil("shop"), &o, NOW);
     assert_harmless("overview", &html, &[]);
-    assert!(html.contains("id=\"events-chart\"") && html.contains("<rect"));
+    assert!(html.contains("id=\"revenue-chart\"") && html.contains("<rect"));
+    let mut new_shop = o.clone();
+    new_shop.freshness = None;
+    let html = insights::overview_page(&evil("shop"), &new_shop, NOW);
+    assert_harmless("overview of a new shop", &html, &[]);
+    assert!(html.contains("No event received yet"));
     let rows = vec![hostile_customer_row("a"), hostile_customer_row("b")];
+    let card = insights::customer_insights(
+        &CustomerInsights {
+            rfm: vec![RfmCount {
+                recency: 3.0,
+                frequency: 2.0,
+                customers: 1.0,
+                revenue: 9.0,
+            }],
+            top: vec![TopCustomer {
+                customer_id: evil("top"),
+                orders: 2.0,
+                revenue: 9.0,
+                last_order: (NOW - 1) as f64,
+            }],
+            new_returning: NewReturning::default(),
+        },
+        NOW,
+    );
     assert_harmless(
         "customers",
-        &dashboard::customers_page(&evil("shop"), &evil("query"), &rows, NOW),
+        &dashboard::customers_page(&evil("shop"), &card, &evil("query"), &rows, NOW),
+        &[],
+    );
+}
+
+#[test]
+fn analytics_pages() {
+    let z = zone();
+    let p = period();
+    let segs = vec![evil("segment")];
+    let html = insights::funnel_page(
+        &evil("shop"),
+        &z,
+        &p,
+        "1d",
+        &segs[0],
+        &segs,
+        &FunnelCounts {
+            viewed: 4.0,
+            added: 2.0,
+            checkout: 1.0,
+            ordered: 1.0,
+        },
+        NOW,
+    );
+    assert_harmless("funnel", &html, &[]);
+    let cells = [
+        CohortCell {
+            cohort: 0.0,
+            age: 0.0,
+            customers: 2.0,
+            revenue: 5.0,
+        },
+        CohortCell {
+            cohort: 0.0,
+            age: 1.0,
+            customers: 1.0,
+            revenue: 5.0,
+        },
+    ];
+    let mut cohorts = insights::cohorts(&cells, 24_311);
+    cohorts[0].label = evil("cohort");
+    let html = insights::retention_page(
+        &evil("shop"),
+        &z,
+        &p,
+        &cohorts,
+        &NewReturning::default(),
+        NOW,
+    );
+    assert_harmless("retention", &html, &[]);
+    let stats = [ProductStats {
+        product_id: evil("pid"),
+        name: Some(evil("pname")),
+        views: 3.0,
+        ..ProductStats::default()
+    }];
+    let with = [BoughtWith {
+        product_id: evil("pid"),
+        other_id: evil("other"),
+        other_name: None,
+        orders: 2.0,
+    }];
+    let html = insights::products_page(&evil("shop"), &z, &p, &stats, &with, NOW);
+    assert_harmless("products", &html, &[]);
+    let q = Question::parse(Some("revenue"), Some("country"), Some("device"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = [Row {
+        by: evil("country"),
+        then: evil("device"),
+        value: 3.0,
+    }];
+    assert_harmless(
+        "explore",
+        &explore::page(&evil("shop"), &z, &p, &q, &rows, NOW),
         &[],
     );
 }
@@ -622,11 +753,34 @@ fn overview_and_customers() {
 fn customer_page_with_segments_card() {
     let card = pages::customer_card(&hostile_held(), NOW);
     assert_harmless("segments card", card.as_str(), &[]);
+    let extras = CustomerExtras {
+        refunds: vec![OrderRefunds {
+            order_id: evil("order"),
+            refunded: 1.0,
+            ..OrderRefunds::default()
+        }],
+        consent: vec![ConsentChange {
+            level: evil("level"),
+            at_ms: NOW - 1,
+            source: evil("source"),
+        }],
+        has_consent: true,
+        shown: vec![Shown {
+            ts: (NOW - 1) as f64,
+            list_id: Some(evil("affinity:")),
+            variant: Some(evil("variant")),
+            json: format!(
+                r#"{{"properties":{{"products":[{{"product_id":{}}}]}}}}"#,
+                serde_json::Value::from(evil("shown"))
+            ),
+        }],
+    };
     let html = dashboard::customer_page(
         &evil("shop"),
         &hostile_profile(),
         &card,
         &hostile_timeline(),
+        &extras,
         NOW,
     );
     assert_harmless("customer", &html, &[]);

@@ -20,6 +20,7 @@ use crate::platform::store::Stmt;
 
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
+pub mod rollups;
 // The `durable_object` macro generates undocumented `#[wasm_bindgen]` glue methods.
 #[cfg(target_arch = "wasm32")]
 #[allow(missing_docs)]
@@ -120,6 +121,7 @@ pub fn fold(
     let mut products: BTreeMap<String, ProductTotals> = BTreeMap::new();
     let mut product_days: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
     let mut any_bot = false;
+    let mut slots = rollups::Rollups::default();
     for e in &events {
         if crate::ingest::is_consent_only(e) {
             // Sent below `analytics`: the consent change is all the edge keeps.
@@ -143,7 +145,9 @@ pub fn fold(
             && order
                 .as_deref()
                 .is_some_and(|id| !profile.orders.iter().any(|o| o.id == id));
+        let sessions_before = profile.sessions;
         apply_event(profile, e);
+        note_rollups(&mut slots, e, bot, sessions_before, new_order, profile);
         let revenue = if new_order {
             order.as_deref().and_then(|id| {
                 profile
@@ -273,6 +277,7 @@ pub fn fold(
     for (day, d) in days {
         statements.push(ev::add_daily(shop, &day, &d));
     }
+    statements.extend(slots.statements(shop, customer, now_ms));
     if !events.is_empty() {
         let last = events
             .iter()
@@ -303,6 +308,41 @@ pub fn apply_event(profile: &mut Profile, e: &Event) {
     if !crate::ingest::is_consent_only(e) {
         profile.apply(e);
     }
+}
+
+/// Adds one event, just folded into `profile`, to the dashboard's rollups.
+fn note_rollups(
+    slots: &mut rollups::Rollups,
+    e: &Event,
+    bot: bool,
+    sessions_before: u32,
+    new_order: bool,
+    profile: &Profile,
+) {
+    let p = &e.properties;
+    let track = |n: &str| e.kind == Kind::Track && e.name.as_deref() == Some(n);
+    let order = || {
+        let id = event::order_id(p)?;
+        profile.orders.iter().find(|o| o.id == id)
+    };
+    let refund = if track(names::ORDER_REFUNDED) {
+        let amount = p.get_f64("total").or_else(|| p.get_f64("revenue"));
+        amount.zip(order()).map(|(a, o)| (a, o.items.as_slice()))
+    } else {
+        None
+    };
+    slots.note(rollups::Seen {
+        event: e,
+        bot,
+        new_session: profile.sessions > sessions_before,
+        returning: sessions_before > 0,
+        new_order: if new_order {
+            order().map(|o| o.revenue)
+        } else {
+            None
+        },
+        refund,
+    });
 }
 
 /// A short summary of a profile for the customer list (top category and brand, cart, contact).

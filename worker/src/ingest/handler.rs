@@ -143,6 +143,9 @@ pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response>
     if valid.is_empty() {
         return respond(&outcome);
     }
+    if let Some(cf) = ctx.req.cf() {
+        super::with_edge_location(&mut valid, cf.country().as_deref(), cf.region().as_deref());
+    }
     let db = ctx.db()?;
     let links = super::links_in(&valid);
     let lookup: Vec<String> = super::anonymous_ids_to_resolve(&valid)

@@ -45,6 +45,34 @@ pub fn is_bot_user_agent(ua: &str) -> bool {
     BOT_PATTERNS.iter().any(|p| ua.contains(p))
 }
 
+/// Fills `context.location.country` and `.region` of each event that has none from the edge's
+/// request metadata (Cloudflare's `request.cf`): what the dashboard's explore slices by. An
+/// event that states its own location keeps it.
+pub fn with_edge_location(events: &mut [Event], country: Option<&str>, region: Option<&str>) {
+    for e in events.iter_mut() {
+        let mut location = e
+            .context
+            .get("location")
+            .cloned()
+            .unwrap_or_else(Value::object);
+        if location.as_object().is_none() {
+            continue;
+        }
+        let mut changed = false;
+        for (key, value) in [("country", country), ("region", region)] {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                if location.get_str(key).is_none() {
+                    location.set(key, v.into());
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            e.context.set("location", location);
+        }
+    }
+}
+
 /// True when the event's `context.userAgent` looks like a bot.
 pub fn is_bot(event: &Event) -> bool {
     event
@@ -240,6 +268,45 @@ pub fn single_to_batch(body: &str, call: &str) -> Result<String, affinity::Error
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_edge_location_fills_what_events_leave_out() {
+        let parse = |j: &str| {
+            Event::from_json(&affinity::json::parse(j).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        };
+        let mut events = vec![
+            parse(
+                r#"{"type":"page","anonymousId":"a","messageId":"m1","timestamp":"2026-11-24T10:00:00Z"}"#,
+            ),
+            parse(
+                r#"{"type":"page","anonymousId":"a","messageId":"m2","timestamp":"2026-11-24T10:00:00Z","context":{"location":{"country":"FR"}}}"#,
+            ),
+            parse(
+                r#"{"type":"page","anonymousId":"a","messageId":"m3","timestamp":"2026-11-24T10:00:00Z","context":{"location":"x"}}"#,
+            ),
+        ];
+        with_edge_location(&mut events, Some("DE"), Some("BE"));
+        let loc = |e: &Event, k: &str| {
+            e.context
+                .get("location")
+                .and_then(|l| l.get_str(k))
+                .map(str::to_string)
+        };
+        assert_eq!(loc(&events[0], "country").as_deref(), Some("DE"));
+        assert_eq!(loc(&events[0], "region").as_deref(), Some("BE"));
+        assert_eq!(
+            loc(&events[1], "country").as_deref(),
+            Some("FR"),
+            "the event's own wins"
+        );
+        assert_eq!(loc(&events[1], "region").as_deref(), Some("BE"));
+        assert_eq!(
+            events[2].context.get_str("location"),
+            Some("x"),
+            "left as sent"
+        );
+    }
+
     use super::*;
 
     fn ev(kind: &str, anon: Option<&str>, user: Option<&str>, id: &str) -> Event {

@@ -192,8 +192,16 @@ impl askama::filters::HtmlSafe for Fragment {}
 pub enum Nav {
     /// The overview.
     Overview,
+    /// The funnel.
+    Funnel,
+    /// Retention.
+    Retention,
     /// Customers.
     Customers,
+    /// Products.
+    Products,
+    /// Explore.
+    Explore,
     /// Recommendations.
     Recommendations,
     /// Segments.
@@ -215,14 +223,28 @@ pub struct NavItem {
     pub active: bool,
 }
 
-const NAV: [(Nav, &str, &str, &str); 5] = [
+const NAV: [(Nav, &str, &str, &str); 9] = [
     (Nav::Overview, "/dashboard", "Overview", "nav-overview"),
+    (Nav::Funnel, "/dashboard/funnel", "Funnel", "nav-funnel"),
+    (
+        Nav::Retention,
+        "/dashboard/retention",
+        "Retention",
+        "nav-retention",
+    ),
     (
         Nav::Customers,
         "/dashboard/customers",
         "Customers",
         "nav-customers",
     ),
+    (
+        Nav::Products,
+        "/dashboard/products",
+        "Products",
+        "nav-products",
+    ),
+    (Nav::Explore, "/dashboard/explore", "Explore", "nav-explore"),
     (
         Nav::Segments,
         "/dashboard/segments",
@@ -266,7 +288,7 @@ impl<'a> Frame<'a> {
     }
 
     /// The navigation links, the active one marked.
-    pub fn nav_items(&self) -> [NavItem; 5] {
+    pub fn nav_items(&self) -> [NavItem; 9] {
         NAV.map(|(nav, href, label, id)| NavItem {
             href,
             label,

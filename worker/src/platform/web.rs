@@ -237,6 +237,23 @@ pub fn html(status: u16, html: String) -> Result<Response> {
         .with_headers(headers))
 }
 
+/// A CSV download (`filename`: letters, digits, `-`, `_`, `.` only).
+pub fn csv(filename: &str, body: String) -> Result<Response> {
+    let name: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    let headers = Headers::new();
+    headers.set("Content-Type", "text/csv; charset=utf-8")?;
+    headers.set("Cache-Control", "no-store")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    headers.set(
+        "Content-Disposition",
+        &format!("attachment; filename=\"{name}\""),
+    )?;
+    Ok(Response::ok(body)?.with_headers(headers))
+}
+
 /// A `303 See Other`, optionally setting a cookie.
 pub fn redirect(location: &str, cookie: Option<&str>) -> Result<Response> {
     let headers = Headers::new();

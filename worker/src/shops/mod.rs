@@ -271,7 +271,7 @@ pub fn valid_write_key(key: &str) -> bool {
 }
 
 /// The D1 tables a shop's export and erase cover, with the column that names the shop.
-pub const TABLES: [(&str, &str); 14] = [
+pub const TABLES: [(&str, &str); 21] = [
     ("shops", "id"),
     ("identities", "shop"),
     ("events", "shop"),
@@ -286,6 +286,13 @@ pub const TABLES: [(&str, &str); 14] = [
     ("memberships", "shop"),
     ("segment_sizes", "shop"),
     ("health_issues", "shop"),
+    ("rollup_slots", "shop"),
+    ("visitor_slots", "shop"),
+    ("product_slots", "shop"),
+    ("order_lines", "shop"),
+    ("refunds", "shop"),
+    ("ingest_freshness", "shop"),
+    ("visits", "shop"),
 ];
 
 #[cfg(test)]

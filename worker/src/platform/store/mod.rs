@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 
 pub mod dashboard;
 pub mod events;
+pub mod explore;
 pub mod health;
 pub mod models;
 pub mod object;
 pub mod recs;
+pub mod rollups;
 pub mod segments;
 pub mod shops;
 
