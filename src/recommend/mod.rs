@@ -7,8 +7,9 @@
 //! [`ModelBuilder`], which keeps **item-level aggregates only** — popularity, a time-decayed
 //! trending score, and three sparse item→item relations (sequential transitions, undirected
 //! co-occurrence, co-purchase), each pruned to the top neighbours per item and gated by a
-//! minimum support (a pair enters only when seen in ≥ k distinct sessions). No session, customer id
-//! or anything that rebuilds one shopper's history is kept. [`Model::encode`] writes a compact
+//! minimum support (a figure ships only when ≥ k distinct sources of shoppers support it, with
+//! every shopper's contribution bounded; see `docs/privacy.md`). No session, customer id or
+//! anything that rebuilds one shopper's history is kept. [`Model::encode`] writes a compact
 //! binary format (magic + version, varint delta indices, 8-bit quantised weights) that the edge
 //! serves; the page decodes it with [`Model::decode`] and ranks with [`Model::recommend`], using
 //! only the model and the shopper's own [`Query`] (recent items, cart, purchases, category
@@ -43,7 +44,7 @@ pub mod metrics;
 mod model;
 mod rank;
 
-pub use build::ModelBuilder;
+pub use build::{level, level_value, ModelBuilder, SOURCE_CAP, UNIT};
 pub use codec::FORMAT_VERSION;
 pub use error::{Error, ErrorKind};
 pub use model::{ItemMeta, Model, Relation, ScoreParams};
