@@ -9,7 +9,8 @@ use affinity::json::parse;
 use affinity::profile::Profile;
 use affinity_worker::customers::{fold, Mirror};
 use affinity_worker::platform::store::{
-    dashboard, events, health, models, object, recs, segments as sql, shops, Arg, Query, Stmt,
+    catalog, dashboard, events, health, models, object, recs, segments as sql, shops, Arg, Query,
+    Stmt,
 };
 use affinity_worker::segments;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -247,7 +248,8 @@ fn migrations_apply_and_ingest_statements_produce_the_rows() {
 fn model_build_reads() {
     let db = d1();
     seed(&db);
-    let clicks = all(&db, &models::clicks("s1", T0 - 1, 100));
+    let until = T0 + 3_600_000;
+    let clicks = all(&db, &models::clicks("s1", T0 - 1, until, 100));
     let seq: Vec<&str> = clicks.iter().map(|c| c.p.as_str()).collect();
     assert_eq!(
         seq,
@@ -255,15 +257,56 @@ fn model_build_reads() {
         "views and the add, in time, no bot"
     );
     assert_eq!(
-        all(&db, &models::clicks("s1", T0 - 1, 2)).len(),
+        all(&db, &models::clicks("s1", T0 - 1, until, 2)).len(),
         2,
         "the limit keeps the latest"
     );
-    let orders = all(&db, &models::orders("s1", T0 - 1, 10));
+    // The window's end is exclusive: events at or after it are left for the next window.
+    assert!(all(&db, &models::clicks("s1", T0 - 1, T0 + 60_000, 100)).len() == 1);
+    let orders = all(&db, &models::orders("s1", T0 - 1, until, 10));
     assert_eq!(orders.len(), 1);
-    let meta = all(&db, &models::meta("s1"));
-    assert_eq!(meta.len(), 2);
-    assert_eq!(meta[0].price, Some(50.0));
+    assert_eq!(orders[0].c, "c1");
+    assert!(all(&db, &models::orders("s1", T0 - 1, T0, 10)).is_empty());
+    // The source is the one the edge wrote into the stored event's context (none here).
+    assert!(clicks.iter().all(|c| c.s.is_none()));
+    // The model's metadata is the catalog's only: event properties named p1 "Boot" and the
+    // catalog is empty, so there is none.
+    assert!(all(&db, &catalog::meta("s1")).is_empty());
+    let row = |id: &str, name: &str| models::MetaRow {
+        id: id.into(),
+        name: Some(name.into()),
+        price: Some(12.5),
+        url: Some("/p/x/".into()),
+        ..models::MetaRow::default()
+    };
+    exec_all(
+        &db,
+        &[
+            catalog::insert("s1", &row("p1", "Old"), 1),
+            catalog::insert("s2", &row("p1", "Other shop"), 1),
+        ],
+    );
+    exec_all(
+        &db,
+        &[
+            catalog::clear("s1"),
+            catalog::insert("s1", &row("p2", "Sock"), 2),
+            catalog::insert("s1", &row("p1", "Boot"), 2),
+        ],
+    );
+    let meta = all(&db, &catalog::meta("s1"));
+    let names: Vec<(&str, Option<&str>)> = meta
+        .iter()
+        .map(|m| (m.id.as_str(), m.name.as_deref()))
+        .collect();
+    assert_eq!(names, [("p1", Some("Boot")), ("p2", Some("Sock"))]);
+    assert_eq!(meta[0].price, Some(12.5));
+    assert_eq!(meta[0].in_stock, Some(1.0));
+    assert_eq!(
+        all(&db, &catalog::meta("s2")).len(),
+        1,
+        "another shop's catalog stays"
+    );
     assert!(first(&db, &models::latest("s1")).is_none());
     let info = models::BuildInfo {
         version: "abc".into(),

@@ -14,7 +14,7 @@ use worker::{D1Database, Env};
 
 use super::BuildInfo;
 use crate::platform::d1;
-use crate::platform::store::{models, shops};
+use crate::platform::store::{catalog, models, shops};
 use crate::platform::web::now_ms;
 use crate::platform::{Error, Result};
 
@@ -35,17 +35,17 @@ pub async fn latest(db: &D1Database, shop: &str) -> Result<Option<BuildInfo>> {
 pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
     let start = now_ms();
     let db = env.d1("DB")?;
-    let since = super::window_start_ms(start);
-    let rows = d1::all(&db, &models::clicks(shop, since, super::MAX_CLICK_ROWS)).await?;
-    let orders: Vec<Vec<String>> = d1::all(&db, &models::orders(shop, since, super::MAX_ORDERS))
-        .await?
-        .iter()
-        .map(|o| super::order_products(&o.json))
-        .collect();
-    let meta = d1::all(&db, &models::meta(shop)).await?;
+    let (since, until) = super::window(start);
+    let rows = d1::all(
+        &db,
+        &models::clicks(shop, since, until, super::MAX_CLICK_ROWS),
+    )
+    .await?;
+    let orders = d1::all(&db, &models::orders(shop, since, until, super::MAX_ORDERS)).await?;
+    let meta = d1::all(&db, &catalog::meta(shop)).await?;
     let k = settings(&db, shop).await?.k();
     let read = now_ms();
-    let built = super::build(shop, &rows, &orders, &meta, k);
+    let built = super::build(shop, &rows, &orders, &meta, k, until);
     env.kv("MODELS")
         .map_err(|e| Error::Runtime(e.to_string()))?
         .put_bytes(&super::kv_key(shop, &built.info.version), &built.bytes)
