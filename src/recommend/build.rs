@@ -113,6 +113,7 @@ struct SourceSums {
 pub struct ModelBuilder {
     min_support: u32,
     max_neighbors: usize,
+    together_neighbors: usize,
     steps: usize,
     half_life_ms: i64,
     next_norm: f32,
@@ -143,12 +144,14 @@ fn directed(a: u32, b: u32) -> u64 {
 }
 
 impl ModelBuilder {
-    /// A builder with the defaults: minimum support 2, 50 neighbours per item and relation,
-    /// sequential window of 10 steps, trending half-life of one day.
+    /// A builder with the defaults: minimum support 2, 50 next-item and bought-together
+    /// neighbours and 10 viewed-together neighbours per item, sequential window of 10 steps,
+    /// trending half-life of one day.
     pub fn new() -> ModelBuilder {
         ModelBuilder {
             min_support: 2,
             max_neighbors: 50,
+            together_neighbors: 10,
             steps: 10,
             half_life_ms: 86_400_000,
             next_norm: 0.75,
@@ -171,9 +174,18 @@ impl ModelBuilder {
         self
     }
 
-    /// Keep at most `n` neighbours per item and relation (the strongest).
+    /// Keep at most `n` neighbours per item in the next-item and bought-together relations
+    /// (the strongest; default 50).
     pub fn max_neighbors(&mut self, n: usize) -> &mut Self {
         self.max_neighbors = n.clamp(1, 255);
+        self
+    }
+
+    /// Keep at most `n` neighbours per item in the viewed-together relation (default 10: the
+    /// for-you ranking gives it a small weight and the similar slot shows a few items, so more
+    /// costs bytes without changing what slots show; see docs/recommend.md).
+    pub fn together_neighbors(&mut self, n: usize) -> &mut Self {
+        self.together_neighbors = n.clamp(1, 255);
         self
     }
 
@@ -517,7 +529,7 @@ impl ModelBuilder {
             // Trending in sixteenths of a shopper: a level per 4 doublings from 1/16.
             shipped.iter().map(|&i| released(&trend, i, 16.0)).collect(),
             compress(next_rows, self.max_neighbors),
-            compress(together_rows, self.max_neighbors),
+            compress(together_rows, self.together_neighbors),
             compress(bought_rows, self.max_neighbors),
             meta,
             self.params,
@@ -530,6 +542,14 @@ fn fold<K: std::hash::Hash + Eq>(into: &mut HashMap<K, Agg>, sums: HashMap<K, u6
     for (k, units) in sums {
         into.entry(k).or_default().add_source(units);
     }
+}
+
+/// The weights a row stores, relative to its scale: 255 · 2^(−k/2) for k = 0..16 (half an
+/// octave apart). Sixteen values compress to about half a byte each; finer steps do not change
+/// the ranking measurably (docs/recommend.md).
+fn weight_level(w: f32) -> u8 {
+    let k = (-2.0 * (w / 255.0).log2()).round().clamp(0.0, 15.0);
+    (255.0 * (-k / 2.0).exp2()).round().max(1.0) as u8
 }
 
 /// Keep the `keep` strongest neighbours of each row (ties by index), sort by index, quantise.
@@ -550,7 +570,7 @@ fn compress(rows: Vec<Vec<(u32, f32)>>, keep: usize) -> Rows {
                 .into_iter()
                 .map(|(j, w)| {
                     let q = if scale > 0.0 {
-                        (w / scale * 255.0).round().clamp(1.0, 255.0) as u8
+                        weight_level((w / scale * 255.0).clamp(1.0, 255.0))
                     } else {
                         1
                     };
@@ -605,6 +625,21 @@ mod tests {
             let (a, b) = (level(f64::from(v)), level(f64::from(v + 1)));
             assert!(b - a <= 1, "{v}");
         }
+    }
+
+    #[test]
+    fn weights_take_sixteen_values() {
+        // 255 · 2^(−k/2) rounded, by hand.
+        let want = [255, 180, 128, 90, 64, 45, 32, 23, 16, 11, 8, 6, 4, 3, 2, 1];
+        let mut seen: Vec<u8> = (1..=255u8).map(|q| weight_level(f32::from(q))).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        let mut sorted = want.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(seen, sorted);
+        assert_eq!(weight_level(255.0), 255);
+        assert_eq!(weight_level(200.0), 180);
+        assert_eq!(weight_level(1.0), 1);
     }
 
     #[test]
