@@ -21,19 +21,20 @@
 //! ```
 //! use affinity::recommend::{Model, ModelBuilder, Query, Strategy};
 //!
+//! // Three shoppers (each session is one here) click p1, p2, p3 in that order: every figure
+//! // has three sources behind it, above the default minimum support of 2.
 //! let mut builder = ModelBuilder::new();
-//! builder.min_support(1);
 //! for _ in 0..3 {
 //!     builder.add_session(&[("p1", 0), ("p2", 1_000), ("p3", 2_000)]);
 //! }
 //! let bytes = builder.build().encode();
 //! let model = Model::decode(&bytes)?;
-//! let mut query = Query::new(Strategy::ForYou, 2);
-//! query.viewed("p1", 5_000);
+//! let mut query = Query::new(Strategy::Similar, 2);
+//! query.anchor = Some("p1".into());
 //! let recs = model.recommend(&query);
 //! assert_eq!(recs.len(), 2);
 //! assert_eq!(model.id(recs[0].item), Some("p2"));
-//! println!("{}", recs[0].reason.text(&model));
+//! assert_eq!(recs[0].reason.text(&model), "Because you viewed p1");
 //! # Ok::<(), affinity::recommend::Error>(())
 //! ```
 

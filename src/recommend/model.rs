@@ -59,12 +59,12 @@ impl Default for ScoreParams {
     fn default() -> Self {
         ScoreParams {
             next: 1.0,
-            together: 0.05,
-            repeat: 1.0,
+            together: 0.2,
+            repeat: 1.5,
             popularity: 0.0,
             decay: 0.3,
             bought: 1.0,
-            hop: 0.2,
+            hop: 0.1,
         }
     }
 }

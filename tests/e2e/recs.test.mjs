@@ -109,6 +109,27 @@ test("after viewing tents, for-you shows tents the shopper has not viewed, and n
   assert.deepEqual(errors, [], "no page errors");
 });
 
+test("a for-you slot that asks for reminders (data-affinity-reminders) shows viewed products again", async () => {
+  // The shop's own markup with the attribute on its for-you slot.
+  const home = `${EDGE}/`;
+  await page.route(home, async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace('data-affinity-slot="for-you"', 'data-affinity-slot="for-you" data-affinity-reminders');
+    await route.fulfill({ response, body });
+  });
+  try {
+    await page.goto(home);
+    await page.waitForSelector(forYou);
+    const ids = await page.$$eval(forYou, (as) => as.map((a) => a.dataset.affinityItem));
+    const viewed = catalog.products.filter((p) => p.category === "Tents" && p.stock > 0).slice(0, 3).map((p) => p.id);
+    assert.ok(ids.some((id) => viewed.includes(id)), `no reminder in ${ids}`);
+    const all = await page.$$eval("[data-affinity-slot] [data-affinity-item]", (as) => as.map((a) => a.dataset.affinityItem));
+    assert.equal(new Set(all).size, all.length, `a product twice on one page: ${all}`);
+  } finally {
+    await page.unroute(home);
+  }
+});
+
 test("buying a recommended item takes it out of the slot", async () => {
   const card = page.locator(forYou).first();
   bought = await card.getAttribute("data-affinity-item");

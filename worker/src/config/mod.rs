@@ -425,8 +425,20 @@ mod tests {
         assert_eq!(model.meta(p2).map(|m| m.name.as_str()), Some("Second"));
         let mut q = Query::new(Strategy::ForYou, 1);
         q.viewed("p1", 5000);
-        let recs = model.recommend(&q);
-        assert_eq!(recs.first().and_then(|r| model.id(r.item)), Some("p2"));
+        let recs: Vec<&str> = model
+            .recommend(&q)
+            .iter()
+            .filter_map(|r| model.id(r.item))
+            .collect();
+        // The viewed item itself (repeat), then what three shoppers clicked next.
+        assert_eq!(recs, ["p1"]);
+        q.count = 2;
+        let recs: Vec<&str> = model
+            .recommend(&q)
+            .iter()
+            .filter_map(|r| model.id(r.item))
+            .collect();
+        assert_eq!(recs, ["p1", "p2"]);
         // k below 2 is raised to 2: three shoppers of one source support nothing.
         let one_source: Vec<ClickRow> = rows
             .iter()
