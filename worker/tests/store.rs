@@ -447,6 +447,31 @@ fn shops_settings_rotation_deletion_and_cron_lists() {
 }
 
 #[test]
+fn export_and_erase_cover_every_table() {
+    let db = d1();
+    let mut stmt = db
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> 'd1_migrations' ORDER BY name",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    assert!(tables.iter().any(|t| t == "catalog"), "{tables:?}");
+    for t in &tables {
+        assert!(
+            affinity_worker::shops::TABLES
+                .iter()
+                .any(|(name, _)| name == t),
+            "the table {t} is not in shops::TABLES: a shop's export and erase would miss it"
+        );
+    }
+}
+
+#[test]
 fn identities() {
     let db = d1();
     exec(&db, &events::link("s1", "a1", "u1", T0));
