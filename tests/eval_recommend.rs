@@ -9,8 +9,9 @@
 //!
 //! Data: `$AFFINITY_DATA` or `../shared/data` beside the crate (yoochoose-100k, diginetica-sample).
 //! The "Affinity" row is the shipped recommender, scored through build → encode → decode → rank.
-//! The baselines (POP, AR, SR, SKNN, V-SKNN) are untuned re-implementations of session-rec's,
-//! written here for evaluation only: they keep whole sessions and are never shipped.
+//! The baselines are re-implementations of session-rec's, written here for evaluation only: POP,
+//! AR, SR, SKNN, V-SKNN untuned (session-rec's defaults), STAN and VSTAN tuned on validation
+//! (`--tune-baselines`). They keep whole sessions and are never shipped.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
