@@ -272,6 +272,7 @@ fn model_build_reads() {
     // The model's metadata is the catalog's only: event properties named p1 "Boot" and the
     // catalog is empty, so there is none.
     assert!(all(&db, &catalog::meta("s1")).is_empty());
+    assert_eq!(first(&db, &catalog::any("s1")).map(|c| c.n), Some(0.0));
     let row = |id: &str, name: &str| models::MetaRow {
         id: id.into(),
         name: Some(name.into()),

@@ -75,16 +75,30 @@ pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
 }
 
 /// Whether the shop's model needs a build now: none yet, one in a binary format the page can no
-/// longer read, or an empty one while events arrived since.
+/// longer read, or an empty one while events arrived since and the shop has a catalog (the
+/// model's items are the catalog's: without one, a build after each batch could only produce
+/// another empty model; the upload starts a build).
 pub async fn needs_build(db: &D1Database, shop: &str) -> Result<bool> {
     Ok(match latest(db, shop).await? {
         None => true,
         Some(m) if m.format != f64::from(affinity::recommend::FORMAT_VERSION) => true,
         Some(m) if m.items > 0.0 => false,
-        Some(m) => d1::first(db, &models::newer_events(shop, m.created_at))
-            .await?
-            .is_some_and(|c| c.n > 0.0),
+        Some(m) => {
+            d1::first(db, &catalog::any(shop))
+                .await?
+                .is_some_and(|c| c.n > 0.0)
+                && d1::first(db, &models::newer_events(shop, m.created_at))
+                    .await?
+                    .is_some_and(|c| c.n > 0.0)
+        }
     })
+}
+
+/// After a catalog upload (in `waitUntil`): rebuild the shop's model with the new catalog.
+pub async fn rebuild_after_upload(env: Env, shop: String) {
+    if let Err(e) = rebuild(&env, &shop).await {
+        worker::console_error!("model of {shop} after the catalog upload: {e}");
+    }
 }
 
 thread_local! {

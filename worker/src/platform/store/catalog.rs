@@ -2,7 +2,7 @@
 //! source of item metadata in the model.
 
 use super::models::MetaRow;
-use super::{Query, Stmt};
+use super::{Count, Query, Stmt};
 
 /// Removes the shop's catalog (the first statement of a replacement).
 pub fn clear(shop: &str) -> Stmt {
@@ -39,6 +39,14 @@ pub fn meta(shop: &str) -> Query<MetaRow> {
     Query::named(
         "SELECT product_id AS id, name, price, category, brand, url, image, in_stock \
          FROM catalog WHERE shop = :shop ORDER BY product_id",
+        &[("shop", shop.into())],
+    )
+}
+
+/// 1 when the shop has a catalog, else 0.
+pub fn any(shop: &str) -> Query<Count> {
+    Query::named(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM catalog WHERE shop = :shop LIMIT 1)",
         &[("shop", shop.into())],
     )
 }
