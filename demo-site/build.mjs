@@ -249,6 +249,11 @@ ${body}
     <div><h4>Help</h4><a href="/cart/">Your cart</a><a href="/checkout/">Checkout</a><span>Shipping &amp; returns</span><span>Repairs &amp; warranty</span><span>Contact: hello@northwind.example</span></div>
   </div>
   <div class="wrap footer-bottom">© 2026 Northwind Outfitters · A demo shop: nothing here is for sale and no payment is ever taken.</div>
+  <div class="wrap consent-bar" id="privacy-choices"><span>Privacy choices (<span data-consent-level>not chosen</span>):</span>
+    <button type="button" data-consent="none">Essential only</button>
+    <button type="button" data-consent="device">Personalize on this device</button>
+    <button type="button" data-consent="analytics">+ Anonymous analytics</button>
+    <button type="button" data-consent="marketing">+ Marketing</button></div>
 </footer>
 <div class="toast" role="status" aria-live="polite" hidden></div>
 </body>

@@ -10,9 +10,20 @@ export interface AffinityApi {
   identify(userId: string, traits?: Record<string, unknown>): void;
   /** Forgets the shopper on this device: new anonymous id, empty profile, nothing queued. */
   reset(): void;
+  /**
+   * Sets the shopper's consent (a level, or Segment-style categories such as
+   * `{ Analytics: true, Advertising: false }`) and returns the level in force; without an
+   * argument only reads it. `undefined` before the module has loaded, and while the shop's
+   * policy is not known yet on a first visit. See docs/consent.md.
+   */
+  consent(choice?: ConsentLevel | Record<string, boolean>): ConsentLevel | undefined;
   /** What this device knows about the shopper (available once loaded). */
   profile?(): ShopperProfile;
 }
+
+/** What Affinity may do: store on the device (`device`), send pseudonymous events
+ * (`analytics`), send identified events (`marketing`); `none` keeps only the level itself. */
+export type ConsentLevel = "none" | "device" | "analytics" | "marketing";
 
 /** The local profile, as `affinity.profile()` returns it. */
 export interface ShopperProfile {
@@ -42,8 +53,12 @@ declare global {
 
 /** ESM entry (bundlers): initialise the Wasm module, then call `start`. */
 export default function init(input?: { module_or_path?: string | URL | Response | BufferSource }): Promise<unknown>;
-/** Starts capture and rendering for the shop with write key `key`, sending to `edge`. */
-export function start(key: string, edge: string): void;
+/** Starts capture and rendering for the shop with write key `key`, sending to `edge`; `choice`
+ * is a consent choice made before start (a level, or categories as JSON text; `""` for none). */
+export function start(key: string, edge: string, choice: string): void;
+/** Sets (`choice` a level or categories as JSON text; `""` reads) and returns the consent level
+ * in force (`""` while unknown); `source` names who chose (`api`, `tcf`, `gcm`, `shopify`). */
+export function consent(choice: string, source: string): string;
 export function track(event: string, propertiesJson: string): void;
 export function page(): void;
 export function identify(userId: string, traitsJson: string): void;

@@ -10,6 +10,7 @@
 //! - [`segments`]: the facts segment rules read from a real profile and page context.
 //! - [`recommend`]: the item model, its binary encoding, strategies and evaluation metrics.
 //! - [`forecast`]: BG/NBD, Pareto/NBD, Gamma-Gamma and sBG forecasts, CLV, customer groups.
+//! - [`consent`]: consent levels, GPC/DNT caps, Segment consent categories, consent history.
 //! - [`bucket`]: the one deterministic bucketing function behind every holdout and percentage.
 //! - [`time`]: RFC 3339 time stamps ↔ Unix milliseconds.
 //! - [`markup`]: schema.org JSON-LD → e-commerce event properties.
@@ -40,6 +41,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod bucket;
+pub mod consent;
 mod error;
 pub mod event;
 pub mod forecast;

@@ -214,6 +214,9 @@ pub struct Profile {
     pub searches: Vec<String>,
     /// Past track events, oldest first (the newest [`MAX_HISTORY`]).
     pub history: Vec<PastEvent>,
+    /// Consent changes the events stated, oldest first: the edge's fold records them with
+    /// [`crate::consent::note`] (the page keeps the level itself, not its history).
+    pub consent: Vec<crate::consent::Change>,
 }
 
 fn decay(score: f64, from_ms: i64, to_ms: i64) -> f64 {
@@ -598,6 +601,10 @@ impl Profile {
                     .collect(),
             ),
         );
+        // The edge keeps the history; the page's profile never has one (its level is stored on
+        // its own), so the page build links none of this.
+        #[cfg(not(all(feature = "browser", target_arch = "wasm32")))]
+        v.set("consent", crate::consent::history_json(&self.consent));
         v
     }
 
@@ -708,6 +715,10 @@ impl Profile {
                 })
                 .take(MAX_HISTORY)
                 .collect(),
+            #[cfg(not(all(feature = "browser", target_arch = "wasm32")))]
+            consent: crate::consent::history_from_json(v.get("consent")),
+            #[cfg(all(feature = "browser", target_arch = "wasm32"))]
+            consent: Vec::new(),
         })
     }
 }

@@ -105,7 +105,7 @@ async fn captures_renders_and_persists() {
     store.set_item("affinity_config", &config).unwrap();
     let root = document().document_element().unwrap();
     root.class_list().add_1("affinity-wait").unwrap();
-    affinity::browser::start("pk_test", "http://127.0.0.1:9");
+    affinity::browser::start("pk_test", "http://127.0.0.1:9", "");
     sleep(50).await;
 
     // Segments decided from the cached config and the profile, then the page revealed.
@@ -203,6 +203,45 @@ async fn captures_renders_and_persists() {
     affinity::browser::reset();
     assert_ne!(storage("affinity_id").unwrap(), old_id);
     assert!(storage("affinity_queue").is_none());
+
+    // Consent: `none` keeps nothing on the device but the level; the page still personalizes
+    // from memory. The default here is `marketing` (the cached config names no policy).
+    affinity::browser::track("Custom Thing", "{}");
+    sleep(1_100).await;
+    assert!(!queued_names().is_empty());
+    assert_eq!(affinity::browser::consent("nonsense", "api"), "marketing");
+    assert_eq!(affinity::browser::consent("none", "api"), "none");
+    let keys: Vec<String> = (0..store.length().unwrap())
+        .filter_map(|i| store.key(i).unwrap())
+        .filter(|k| k.starts_with("affinity"))
+        .collect();
+    assert_eq!(keys, ["affinity_consent"]);
+    assert_eq!(storage("affinity_consent").as_deref(), Some("none"));
+    affinity::browser::track("Custom Thing", "{}");
+    sleep(1_100).await;
+    assert!(storage("affinity_profile").is_none() && storage("affinity_queue").is_none());
+    let profile = json::parse(&affinity::browser::profile_json()).unwrap();
+    let history = profile.get("history").and_then(Value::as_array).unwrap();
+    assert!(history.len() >= 2, "in memory: {history:?}");
+    // `device`: the profile is kept, nothing is queued; Segment categories work too.
+    let analytics_only = r#"{"Functional":true,"Analytics":true,"Advertising":false}"#;
+    assert_eq!(affinity::browser::consent("device", "api"), "device");
+    assert!(storage("affinity_profile").is_some() && storage("affinity_id").is_some());
+    affinity::browser::track("Custom Thing", "{}");
+    sleep(1_100).await;
+    assert!(storage("affinity_queue").is_none());
+    assert_eq!(
+        affinity::browser::consent(analytics_only, "gcm"),
+        "analytics"
+    );
+    affinity::browser::track("Custom Thing", "{}");
+    sleep(1_100).await;
+    let queued = json::parse(&storage("affinity_queue").expect("queued at analytics")).unwrap();
+    let last = queued.as_array().unwrap().last().unwrap().clone();
+    let consent = last.get("context").and_then(|c| c.get("consent")).unwrap();
+    assert_eq!(consent.get_str("level"), Some("analytics"));
+    assert_eq!(consent.get_str("source"), Some("gcm"));
+    assert!(last.get("userId").is_none());
 }
 
 #[test]

@@ -381,6 +381,14 @@ struct Choice {
     quantile: Option<f64>,
     /// Ranking on covariates (weights from the inner split's labels) or the expectation.
     ranker: Option<Ranker>,
+    /// Rank by the BG/NBD probability of at least one purchase in the period instead (the
+    /// question AUC asks), when it ranks the inner split better than every alternative.
+    any_purchase: bool,
+}
+
+/// BG/NBD P(at least one purchase in the next `t` | history): 1 − P(none).
+fn any_purchase(bg: &BgNbd, c: &Customer, t: f64) -> f64 {
+    1.0 - bg.purchase_probabilities(c, t, 1)[0]
 }
 
 fn expectation(fits: &Fits, c: &Customer, t: f64, which: usize) -> f64 {
@@ -409,6 +417,10 @@ fn affinity(rows: &[Row], fits: &Fits, split: Split, choice: &Choice) -> Forecas
         None => expected.clone(),
     };
     let score = match &choice.ranker {
+        _ if choice.any_purchase => rows
+            .iter()
+            .map(|r| any_purchase(&fits.bg, &r.summary, t))
+            .collect(),
         Some(lr) => rows
             .iter()
             .map(|r| lr.score(&features(r, fits, t)))
@@ -492,11 +504,30 @@ fn choose(inner: &[Row], fits: &Fits) -> Choice {
             best_rank = (ranked, Some(set));
         }
     }
-    let ranker = best_rank.1.map(|set| Ranker::train(&x, inner, set));
+    // The probability of any purchase needs no training; scored on the same folds.
+    let mut any_auc = 0.0;
+    for fold in 0..5 {
+        let held: Vec<Row> = (0..inner.len())
+            .filter(|i| i % 5 == fold)
+            .map(|i| inner[i].clone())
+            .collect();
+        let p: Vec<f64> = held
+            .iter()
+            .map(|r| any_purchase(&fits.bg, &r.summary, t))
+            .collect();
+        any_auc += 0.2 * auc(&p, &held);
+    }
+    println!("  ranking (mean AUC over 5 folds): BG/NBD P(at least one purchase) {any_auc:.4}");
+    let any = any_auc > best_rank.0;
+    let ranker = best_rank
+        .1
+        .filter(|_| !any)
+        .map(|set| Ranker::train(&x, inner, set));
     let choice = Choice {
         expectation: best_e.1,
         quantile: best_q.1,
         ranker,
+        any_purchase: any,
     };
     println!(
         "  chosen: expectation {}, point {}, ranking {}",
@@ -504,7 +535,9 @@ fn choose(inner: &[Row], fits: &Fits) -> Choice {
         choice
             .quantile
             .map_or("mean".to_owned(), |q| format!("BG/NBD {q:.1}-quantile")),
-        if choice.ranker.is_some() {
+        if choice.any_purchase {
+            "BG/NBD P(at least one purchase)"
+        } else if choice.ranker.is_some() {
             "covariate ranker"
         } else {
             "expectation"

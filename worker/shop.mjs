@@ -8,7 +8,7 @@
 //     show ID
 //     rename ID NAME
 //     settings ID key=value …        (name, currency, time_zone, min_support, holdout_percent,
-//                                      count_automated)
+//                                      count_automated, consent_default, consent_gpc, consent_dnt)
 //     rotate ID [--grace-hours H] [--key WRITE_KEY] [--admin-secret SECRET]
 //     export ID [--out DIR]          (JSON lines per table, profiles included)
 //     delete ID [--export DIR]       (exports first when asked, then erases everything)

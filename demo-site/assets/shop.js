@@ -352,6 +352,28 @@
       '<p class="center"><a class="btn btn-primary" href="/">Continue shopping</a></p>';
   }
 
+  // ------------------------------------------------------------ privacy choices
+
+  // The footer's consent buttons call Affinity's documented API (queued until it has loaded);
+  // the label shows the level in force once the plugin answers.
+  function initConsent() {
+    var label = document.querySelector("[data-consent-level]");
+    var show = function () {
+      // Only once loaded (`profile` appears then): before that a call would only be queued.
+      var level = window.affinity && window.affinity.profile && window.affinity.consent();
+      if (label && level) label.textContent = level;
+      return level;
+    };
+    document.addEventListener("click", function (e) {
+      var b = e.target.closest && e.target.closest("[data-consent]");
+      if (!b || !window.affinity || !window.affinity.consent) return;
+      window.affinity.consent(b.getAttribute("data-consent"));
+      show();
+    });
+    var tries = 0;
+    var poll = setInterval(function () { if (show() || ++tries > 20) clearInterval(poll); }, 250);
+  }
+
   // ------------------------------------------------------------ start
 
   function start() {
@@ -361,6 +383,7 @@
     renderCart();
     initCheckout();
     renderOrder();
+    initConsent();
   }
   window.addEventListener("storage", function (e) { if (e.key === CART_KEY) updateCount(); });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -11,10 +11,12 @@ mod alloc;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod capture;
+mod consent;
 mod personalize;
 mod render;
 pub(crate) mod sys;
 
+pub use consent::consent;
 pub use sys::install_platform;
 mod transport;
 
@@ -22,6 +24,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
+use crate::consent::{Level, Policy};
 use crate::event::{Event, Kind};
 use crate::json::{self, Value};
 use crate::profile::Profile;
@@ -33,6 +36,12 @@ const KEY_ID: &str = "affinity_id";
 const KEY_PROFILE: &str = "affinity_profile";
 const KEY_QUEUE: &str = "affinity_queue";
 const KEY_CONFIG: &str = "affinity_config";
+/// The shopper's chosen consent level, kept at every level (nothing else beside it).
+const KEY_CONSENT: &str = "affinity_consent";
+/// The flag that predates levels: `1` means the level `none`.
+const KEY_OPTOUT: &str = "affinity_optout";
+/// Every key but [`KEY_CONSENT`]: what the level `none` may not keep.
+const KEYS_DATA: [&str; 4] = [KEY_ID, KEY_PROFILE, KEY_QUEUE, KEY_CONFIG];
 
 /// Everything the page module knows, for the life of the page.
 #[derive(Debug)]
@@ -78,6 +87,24 @@ struct State {
     seen_markup: Vec<String>,
     /// ISO 4217 currency for prices, from the page's markup (default USD).
     currency: String,
+    /// The shopper's choice (stored, set with `affinity.consent` or read from a consent
+    /// platform); `None` until one is made.
+    choice: Option<Level>,
+    /// Where the choice came from (`api`, `tcf`, `gcm`, `shopify`, `optout`, `stored`).
+    source: &'static str,
+    /// The shop's consent policy, from the config; `None` until a config is known.
+    policy: Option<Policy>,
+    /// The level in force ([`consent::resolve`]); `None` while the shop's policy is unknown
+    /// (nothing is stored or sent then).
+    level: Option<Level>,
+    /// Events settled while the level was unknown, kept in memory until it is known.
+    held: Vec<Value>,
+    /// The model the fresh config names, once it has answered: a slower load of the last
+    /// config's model does not replace it.
+    model_url: Option<String>,
+    /// The last delivery to the edge was answered: a beacon on page hide may then forget what it
+    /// carries. While the edge fails (or a request hangs) beaconed events stay queued.
+    edge_ok: bool,
 }
 
 /// The page module's small allocator (instead of the standard library's dlmalloc).
@@ -93,26 +120,30 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
     STATE.with(|s| s.borrow_mut().as_mut().map(f))
 }
 
-/// Starts the plugin: `key` is the shop's write key, `edge` the origin serving `/v1/*`.
+/// Starts the plugin: `key` is the shop's write key, `edge` the origin serving `/v1/*`,
+/// `choice` a consent choice queued before load (as [`consent::consent`] takes it; `""` when
+/// none), applied before anything is stored or sent.
 ///
 /// Called once by the loader. Restores the device's id, profile and undelivered events, captures
 /// the page, renders the slots and fetches the shop's model.
 #[wasm_bindgen]
-pub fn start(key: &str, edge: &str) {
+pub fn start(key: &str, edge: &str, choice: &str) {
     if with_state(|_| ()).is_some() {
         return;
     }
-    let anonymous_id = sys::load(KEY_ID).unwrap_or_else(|| {
-        let id = sys::random_id();
-        sys::save(KEY_ID, &id);
-        id
-    });
-    let profile = sys::load(KEY_PROFILE)
+    let (choice, source) = match consent::parse_choice(choice) {
+        Some(level) => (Some(level), "api"),
+        None => consent::stored_choice(),
+    };
+    // At `none` nothing stored is read (and update() below deletes it).
+    let load = |key| sys::load(key).filter(|_| choice != Some(Level::None));
+    let anonymous_id = load(KEY_ID).unwrap_or_else(sys::random_id);
+    let profile = load(KEY_PROFILE)
         .and_then(|text| json::parse(&text).ok())
         .and_then(|v| Profile::from_json(&v).ok())
         .filter(|p| p.customer_id == anonymous_id || p.anonymous_ids.contains(&anonymous_id))
         .unwrap_or_else(|| Profile::new(&anonymous_id));
-    let queue = sys::load(KEY_QUEUE)
+    let queue = load(KEY_QUEUE)
         .and_then(|text| json::parse(&text).ok())
         .and_then(|v| match v {
             Value::Array(items) => Some(items),
@@ -140,14 +171,25 @@ pub fn start(key: &str, edge: &str) {
         current_product: None,
         seen_markup: Vec::new(),
         currency: "USD".to_string(),
+        choice,
+        source,
+        policy: None,
+        level: None,
+        held: Vec::new(),
+        model_url: None,
+        edge_ok: true,
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));
-    // Last visit's config: segments decide the first paint before the network answers.
-    if let Some(config) = sys::load(KEY_CONFIG).and_then(|t| json::parse(&t).ok()) {
-        with_state(|s| apply_config(s, &config));
+    consent::update();
+    // Last visit's config: segments decide the first paint before the network answers, and its
+    // model renders the slots even when the edge does not answer.
+    let cached = load(KEY_CONFIG).and_then(|t| json::parse(&t).ok());
+    if let Some(config) = &cached {
+        with_state(|s| apply_config(s, config));
+        consent::update();
     }
     capture::install();
-    transport::fetch_model();
+    transport::fetch_model(cached);
     transport::schedule_flush(0);
 }
 
@@ -192,11 +234,15 @@ pub fn segments() -> String {
         .unwrap_or_else(|| "[]".to_string())
 }
 
-/// Takes the shop config (`{"shop", "holdout_percent", "segments", "model", "version"}`).
+/// Takes the shop config (`{"shop", "holdout_percent", "segments", "model", "version",
+/// "consent"}`). The caller re-resolves the consent level ([`consent::update`]).
 fn apply_config(s: &mut State, config: &Value) {
     if let Some(shop) = config.get_str("shop") {
         s.shop = shop.to_string();
     }
+    s.policy = Some(Policy::from_json(
+        config.get("consent").unwrap_or(&Value::Null),
+    ));
     s.holdout_percent = config.get_f64("holdout_percent").unwrap_or(0.0);
     personalize::set_segments(s, config.get_str("segments").unwrap_or(""));
 }
@@ -204,18 +250,26 @@ fn apply_config(s: &mut State, config: &Value) {
 /// Forgets the shopper on this device: a new anonymous id, an empty profile, no queued events.
 #[wasm_bindgen]
 pub fn reset() {
-    for key in [KEY_ID, KEY_PROFILE, KEY_QUEUE, KEY_CONFIG] {
+    for key in KEYS_DATA {
         sys::remove(key);
     }
     with_state(|s| {
         s.anonymous_id = sys::random_id();
-        sys::save(KEY_ID, &s.anonymous_id);
+        if stores(s) {
+            sys::save(KEY_ID, &s.anonymous_id);
+        }
         s.user_id = None;
         s.profile = Profile::new(&s.anonymous_id);
         s.queue.clear();
         s.pending.clear();
+        s.held.clear();
     });
     render::render_slots();
+}
+
+/// The level in force lets Affinity keep things on the device.
+fn stores(s: &State) -> bool {
+    s.level.is_some_and(Level::stores)
 }
 
 /// Reports a failure in the console as `affinity: <what> <code>`: the page keeps the engine's
@@ -269,8 +323,10 @@ fn persist() {
         // Segments follow every event; the page's content switches only at the next page
         // (personalize::apply), so nothing changes under the shopper's eyes.
         s.members = personalize::members(s);
-        sys::save(KEY_PROFILE, &s.profile.to_json().to_json());
-        transport::persist_queue(s);
+        if stores(s) {
+            sys::save(KEY_PROFILE, &s.profile.to_json().to_json());
+            transport::persist_queue(s);
+        }
     });
 }
 
@@ -297,10 +353,10 @@ fn settle(limit: usize) -> bool {
         }
         with_state(|s| {
             s.profile.apply(&event);
-            s.queue.push(json);
-            // Bound the queue: a shop whose edge is down for days must not fill localStorage.
-            let over = s.queue.len().saturating_sub(500);
-            s.queue.drain(..over);
+            match s.level {
+                None => s.held.push(json),
+                Some(level) => consent::enqueue(s, json, level),
+            }
         });
     }
     with_state(|s| !s.pending.is_empty()).unwrap_or(false)

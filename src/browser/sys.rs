@@ -5,6 +5,7 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -131,6 +132,71 @@ fn exact_decimal(n: f64) -> Option<(u64, i32)> {
         }
         Some((s, e))
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `caches.open(name)` (Cache Storage; throws where the context is not secure).
+    #[wasm_bindgen(js_namespace = caches, js_name = open, catch)]
+    fn caches_open(name: &str) -> Result<js_sys::Promise, JsValue>;
+    /// `caches.delete(name)`.
+    #[wasm_bindgen(js_namespace = caches, js_name = delete, catch)]
+    fn caches_delete(name: &str) -> Result<js_sys::Promise, JsValue>;
+    /// `caches.match(url)`: reads every cache, creates none.
+    #[wasm_bindgen(js_namespace = caches, js_name = match, catch)]
+    fn caches_match(url: &str) -> Result<js_sys::Promise, JsValue>;
+    /// One named cache of Cache Storage.
+    type Cache;
+    #[wasm_bindgen(method, catch)]
+    fn put(
+        this: &Cache,
+        url: &str,
+        response: &web_sys::Response,
+    ) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// The bytes Cache Storage holds for `url`, if any.
+pub async fn cache_get(url: &str) -> Option<Vec<u8>> {
+    let found = JsFuture::from(caches_match(url).ok()?).await.ok()?;
+    let response: web_sys::Response = found.dyn_into().ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Replaces the cache `name` with one entry: `bytes` for `url`. Failures are ignored (the page
+/// keeps working; the next visit fetches again).
+pub async fn cache_put(name: &str, url: &str, bytes: &[u8]) {
+    if let Ok(p) = caches_delete(name) {
+        let _ = JsFuture::from(p).await;
+    }
+    let Some(cache) = (match caches_open(name) {
+        Ok(p) => JsFuture::from(p).await.ok(),
+        Err(_) => None,
+    }) else {
+        return;
+    };
+    let mut copy = bytes.to_vec();
+    let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)) else {
+        return;
+    };
+    if let Ok(p) = cache.unchecked_into::<Cache>().put(url, &response) {
+        let _ = JsFuture::from(p).await;
+    }
+}
+
+/// Deletes the cache `name` (in the background).
+pub fn cache_delete(name: &str) {
+    let _ = caches_delete(name);
+}
+
+/// The browser's privacy signals: (Global Privacy Control, Do Not Track).
+pub fn privacy_signals() -> (bool, bool) {
+    let nav = window().navigator();
+    let get = |k: &str| js_sys::Reflect::get(&nav, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    (
+        get("globalPrivacyControl").as_bool() == Some(true),
+        get("doNotTrack").as_string().as_deref() == Some("1"),
+    )
 }
 
 /// The window. The page module only ever runs in a window (the loader is a classic script).

@@ -17,9 +17,9 @@ use crate::time;
 /// Most events in one request (keeps keepalive bodies well under the browsers' 64 KB).
 const MAX_PER_REQUEST: usize = 50;
 
-/// Saves the queue to `localStorage`.
+/// Saves the queue to `localStorage` (where the level lets Affinity store).
 pub(super) fn persist_queue(s: &State) {
-    if s.queue.is_empty() {
+    if s.queue.is_empty() || !super::stores(s) {
         sys::remove(KEY_QUEUE);
     } else {
         sys::save(KEY_QUEUE, &Value::Array(s.queue.clone()).to_json());
@@ -47,6 +47,9 @@ fn message_id(event: &Value) -> String {
 pub(super) fn flush(beacon: bool) {
     super::settle(usize::MAX);
     let Some(Some((url, body, ids))) = with_state(|s| {
+        // Nothing leaves before the level is known; below `analytics` the queue holds at most
+        // the consent change itself (consent::update).
+        s.level?;
         let batch: Vec<Value> = s
             .queue
             .iter()
@@ -71,7 +74,11 @@ pub(super) fn flush(beacon: bool) {
             .navigator()
             .send_beacon_with_opt_str(&url, Some(&body))
             .unwrap_or(false);
-        if accepted {
+        // The browser takes a beacon without knowing whether it arrives: only while the edge
+        // answers (and no request hangs) is it as good as delivered; else the next page resends
+        // (the edge applies each messageId once).
+        let answered = with_state(|s| s.edge_ok && s.in_flight.is_empty()) == Some(true);
+        if accepted && answered {
             delivered(&ids);
         }
         return;
@@ -79,7 +86,10 @@ pub(super) fn flush(beacon: bool) {
     with_state(|s| s.in_flight.extend(ids.iter().cloned()));
     wasm_bindgen_futures::spawn_local(async move {
         let status = post(&url, &body).await;
-        with_state(|s| s.in_flight.retain(|id| !ids.contains(id)));
+        with_state(|s| {
+            s.in_flight.retain(|id| !ids.contains(id));
+            s.edge_ok = status.is_some_and(|code| code < 500 && code != 429);
+        });
         match status {
             // Delivered, or refused for good (4xx: per-event errors are final; retrying cannot
             // fix them, and the valid events beside them were kept by the edge).
@@ -103,8 +113,16 @@ fn delivered(ids: &[String]) {
     });
 }
 
-async fn post(url: &str, body: &str) -> Option<u16> {
+/// Request options of every plugin fetch: no `Referer` (the page URL may carry what the shop
+/// put in it, e.g. a checkout's query string; events say what the level allows instead).
+fn init() -> web_sys::RequestInit {
     let init = web_sys::RequestInit::new();
+    let _ = js_sys::Reflect::set(&init, &"referrerPolicy".into(), &"no-referrer".into());
+    init
+}
+
+async fn post(url: &str, body: &str) -> Option<u16> {
+    let init = init();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     // web-sys has no setter for it: survives navigation like a beacon, but we see the answer.
@@ -115,7 +133,7 @@ async fn post(url: &str, body: &str) -> Option<u16> {
 }
 
 async fn get(url: &str) -> Option<web_sys::Response> {
-    let promise = sys::window().fetch_with_str(url);
+    let promise = sys::window().fetch_with_str_and_init(url, &init());
     let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
     response.ok().then_some(response)
 }
@@ -134,39 +152,94 @@ async fn get_bytes(url: &str) -> Option<Vec<u8>> {
     Some(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// Fetches the shop's config (shop id, holdout, model URL), then the item model it names, and
-/// renders the slots that rank with it. The config is cached for the next page's first paint.
-pub(super) fn fetch_model() {
+/// Name of the Cache Storage cache that keeps the last model on the device.
+const MODEL_CACHE: &str = "affinity";
+
+/// Deletes the model kept on the device.
+pub(super) fn forget_model() {
+    sys::cache_delete(MODEL_CACHE);
+}
+
+/// Fetches the shop's config (shop id, holdout, consent policy, segments, model URL), then the
+/// item model it names, and renders the slots that rank with it. `cached` is the last config
+/// kept on the device: its model is loaded at once, beside the fetch, so every slot renders
+/// when the edge is down, refuses or never answers. The fresh config is kept for the next page
+/// (where the level lets Affinity store).
+pub(super) fn fetch_model(cached: Option<Value>) {
     let Some((edge, key)) = with_state(|s| (s.edge.clone(), s.key.clone())) else {
         return;
     };
+    let last = cached.as_ref().and_then(|c| model_url(&edge, c));
+    if let Some(url) = last.clone() {
+        wasm_bindgen_futures::spawn_local(async move { load_model(url).await });
+    }
+    let url = [&edge, "/v1/config?key=", &key].concat();
     wasm_bindgen_futures::spawn_local(async move {
-        let url = [&edge, "/v1/config?key=", &key].concat();
         let Some(config) = get_text(&url).await.and_then(|t| json::parse(&t).ok()) else {
             return;
         };
-        sys::save(super::KEY_CONFIG, &config.to_json());
         with_state(|s| super::apply_config(s, &config));
+        super::consent::update();
+        if with_state(|s| super::stores(s)) == Some(true) {
+            sys::save(super::KEY_CONFIG, &config.to_json());
+        }
         super::personalize::apply();
-        let Some(path) = config.get_str("model") else {
-            return;
-        };
-        let url = if path.starts_with('/') {
-            [&edge, path].concat()
-        } else {
-            path.to_string()
-        };
-        let Some(bytes) = get_bytes(&url).await else {
-            return;
-        };
-        match Model::decode(&bytes) {
-            Ok(model) => {
-                with_state(|s| s.model = Some(model));
-                render::render_slots();
-            }
-            Err(err) => {
-                super::warn("model", err.message());
-            }
+        let fresh = model_url(&edge, &config);
+        with_state(|s| s.model_url = fresh.clone());
+        match fresh {
+            Some(url) if Some(&url) != last.as_ref() => load_model(url).await,
+            _ => {}
         }
     });
+}
+
+/// The model URL a config names, absolute.
+fn model_url(edge: &str, config: &Value) -> Option<String> {
+    let path = config.get_str("model")?;
+    Some(if path.starts_with('/') {
+        [edge, path].concat()
+    } else {
+        path.to_string()
+    })
+}
+
+/// Loads the model at `url` — from the device first when it keeps that version, else from the
+/// network (the browser's HTTP cache holds versions for a year), keeping it on the device where
+/// the level allows — and renders the slots with it.
+async fn load_model(url: String) {
+    let stores = with_state(|s| super::stores(s)) == Some(true);
+    let kept = if stores {
+        sys::cache_get(&url).await
+    } else {
+        None
+    };
+    let bytes = match kept {
+        Some(bytes) => bytes,
+        None => {
+            let Some(bytes) = get_bytes(&url).await else {
+                return;
+            };
+            if with_state(|s| super::stores(s)) == Some(true) {
+                sys::cache_put(MODEL_CACHE, &url, &bytes).await;
+            }
+            bytes
+        }
+    };
+    match Model::decode(&bytes) {
+        Ok(model) => {
+            let current = with_state(|s| {
+                let current = s.model_url.as_ref().is_none_or(|u| *u == url);
+                if current {
+                    s.model = Some(model);
+                }
+                current
+            });
+            if current == Some(true) {
+                render::render_slots();
+            }
+        }
+        Err(err) => {
+            super::warn("model", err.message());
+        }
+    }
 }

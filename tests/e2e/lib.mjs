@@ -26,18 +26,23 @@ export async function shopper() {
 }
 
 /**
- * Opens `url` and waits until the plugin has loaded and captured the page (it loads async: a
- * shopper who leaves before that is not tracked, so tests that count events wait for it).
+ * Opens `url` and waits until the plugin has loaded, captured the page and knows the consent
+ * level (it loads async, and on a first visit the level waits for the shop's config: a shopper
+ * who leaves before that is not tracked, so tests that count events wait for it).
  */
 export async function visit(page, url) {
   await page.goto(url);
-  await page.waitForFunction(() => window.affinity?.profile, null, { timeout: 15_000 });
+  await page.waitForFunction(() => window.affinity?.profile && window.affinity.consent(), null,
+    { timeout: 15_000 });
 }
 
-/** Waits until the plugin has delivered everything it queued. */
+/**
+ * Waits until the plugin has delivered everything it queued (on a first visit, events wait in
+ * memory until the shop's config names the consent level: `affinity.consent()` is "" until then).
+ */
 export async function delivered(page) {
-  await page.waitForFunction(() => window.affinity?.profile && !localStorage.getItem("affinity_queue"),
-    null, { timeout: 15_000 });
+  await page.waitForFunction(() => window.affinity?.profile && window.affinity.consent()
+    && !localStorage.getItem("affinity_queue"), null, { timeout: 15_000 });
 }
 
 /** Polls `fn` until it returns a truthy value, for at most `ms`. */

@@ -334,6 +334,72 @@ fn model_build_reads() {
 }
 
 #[test]
+fn the_customer_mirror_keeps_the_current_consent_and_no_event_below_analytics() {
+    let db = d1();
+    let at = |id: &str, level: &str, s: i64| {
+        affinity_worker::ingest::within_consent(event(&format!(
+            r#"{{"type":"track","event":"Product Viewed","anonymousId":"c9","messageId":"{id}","timestamp":"{}","properties":{{"product_id":"p9"}},"context":{{"consent":{{"level":"{level}"}}}}}}"#,
+            ts(s)
+        )))
+    };
+    let mut profile = Profile::new("c9");
+    let mirror = |version| Mirror {
+        version,
+        was_bot: false,
+        count_automated: true,
+        now_ms: T0,
+    };
+    let f = fold(
+        "s1",
+        "c9",
+        &mut profile,
+        vec![at("k1", "analytics", 0)],
+        mirror(1),
+    );
+    exec_all(&db, &f.statements);
+    let row = |db: &Connection| -> (Option<String>, i64) {
+        db.query_row(
+            "SELECT consent, product_views FROM customers WHERE customer_id = 'c9'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(row(&db), (Some("analytics".into()), 1));
+    let f = fold(
+        "s1",
+        "c9",
+        &mut profile,
+        vec![at("k2", "none", 1)],
+        mirror(2),
+    );
+    exec_all(&db, &f.statements);
+    assert_eq!(
+        row(&db),
+        (Some("none".into()), 1),
+        "the change, nothing else"
+    );
+    let n: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE customer_id = 'c9'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 1, "the event sent at `none` is not stored");
+    // A customer whose events never said: NULL, not known.
+    seed(&db);
+    let c1: Option<String> = db
+        .query_row(
+            "SELECT consent FROM customers WHERE customer_id = 'c1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c1, None);
+}
+
+#[test]
 fn shops_settings_rotation_deletion_and_cron_lists() {
     let db = d1();
     let shop = shops::Shop {
@@ -382,6 +448,26 @@ fn shops_settings_rotation_deletion_and_cron_lists() {
         "unset values stay"
     );
     assert_eq!(s.time_zone.as_deref(), Some("Asia/Kolkata"));
+    assert_eq!(
+        s.consent_default, None,
+        "consent policy unset: the defaults apply"
+    );
+    let consent = shops::SettingsRow {
+        consent_default: Some("device".into()),
+        consent_gpc: Some("none".into()),
+        ..Default::default()
+    };
+    exec(&db, &shops::set_settings("s1", &consent));
+    let s = first(&db, &shops::settings("s1")).unwrap_or_default();
+    assert_eq!(
+        (
+            s.consent_default.as_deref(),
+            s.consent_gpc.as_deref(),
+            s.consent_dnt.as_deref(),
+            s.holdout_percent
+        ),
+        (Some("device"), Some("none"), None, Some(25.0))
+    );
     // Rotation: the old key works until the grace period ends, the new one at once.
     exec(&db, &shops::rotate("s1", "pk_new_key", "h2", T0 + 1_000));
     assert_eq!(

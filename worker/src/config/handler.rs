@@ -22,7 +22,13 @@ pub async fn config(ctx: Ctx) -> Result<Response> {
         .filter(|m| m.format == f64::from(affinity::recommend::FORMAT_VERSION))
         .map(|m| m.version);
     let s = jobs::settings(&db, &shop.id).await?;
-    let body = super::config_json(&shop.id, &key, version.as_deref(), s.holdout_percent);
+    let body = super::config_json(
+        &shop.id,
+        &key,
+        version.as_deref(),
+        s.holdout_percent,
+        s.consent_json(),
+    );
     let body = crate::segments::handler::add_to_config(&db, &shop.id, &body).await?;
     let mut resp = web::json(200, &body)?;
     resp.headers_mut()

@@ -246,17 +246,20 @@ fn percent_json(p: f64) -> serde_json::Value {
 }
 
 /// The config document the loader fetches:
-/// `{"shop","version","model":"/v1/model/<version>?key=<key>","holdout_percent"}`.
+/// `{"shop","version","model":"/v1/model/<version>?key=<key>","holdout_percent","consent"}`
+/// (`consent`: the shop's consent policy, [`crate::shops::Settings::consent_json`]).
 pub fn config_json(
     shop: &str,
     write_key: &str,
     model_version: Option<&str>,
     holdout_percent: f64,
+    consent: serde_json::Value,
 ) -> String {
     let mut v = serde_json::json!({
         "shop": shop,
         "version": model_version.unwrap_or("none"),
         "holdout_percent": percent_json(holdout_percent),
+        "consent": consent,
     });
     if let Some(version) = model_version {
         v["model"] = format!(
@@ -467,15 +470,22 @@ mod tests {
 
     #[test]
     fn config_and_settings() {
-        let c: serde_json::Value =
-            serde_json::from_str(&config_json("demo", "pk demo", Some("abc123"), 10.0))
-                .unwrap_or_default();
+        let c: serde_json::Value = serde_json::from_str(&config_json(
+            "demo",
+            "pk demo",
+            Some("abc123"),
+            10.0,
+            serde_json::json!({"default": "device"}),
+        ))
+        .unwrap_or_default();
         assert_eq!(c["shop"], "demo");
         assert_eq!(c["version"], "abc123");
         assert_eq!(c["model"], "/v1/model/abc123?key=pk%20demo");
+        assert_eq!(c["consent"]["default"], "device");
         assert!(c.to_string().contains("\"holdout_percent\":10"));
         let half: serde_json::Value =
-            serde_json::from_str(&config_json("d", "k", None, 2.5)).unwrap_or_default();
+            serde_json::from_str(&config_json("d", "k", None, 2.5, serde_json::Value::Null))
+                .unwrap_or_default();
         assert_eq!(half["holdout_percent"], 2.5);
         assert_eq!(half["version"], "none");
         assert!(

@@ -121,6 +121,11 @@ pub fn fold(
     let mut product_days: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
     let mut any_bot = false;
     for e in &events {
+        if crate::ingest::is_consent_only(e) {
+            // Sent below `analytics`: the consent change is all the edge keeps.
+            apply_event(profile, e);
+            continue;
+        }
         let bot = is_bot(e) || (!count_automated && is_automated(e));
         any_bot |= bot;
         let day = time::format_date(e.timestamp_ms);
@@ -138,7 +143,7 @@ pub fn fold(
             && order
                 .as_deref()
                 .is_some_and(|id| !profile.orders.iter().any(|o| o.id == id));
-        profile.apply(e);
+        apply_event(profile, e);
         let revenue = if new_order {
             order.as_deref().and_then(|id| {
                 profile
@@ -289,6 +294,17 @@ pub fn fold(
     }
 }
 
+/// Folds one stored event into a customer's profile: the consent it states goes into the
+/// consent history ([`affinity::consent::note`]); a consent-only event
+/// ([`crate::ingest::is_consent_only`]) adds nothing else, every other event goes through the
+/// engine's [`Profile::apply`]. Rebuilding a profile from stored messages uses it too.
+pub fn apply_event(profile: &mut Profile, e: &Event) {
+    affinity::consent::note(&mut profile.consent, e);
+    if !crate::ingest::is_consent_only(e) {
+        profile.apply(e);
+    }
+}
+
 /// A short summary of a profile for the customer list (top category and brand, cart, contact).
 pub fn summary(profile: &Profile, now_ms: i64) -> Value {
     let mut s = Value::object();
@@ -334,6 +350,7 @@ fn customer_row(
         bot,
         summary: summary(profile, now_ms).to_json(),
         version,
+        consent: profile.consent.last().map(|c| c.level.as_str()),
     })
 }
 
@@ -457,6 +474,46 @@ mod tests {
         assert_eq!(profile.total_spend, 120.0);
         let customers = of(&f, "INSERT INTO customers");
         assert_eq!(customers[0].args[12], Arg::Num(1.0), "bot flag is sticky");
+    }
+
+    #[test]
+    fn consent_below_analytics_keeps_the_change_and_nothing_else() {
+        let mut profile = Profile::new("a1");
+        let at = |level: &str, id: &str, ts: &str| {
+            crate::ingest::within_consent(event(&format!(
+                r#"{{"type":"track","event":"Product Viewed","anonymousId":"a1","messageId":"{id}",
+                "timestamp":"{ts}","properties":{{"product_id":"p1","name":"Boot"}},
+                "context":{{"consent":{{"level":"{level}","source":"api"}}}}}}"#
+            )))
+        };
+        let f = fold(
+            "demo",
+            "a1",
+            &mut profile,
+            vec![
+                at("marketing", "c1", "2026-11-24T10:00:00Z"),
+                at("device", "c2", "2026-11-24T10:01:00Z"),
+            ],
+            mirror(2, false),
+        );
+        let events = of(&f, "INSERT OR IGNORE INTO events");
+        assert_eq!(events.len(), 1, "only the marketing event is stored");
+        assert_eq!(events[0].args[1], Arg::from("c1"));
+        assert_eq!(profile.counters.product_views, 1);
+        let history: Vec<(&str, &str)> = profile
+            .consent
+            .iter()
+            .map(|c| (c.level.as_str(), c.source.as_str()))
+            .collect();
+        assert_eq!(history, vec![("marketing", "api"), ("device", "api")]);
+        let customers = of(&f, "INSERT INTO customers");
+        assert_eq!(customers[0].args.last(), Some(&Arg::from("device")));
+        // The profile JSON the object answers carries the history.
+        let json = profile.to_json();
+        let list = json.get("consent").and_then(Value::as_array).unwrap_or(&[]);
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].get_str("level"), Some("device"));
+        assert!(list[1].get_f64("at_ms").is_some());
     }
 
     #[test]

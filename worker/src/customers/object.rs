@@ -61,6 +61,11 @@ pub struct Customer {
     schema_ready: Cell<bool>,
     /// `meta` as read or written by this instance (write-through; the object is single-threaded).
     meta_cache: RefCell<HashMap<String, Option<String>>>,
+    /// `meta_cache` holds every stored row.
+    meta_loaded: Cell<bool>,
+    /// The profile an apply just stored, handed to the alarm that follows so it does not decode
+    /// it again (taken there; every other read goes to storage).
+    handed_over: RefCell<Option<Profile>>,
 }
 
 fn value(arg: &Arg) -> SqlStorageValue {
@@ -95,40 +100,45 @@ impl Customer {
         Ok(self.first(&sql::has_tables())?.is_some_and(|c| c.n > 0.0))
     }
 
-    /// Creates the schema (idempotent) and adds columns older objects lack.
+    /// Creates the schema (idempotent) and adds columns older objects lack. A new object gets
+    /// the whole schema in one call; an existing one (a new instance of a stored object) also
+    /// has its columns checked.
     fn ensure_schema(&self) -> Result<()> {
         if self.schema_ready.get() {
             return Ok(());
         }
-        for stmt in sql::SCHEMA {
-            self.exec(&Stmt::plain(stmt))?;
-        }
-        for (table, column, alter) in sql::ADDED_COLUMNS {
-            if !self
-                .all(&sql::columns(table))?
-                .iter()
-                .any(|c| c.name == column)
-            {
-                self.exec(&Stmt::plain(alter))?;
+        let existed = self.has_tables()?;
+        self.sql().exec(&sql::SCHEMA.join(";\n"), None)?;
+        if existed {
+            for (table, column, alter) in sql::ADDED_COLUMNS {
+                if !self
+                    .all(&sql::columns(table))?
+                    .iter()
+                    .any(|c| c.name == column)
+                {
+                    self.exec(&Stmt::plain(alter))?;
+                }
             }
         }
         self.schema_ready.set(true);
         Ok(())
     }
 
+    /// A `meta` value. The first read of an instance loads every row (a handful) into the cache;
+    /// writes go through it.
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        if let Some(v) = self.meta_cache.borrow().get(key) {
-            return Ok(v.clone());
+        if !self.meta_loaded.get() {
+            let rows = if self.schema_ready.get() || self.has_tables()? {
+                self.all(&sql::all_meta())?
+            } else {
+                Vec::new()
+            };
+            let mut cache = self.meta_cache.borrow_mut();
+            cache.clear();
+            cache.extend(rows.into_iter().map(|r| (r.key, Some(r.value))));
+            self.meta_loaded.set(true);
         }
-        let v = if self.schema_ready.get() || self.has_tables()? {
-            self.first(&sql::meta(key))?.map(|r| r.v)
-        } else {
-            None
-        };
-        self.meta_cache
-            .borrow_mut()
-            .insert(key.to_string(), v.clone());
-        Ok(v)
+        Ok(self.meta_cache.borrow().get(key).cloned().flatten())
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {
@@ -169,7 +179,7 @@ impl Customer {
                         .map_err(|_| ())
                         .and_then(|v| Event::from_json(&v).map_err(|_| ()))
                     {
-                        profile.apply(&e);
+                        super::apply_event(&mut profile, &e);
                     }
                 }
                 self.exec(&sql::set_profile(&profile.to_json().to_json()))?;
@@ -272,6 +282,7 @@ impl Customer {
             );
             let profile_json = profile.to_json().to_json();
             self.exec(&sql::set_profile(&profile_json))?;
+            *self.handed_over.borrow_mut() = Some(profile);
             self.set_meta("version", &version.to_string())?;
             if folded.any_bot {
                 self.set_meta("bot", "1")?;
@@ -441,7 +452,12 @@ impl Customer {
         };
         match set {
             Ok(Some((_, set))) => {
-                if let Some(profile) = self.load_profile(&shop, &customer)? {
+                let handed_over = self.handed_over.borrow_mut().take();
+                let profile = match handed_over {
+                    Some(p) => Some(p),
+                    None => self.load_profile(&shop, &customer)?,
+                };
+                if let Some(profile) = profile {
                     next = self.evaluate_segments(&shop, &customer, &profile, &set, now_ms())?;
                 }
             }
@@ -516,6 +532,8 @@ impl Customer {
                 storage.delete_all().await?;
                 self.schema_ready.set(false);
                 self.meta_cache.borrow_mut().clear();
+                self.meta_loaded.set(false);
+                self.handed_over.borrow_mut().take();
                 json(200, "{\"erased\":true}")
             }
             ("POST", "/evaluate") => {
@@ -546,6 +564,8 @@ impl DurableObject for Customer {
             flushing: Cell::new(false),
             schema_ready: Cell::new(false),
             meta_cache: RefCell::new(HashMap::new()),
+            meta_loaded: Cell::new(false),
+            handed_over: RefCell::new(None),
         }
     }
 
@@ -558,7 +578,7 @@ impl DurableObject for Customer {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        if self.has_tables()? {
+        if self.schema_ready.get() || self.has_tables()? {
             self.reevaluate().await?;
         }
         Response::ok("done")

@@ -151,7 +151,7 @@ async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Re
         match item.result {
             Ok(e) => {
                 index_of.entry(e.message_id.clone()).or_insert(item.index);
-                valid.push(e);
+                valid.push(super::within_consent(e));
             }
             Err(e) => failed.push((item.index, e.message().to_string())),
         }

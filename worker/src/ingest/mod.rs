@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use affinity::consent::{self, Level};
 use affinity::event::{Event, Kind};
 use affinity::json::Value;
 
@@ -166,6 +167,48 @@ pub fn group_by_customer(events: Vec<Event>, known: &HashMap<String, String>) ->
         }
     }
     groups
+}
+
+/// What the edge keeps of an event, given the consent level it states (`context.consent`, see
+/// [`affinity::consent::of_context`]):
+///
+/// - `marketing`, or no statement (server-side senders, earlier pages): the event as sent;
+/// - `analytics`: the event without `userId` and traits (pseudonymous);
+/// - `device` or `none` (e.g. Segment's library with the categories denied): only the consent
+///   change itself, a [`consent::CHANGED`] track event with the same ids, time and
+///   `context.consent` and nothing else; the customer fold records it in the consent history and
+///   stores no event row.
+pub fn within_consent(mut event: Event) -> Event {
+    match consent::of_context(&event.context) {
+        None | Some(Level::Marketing) => event,
+        Some(Level::Analytics) => {
+            event.user_id = None;
+            event.traits = Value::object();
+            event
+        }
+        Some(_) => {
+            let mut context = Value::object();
+            if let Some(c) = event.context.get("consent") {
+                context.set("consent", c.clone());
+            }
+            Event {
+                kind: Kind::Track,
+                name: Some(consent::CHANGED.to_string()),
+                previous_id: None,
+                properties: Value::object(),
+                traits: Value::object(),
+                context,
+                extra: Vec::new(),
+                ..event
+            }
+        }
+    }
+}
+
+/// True for an event [`within_consent`] reduced to a consent change: it is recorded in the
+/// consent history only.
+pub fn is_consent_only(event: &Event) -> bool {
+    consent::of_context(&event.context).is_some_and(|l| !l.sends())
 }
 
 /// One rejected event of a batch.
@@ -350,6 +393,47 @@ mod tests {
                 ("u9".to_string(), vec!["4".into()]),
             ]
         );
+    }
+
+    fn with_consent(mut e: Event, consent: &str) -> Event {
+        e.context =
+            affinity::json::parse(&format!(r#"{{"consent":{consent},"page":{{"url":"u"}}}}"#))
+                .unwrap_or_default();
+        e.traits.set("email", "x@example.com".into());
+        e
+    }
+
+    #[test]
+    fn events_keep_only_what_their_consent_allows() {
+        let track = ev("track", Some("a1"), Some("u1"), "1");
+        // No statement, or marketing: as sent.
+        assert_eq!(within_consent(track.clone()), track);
+        let m = with_consent(track.clone(), r#"{"level":"marketing"}"#);
+        assert_eq!(within_consent(m.clone()), m);
+        // Analytics: pseudonymous.
+        let a = within_consent(with_consent(track.clone(), r#"{"level":"analytics"}"#));
+        assert_eq!(
+            (a.user_id.as_deref(), a.anonymous_id.as_deref()),
+            (None, Some("a1"))
+        );
+        assert!(a.traits.as_object().is_some_and(<[_]>::is_empty));
+        assert_eq!(a.properties, track.properties);
+        assert!(!is_consent_only(&a));
+        // Below analytics, also when only Segment's categories say so: the change alone.
+        for c in [
+            r#"{"level":"device"}"#,
+            r#"{"level":"none"}"#,
+            r#"{"categoryPreferences":{"Analytics":false,"Advertising":false}}"#,
+        ] {
+            let d = within_consent(with_consent(track.clone(), c));
+            assert!(is_consent_only(&d), "{c}");
+            assert_eq!(d.name.as_deref(), Some(consent::CHANGED));
+            assert_eq!(d.message_id, "1");
+            assert!(d.properties.as_object().is_some_and(<[_]>::is_empty));
+            assert!(d.traits.as_object().is_some_and(<[_]>::is_empty));
+            assert!(d.context.get("page").is_none(), "no page, no user agent");
+            assert!(d.context.get("consent").is_some());
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! dashboard's settings page read and write, validated the same way. A rotation's end or a
 //! deletion reaches every isolate within [`crate::platform::SHOP_CACHE_MS`].
 
+use affinity::consent::{Level, Policy};
 use serde_json::Value as Json;
 
 use crate::platform::store::shops::SettingsRow;
@@ -45,6 +46,11 @@ pub struct Settings {
     /// `true`: such visits are real shoppers in tests and in some shops' own monitoring; crawlers
     /// are flagged by user agent either way.
     pub count_automated: bool,
+    /// Consent (`docs/consent.md`): the level before the shopper chooses (default `marketing`,
+    /// what the plugin did before levels existed; shops whose law asks for opt-in choose `none`
+    /// or `device`), and the levels Global Privacy Control and Do Not Track cap every level to
+    /// (default `analytics` each; `marketing` ignores the signal). See [`Policy`].
+    pub consent: Policy,
 }
 
 impl Default for Settings {
@@ -56,6 +62,7 @@ impl Default for Settings {
             min_support: DEFAULT_MIN_SUPPORT,
             holdout_percent: DEFAULT_HOLDOUT_PERCENT,
             count_automated: true,
+            consent: Policy::default(),
         }
     }
 }
@@ -73,6 +80,16 @@ impl From<SettingsRow> for Settings {
                 .map_or(d.min_support, |k| k.min(100.0) as u32),
             holdout_percent: row.holdout_percent.unwrap_or(d.holdout_percent),
             count_automated: row.count_automated.is_none_or(|c| c != 0.0),
+            consent: {
+                let level = |v: Option<String>, or: Level| {
+                    v.as_deref().and_then(Level::parse).unwrap_or(or)
+                };
+                Policy {
+                    default: level(row.consent_default, d.consent.default),
+                    gpc: level(row.consent_gpc, d.consent.gpc),
+                    dnt: level(row.consent_dnt, d.consent.dnt),
+                }
+            },
         }
     }
 }
@@ -92,6 +109,9 @@ impl Settings {
             min_support: Some(f64::from(self.min_support)),
             holdout_percent: Some(self.holdout_percent),
             count_automated: Some(if self.count_automated { 1.0 } else { 0.0 }),
+            consent_default: Some(self.consent.default.as_str().into()),
+            consent_gpc: Some(self.consent.gpc.as_str().into()),
+            consent_dnt: Some(self.consent.dnt.as_str().into()),
         }
     }
 
@@ -104,6 +124,18 @@ impl Settings {
             "min_support": self.min_support,
             "holdout_percent": self.holdout_percent,
             "count_automated": self.count_automated,
+            "consent_default": self.consent.default.as_str(),
+            "consent_gpc": self.consent.gpc.as_str(),
+            "consent_dnt": self.consent.dnt.as_str(),
+        })
+    }
+
+    /// The consent policy as the page reads it in the config: `{"default", "gpc", "dnt"}`.
+    pub fn consent_json(&self) -> Json {
+        serde_json::json!({
+            "default": self.consent.default.as_str(),
+            "gpc": self.consent.gpc.as_str(),
+            "dnt": self.consent.dnt.as_str(),
         })
     }
 
@@ -159,6 +191,16 @@ impl Settings {
                     (None, Some("1" | "true" | "on")) => true,
                     (None, Some("0" | "false" | "off")) => false,
                     _ => return Err("`count_automated` must be true or false".into()),
+                }
+            }
+            "consent_default" | "consent_gpc" | "consent_dnt" => {
+                let level = text.and_then(Level::parse).ok_or_else(|| {
+                    format!("`{key}` must be one of none, device, analytics, marketing")
+                })?;
+                match key {
+                    "consent_default" => self.consent.default = level,
+                    "consent_gpc" => self.consent.gpc = level,
+                    _ => self.consent.dnt = level,
                 }
             }
             other => return Err(format!("unknown setting `{other}`")),
@@ -297,6 +339,43 @@ mod tests {
         f.set("count_automated", &Json::from("off"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((f.holdout_percent, f.count_automated), (25.0, false));
+    }
+
+    #[test]
+    fn consent_settings_validate_and_reach_the_config() {
+        let d = Settings::default();
+        assert_eq!(
+            d.consent_json(),
+            serde_json::json!({"default": "marketing", "gpc": "analytics", "dnt": "analytics"})
+        );
+        let t = d
+            .with_json(
+                r#"{"consent_default":"device","consent_gpc":"none","consent_dnt":"marketing"}"#,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (t.consent.default, t.consent.gpc, t.consent.dnt),
+            (Level::Device, Level::None, Level::Marketing)
+        );
+        assert_eq!(Settings::from(t.to_row()), t, "the row round-trips");
+        assert_eq!(t.to_json()["consent_default"], "device");
+        for bad in [
+            r#"{"consent_default":"all"}"#,
+            r#"{"consent_gpc":2}"#,
+            r#"{"consent_dnt":"Device"}"#,
+        ] {
+            let err = d.with_json(bad).err().unwrap_or_default();
+            assert!(
+                err.contains("none, device, analytics, marketing"),
+                "{bad}: {err}"
+            );
+        }
+        // A stored value the page would not know falls back to the default.
+        let row = SettingsRow {
+            consent_default: Some("everything".into()),
+            ..SettingsRow::default()
+        };
+        assert_eq!(Settings::from(row).consent, Policy::default());
     }
 
     #[test]

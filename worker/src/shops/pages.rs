@@ -13,6 +13,10 @@ struct SettingsHtml<'a> {
     s: &'a Settings,
     saved: bool,
     error: Option<&'a str>,
+    /// `(field, label, current level)` of each consent setting.
+    consent_fields: [(&'static str, &'static str, &'static str); 3],
+    /// Every level name, lowest first.
+    levels: [&'static str; 4],
 }
 
 /// The settings page of `shop_id` showing `settings`, after a save (`saved`) or with the reason a
@@ -29,6 +33,24 @@ pub fn settings_page(
         s: settings,
         saved,
         error,
+        consent_fields: [
+            (
+                "consent_default",
+                "Level before the shopper chooses (default marketing; choose none or device where the law asks for opt-in)",
+                settings.consent.default.as_str(),
+            ),
+            (
+                "consent_gpc",
+                "Highest level when the browser sends Global Privacy Control (default analytics; marketing ignores it)",
+                settings.consent.gpc.as_str(),
+            ),
+            (
+                "consent_dnt",
+                "Highest level when the browser sends Do Not Track (default analytics; marketing ignores it)",
+                settings.consent.dnt.as_str(),
+            ),
+        ],
+        levels: affinity::consent::LEVELS.map(affinity::consent::Level::as_str),
     })
 }
 
@@ -56,5 +78,20 @@ mod tests {
             assert!(html.contains(v), "{v}");
         }
         assert!(html.contains("<option value=\"false\" selected>"));
+        assert!(html.contains("<option value=\"marketing\" selected>"));
+        let strict = Settings {
+            consent: affinity::consent::Policy {
+                default: affinity::consent::Level::Device,
+                ..affinity::consent::Policy::default()
+            },
+            ..Settings::default()
+        };
+        let html = settings_page("s1", &strict, false, None);
+        assert!(html.contains("<option value=\"device\" selected>"));
+        assert_eq!(
+            html.matches("<option value=\"analytics\" selected>")
+                .count(),
+            2
+        );
     }
 }

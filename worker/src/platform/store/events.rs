@@ -260,6 +260,8 @@ pub struct CustomerMirror<'a> {
     pub summary: String,
     /// Applied messages so far: an older mirror write never overwrites a newer one.
     pub version: i64,
+    /// The shopper's current consent level (`none` … `marketing`); `None` when no event said.
+    pub consent: Option<&'a str>,
 }
 
 /// Upserts the customer mirror unless the stored row is newer.
@@ -267,16 +269,16 @@ pub fn upsert_customer(c: &CustomerMirror<'_>) -> Stmt {
     Stmt::named(
         "INSERT INTO customers (shop, customer_id, user_id, first_seen, last_seen, sessions, \
          orders, total_spend, product_views, cart_adds, page_views, last_event, bot, summary, \
-         version) VALUES (:shop, :customer_id, :user_id, :first_seen, :last_seen, :sessions, \
-         :orders, :total_spend, :product_views, :cart_adds, :page_views, :last_event, :bot, \
-         :summary, :version) \
+         version, consent) VALUES (:shop, :customer_id, :user_id, :first_seen, :last_seen, \
+         :sessions, :orders, :total_spend, :product_views, :cart_adds, :page_views, :last_event, \
+         :bot, :summary, :version, :consent) \
          ON CONFLICT (shop, customer_id) DO UPDATE SET user_id = excluded.user_id, \
          first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
          sessions = excluded.sessions, orders = excluded.orders, \
          total_spend = excluded.total_spend, product_views = excluded.product_views, \
          cart_adds = excluded.cart_adds, page_views = excluded.page_views, \
          last_event = excluded.last_event, bot = MAX(customers.bot, excluded.bot), \
-         summary = excluded.summary, version = excluded.version \
+         summary = excluded.summary, version = excluded.version, consent = excluded.consent \
          WHERE excluded.version >= customers.version",
         &[
             ("shop", c.shop.into()),
@@ -294,6 +296,7 @@ pub fn upsert_customer(c: &CustomerMirror<'_>) -> Stmt {
             ("bot", c.bot.into()),
             ("summary", c.summary.as_str().into()),
             ("version", c.version.into()),
+            ("consent", c.consent.into()),
         ],
     )
 }

@@ -63,6 +63,20 @@ pub struct Value {
     pub v: String,
 }
 
+/// A `meta` row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MetaRow {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+/// Every `meta` row (a handful: the object reads them once per instance).
+pub fn all_meta() -> Query<MetaRow> {
+    Query::from(Stmt::plain("SELECT key, value FROM meta"))
+}
+
 /// A `meta` value.
 pub fn meta(key: &str) -> Query<Value> {
     Query::named(

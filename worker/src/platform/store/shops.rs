@@ -160,13 +160,22 @@ pub struct SettingsRow {
     /// Count automated browsers: 1 or 0.
     #[serde(default)]
     pub count_automated: Option<f64>,
+    /// Consent level before the shopper chooses.
+    #[serde(default)]
+    pub consent_default: Option<String>,
+    /// Consent level Global Privacy Control caps to.
+    #[serde(default)]
+    pub consent_gpc: Option<String>,
+    /// Consent level Do Not Track caps to.
+    #[serde(default)]
+    pub consent_dnt: Option<String>,
 }
 
 /// The shop's settings.
 pub fn settings(shop: &str) -> Query<SettingsRow> {
     Query::named(
-        "SELECT name, currency, time_zone, min_support, holdout_percent, count_automated \
-         FROM shops WHERE id = :shop",
+        "SELECT name, currency, time_zone, min_support, holdout_percent, count_automated, \
+         consent_default, consent_gpc, consent_dnt FROM shops WHERE id = :shop",
         &[("shop", shop.into())],
     )
 }
@@ -178,7 +187,10 @@ pub fn set_settings(shop: &str, s: &SettingsRow) -> Stmt {
          time_zone = COALESCE(:time_zone, time_zone), \
          min_support = COALESCE(:min_support, min_support), \
          holdout_percent = COALESCE(:holdout_percent, holdout_percent), \
-         count_automated = COALESCE(:count_automated, count_automated) WHERE id = :shop",
+         count_automated = COALESCE(:count_automated, count_automated), \
+         consent_default = COALESCE(:consent_default, consent_default), \
+         consent_gpc = COALESCE(:consent_gpc, consent_gpc), \
+         consent_dnt = COALESCE(:consent_dnt, consent_dnt) WHERE id = :shop",
         &[
             ("name", s.name.clone().into()),
             ("currency", s.currency.clone().into()),
@@ -186,6 +198,9 @@ pub fn set_settings(shop: &str, s: &SettingsRow) -> Stmt {
             ("min_support", s.min_support.into()),
             ("holdout_percent", s.holdout_percent.into()),
             ("count_automated", s.count_automated.into()),
+            ("consent_default", s.consent_default.clone().into()),
+            ("consent_gpc", s.consent_gpc.clone().into()),
+            ("consent_dnt", s.consent_dnt.clone().into()),
             ("shop", shop.into()),
         ],
     )
@@ -289,7 +304,7 @@ pub fn export_page(
 ) -> Query<serde_json::Value> {
     let columns = if table == "shops" {
         "rowid AS _rowid, id, name, write_key, created_at, currency, time_zone, min_support, \
-         holdout_percent, count_automated"
+         holdout_percent, count_automated, consent_default, consent_gpc, consent_dnt"
     } else {
         "rowid AS _rowid, *"
     };
