@@ -1,5 +1,6 @@
-// Seeds the demo shop with realistic synthetic shopping history through the public edge API,
-// then rebuilds the shop's item model.
+// Seeds the demo shop: uploads its catalog (demo-site/catalog.json) as the shop's product feed,
+// posts realistic synthetic shopping history through the admin seed path, then rebuilds the
+// shop's item model.
 //
 //   node demo-site/seed.mjs EDGE_URL [--sessions N] [--key KEY] [--shop ID] [--secret S]
 //                           [--seed N] [--days N] [--if-empty] [--wait]
@@ -7,9 +8,11 @@
 // Sessions stay mostly within one or two related categories, follow per-product "next product"
 // habits, and some end in add-to-carts and orders; timestamps are spread over the last 14 days.
 // Everything but the clock comes from a seeded PRNG, and message ids are deterministic, so a
-// second run stores nothing new (delivery is idempotent by messageId). Posts Segment batches to
-// POST /v1/batch, then POST /v1/admin/model/rebuild with the admin secret (--secret, else
-// $ADMIN_SECRET, else worker/.dev.vars). --if-empty skips the history when the shop's model
+// second run stores nothing new (delivery is idempotent by messageId). With the admin secret
+// (--secret, else $ADMIN_SECRET, else worker/.dev.vars): POST /v1/admin/catalog (the feed: the
+// model's only item names, prices, URLs and images), Segment batches to POST /v1/admin/seed (like
+// /v1/batch, but each seeded customer counts as its own source: the history all comes from this
+// one address), then POST /v1/admin/model/rebuild. --if-empty skips the history when the shop's model
 // already has events; --wait waits up to 5 minutes for the edge to come up. Plain Node ≥ 18.
 
 import { readFileSync } from "node:fs";
@@ -181,16 +184,38 @@ export function history({ sessions, seed, days, now = Date.now() }) {
   return events;
 }
 
-async function post(o, batch) {
+/** The demo catalog as a product feed (what a merchant uploads). */
+export function feed() {
+  const catalog = JSON.parse(readFileSync(join(HERE, "catalog.json"), "utf8"));
+  return {
+    products: catalog.products.map((p) => ({
+      id: p.id, name: p.name, price: p.price, category: p.category, brand: p.brand,
+      url: `/p/${p.slug}/`, image: `/img/${p.id}.svg`, stock: p.stock,
+    })),
+  };
+}
+
+async function uploadCatalog(o, secret) {
+  const r = await fetch(`${o.edge}/v1/admin/catalog?shop=${encodeURIComponent(o.shop)}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+    body: JSON.stringify(feed()),
+  });
+  const body = await r.text();
+  if (!r.ok) throw new Error(`catalog: ${r.status} ${body}`);
+  return JSON.parse(body);
+}
+
+async function post(o, batch, secret) {
   for (let attempt = 0; ; attempt++) {
-    const r = await fetch(`${o.edge}/v1/batch`, {
+    const r = await fetch(`${o.edge}/v1/admin/seed?shop=${encodeURIComponent(o.shop)}`, {
       method: "POST",
-      headers: { "content-type": "text/plain" },
+      headers: { "content-type": "text/plain", authorization: `Bearer ${secret}` },
       body: JSON.stringify({ writeKey: o.key, sentAt: new Date().toISOString(), batch }),
     });
     const body = await r.json().catch(() => ({}));
     if (r.ok) return body;
-    if (attempt >= 3 || r.status < 500) throw new Error(`POST /v1/batch: ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
+    if (attempt >= 3 || r.status < 500) throw new Error(`POST /v1/admin/seed: ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
     await new Promise((res) => setTimeout(res, 500 * (attempt + 1)));
   }
 }
@@ -222,6 +247,8 @@ async function main() {
   const secret = adminSecret(o);
   if (!secret) fail("no admin secret: pass --secret, set ADMIN_SECRET or create worker/.dev.vars");
   if (o.wait) await waitForEdge(o);
+  const c = await uploadCatalog(o, secret);
+  console.log(`seed: catalog of ${o.shop}: ${c.products} products`);
   if (o.ifEmpty) {
     const m = await rebuild(o, secret);
     if (m.events > 0) {
@@ -238,7 +265,7 @@ async function main() {
   let next = 0;
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (next < chunks.length) {
-      const r = await post(o, chunks[next++]);
+      const r = await post(o, chunks[next++], secret);
       accepted += r.accepted ?? 0;
       duplicates += r.duplicates ?? 0;
       errors += r.errors?.length ?? 0;

@@ -3,6 +3,7 @@
 
 mod event;
 mod forecast;
+mod privacy;
 mod profile;
 mod recommend;
 mod rules;

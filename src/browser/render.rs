@@ -17,6 +17,11 @@
 //! `category=Name:factor`, comma list). Out-of-stock, purchased and in-cart products and the
 //! product on the page are never recommended.
 //!
+//! Slot policy of one page: slots are filled in page order and no product shows twice on a page
+//! (a later slot skips what an earlier one shows). The `for-you` slot ranks the products the
+//! shopper already viewed after the ones they have not, unless the slot asks for reminders with
+//! `data-affinity-reminders` (then the model's ranking, repeats included, is shown as is).
+//!
 //! Slots can be targeted to a segment by placing them in segment content
 //! (`<div data-affinity-segment="vip"><div data-affinity-slot="for-you"></div></div>`): a slot in
 //! content for another segment is not ranked, shown or counted.
@@ -189,7 +194,13 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
 /// The cards for a slot, and the variant shown: `personalized`, `holdout` (a personalized slot
 /// showing the popular ranking to a held-out shopper), `standard` (trending, popular) or `local`
 /// (recently viewed).
-fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Card>, &'static str) {
+fn cards(
+    s: &State,
+    el: &web_sys::Element,
+    slot: &str,
+    count: usize,
+    taken: &[String],
+) -> (Vec<Card>, &'static str) {
     if slot == "recently-viewed" {
         let cards = s
             .profile
@@ -197,6 +208,7 @@ fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Car
             .iter()
             .map(|v| &v.product)
             .filter(|p| s.current_product.as_deref() != Some(p.id.as_str()))
+            .filter(|p| !taken.contains(&p.id))
             .map(|p| Card {
                 id: p.id.clone(),
                 name: p.name.clone(),
@@ -221,9 +233,24 @@ fn cards(s: &State, el: &web_sys::Element, slot: &str, count: usize) -> (Vec<Car
         strategy = Strategy::Popular;
         variant = "holdout";
     }
-    let q = query(s, el, strategy, count);
-    let cards = model
-        .recommend(&q)
+    let mut q = query(s, el, strategy, count);
+    q.rules.exclude_items.extend_from_slice(taken);
+    let demote = strategy == Strategy::ForYou && !el.has_attribute("data-affinity-reminders");
+    if demote {
+        // Viewed products go after the others: ask for enough to fill the slot without them.
+        q.count = count + q.history.len();
+    }
+    let mut ranked = model.recommend(&q);
+    if demote {
+        let viewed: Vec<u32> = q
+            .history
+            .iter()
+            .filter_map(|(h, _)| model.index_of(h))
+            .collect();
+        crate::sort::sort_by_u64(&mut ranked, |r| u64::from(viewed.contains(&r.item)));
+        ranked.truncate(count);
+    }
+    let cards = ranked
         .into_iter()
         .filter_map(|r| {
             let id = model.id(r.item)?.to_string();
@@ -266,6 +293,8 @@ pub fn render_slots() {
         }
     }
     let mut impressions = Vec::new();
+    // What earlier slots on the page show: later slots skip it.
+    let mut taken: Vec<String> = Vec::new();
     for i in 0..slots.length() {
         let Some(el) = slots
             .item(i)
@@ -294,7 +323,7 @@ pub fn render_slots() {
             .unwrap_or(4)
             .clamp(1, 24);
         let Some((cards, variant, currency)) = with_state(|s| {
-            let (cards, variant) = cards(s, &el, &slot, count);
+            let (cards, variant) = cards(s, &el, &slot, count, &taken);
             (cards, variant, s.currency.clone())
         }) else {
             return;
@@ -307,6 +336,7 @@ pub fn render_slots() {
             }
             html.push_str("</div>");
         }
+        taken.extend(cards.iter().map(|c| c.id.clone()));
         let ids: Vec<&str> = cards.iter().map(|c| c.id.as_str()).collect();
         let shown = ids.join(",");
         if el.get_attribute("data-affinity-shown").as_deref() != Some(shown.as_str()) {

@@ -3,13 +3,13 @@
 //! Layout, all integers LEB128 varints unless noted:
 //!
 //! ```text
-//! "AFYM" (4 bytes) · version (1 byte, = 3) · flags (bit 0: metadata section)
+//! "AFYM" (4 bytes) · version (1 byte, = 4) · flags (bit 0: metadata section)
 //! params: 7 × f32 little-endian (next, together, repeat, popularity, decay, bought, hop)
 //! n items · n × (bytes shared with the previous id, suffix length, suffix bytes): ids strictly
 //!   increasing (byte order), so item indices follow the ids, never the order of clicks
-//! n × popularity · n × trending (u16 little-endian)
+//! n × popularity level (u8) · n × trending level (u8)
 //! 3 relations (next, viewed together, bought together), each n rows of:
-//!   row length m · [if m > 0: body byte length · body = scale f32 LE · m × (index delta, weight u8)]
+//!   row length m · [if m > 0: body byte length · body = scale code u8 · m × (index delta, weight u8)]
 //!   (first index as is, then each next index − previous − 1: strictly increasing)
 //! [metadata: string table (count, strings) · n × (flags byte · name · price? · category? ·
 //!  brand? · url · image) with category/brand as string-table indices]
@@ -19,7 +19,10 @@
 //! row without decoding the rows before it: [`Model::decode`] checks the layout of every section
 //! but leaves row bodies encoded until a row is read (see [`Model::neighbors`]). Version 3 stores
 //! the items in id order with front-coded ids: no sort when a model is opened, the duplicate
-//! check is a comparison with the previous id, and the table reveals no click order.
+//! check is a comparison with the previous id, and the table reveals no click order. Version 4
+//! releases popularity and trending as one-byte levels (four per doubling of the distinct
+//! shoppers, see [`crate::recommend::level`]) instead of exact counts, and stores each row's
+//! scale as a one-byte code (`2^((code − 128) / 8)`) instead of an f32.
 
 use super::error::{Error, ErrorKind};
 use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
@@ -28,7 +31,7 @@ use crate::error::message;
 const MAGIC: &[u8; 4] = b"AFYM";
 /// Version of the binary model format that [`Model::encode`] writes and [`Model::decode`] reads.
 /// Stored models of another version must be rebuilt.
-pub const FORMAT_VERSION: u8 = 3;
+pub const FORMAT_VERSION: u8 = 4;
 const VERSION: u8 = FORMAT_VERSION;
 const FLAG_META: u64 = 1;
 
@@ -72,12 +75,8 @@ impl Model {
             out.extend_from_slice(&id[shared..]);
             prev = id;
         }
-        for &c in &self.pop {
-            put_varint(&mut out, u64::from(c));
-        }
-        for &t in &self.trend {
-            out.extend_from_slice(&t.to_le_bytes());
-        }
+        out.extend_from_slice(&self.pop);
+        out.extend_from_slice(&self.trend);
         for rows in rows {
             // The in-memory rows are the encoded section.
             out.extend_from_slice(&rows.data);
@@ -166,7 +165,7 @@ impl Model {
             bought: f[5],
             hop: f[6],
         };
-        // Every item takes at least 4 bytes (id length, popularity, trending), so a count larger
+        // Every item takes at least 4 bytes (shared, suffix length, popularity, trending), so a count larger
         // than the remaining bytes is corrupt: this bounds every allocation below.
         let n = r.count(4)?;
         let mut ids: Vec<u8> = Vec::new();
@@ -202,18 +201,8 @@ impl Model {
         let id_text = String::from_utf8(ids)
             .map_err(|_| r.corrupt(message!("md10", "text is not valid UTF-8")))?;
         let by_id = (0..n as u32).collect();
-        let mut pop = Vec::with_capacity(n);
-        for _ in 0..n {
-            pop.push(
-                u32::try_from(r.varint()?)
-                    .map_err(|_| r.corrupt(message!("md4", "popularity count too large")))?,
-            );
-        }
-        let mut trend = Vec::with_capacity(n);
-        for _ in 0..n {
-            let b = r.take(2)?;
-            trend.push(u16::from_le_bytes([b[0], b[1]]));
-        }
+        let pop = r.take(n)?.to_vec();
+        let trend = r.take(n)?.to_vec();
         let next = r.rows(n)?;
         let together = r.rows(n)?;
         let bought = r.rows(n)?;
@@ -345,7 +334,7 @@ impl<'a> Reader<'a> {
         Ok(((hi - s.len()) as u32, hi as u32))
     }
 
-    /// One relation: every row header is read and every body's bounds and scale are checked;
+    /// One relation: every row header is read and every body's bounds are checked;
     /// the bodies themselves stay encoded (see [`Rows`]).
     fn rows(&mut self, n: usize) -> Result<Rows, Error> {
         let base = self.pos;
@@ -363,20 +352,13 @@ impl<'a> Reader<'a> {
                 continue;
             }
             let len = self.count(1)?;
-            if len < 4 + 2 * m {
+            if len < 1 + 2 * m {
                 return Err(
                     self.corrupt(message!("md11", "a row of {m} neighbours in {len} bytes"))
                 );
             }
             let start = self.pos - base;
             self.take(len)?;
-            let mut scale = Reader {
-                bytes: self.bytes,
-                pos: base + start,
-            };
-            if scale.f32()? < 0.0 {
-                return Err(scale.corrupt(message!("md12", "negative weight scale")));
-            }
             index.push(RowRef {
                 start: start as u32,
                 end: (self.pos - base) as u32,
@@ -494,22 +476,22 @@ mod tests {
         assert!(e.is_version());
         assert_eq!(
             e.to_string(),
-            "item model format version 9 is not supported (this build reads version 3)"
+            "item model format version 9 is not supported (this build reads version 4)"
         );
         // A huge item count in a tiny buffer is rejected before allocating.
-        let mut b = b"AFYM\x03\x00".to_vec();
+        let mut b = b"AFYM\x04\x00".to_vec();
         b.extend_from_slice(&[0; 28]);
         b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(Model::decode(&b).unwrap_err().is_corrupt());
         // A varint that never ends.
-        let mut b = b"AFYM\x03".to_vec();
+        let mut b = b"AFYM\x04".to_vec();
         b.extend_from_slice(&[0xff; 11]);
         assert!(Model::decode(&b).is_err());
     }
 
     /// Item table bytes: `n`, then each id as (shared, suffix length, suffix).
     fn with_ids(ids: &[(u8, &str)]) -> Vec<u8> {
-        let mut b = b"AFYM\x03\x00".to_vec();
+        let mut b = b"AFYM\x04\x00".to_vec();
         b.extend_from_slice(&[0; 28]);
         b.push(ids.len() as u8);
         for (shared, suffix) in ids {
@@ -573,7 +555,7 @@ mod tests {
         // The first neighbour index of p2's row points past the last item: the model opens,
         // that row reads as empty, every other row is intact.
         let mut b = bytes.clone();
-        b[next_row_body(&bytes, &m, p2) + 4] = 0x7f;
+        b[next_row_body(&bytes, &m, p2) + 1] = 0x7f;
         let bad = Model::decode(&b).unwrap();
         assert_eq!(bad.neighbors(Relation::Next, p2).count(), 0);
         assert_eq!(bad.pairs(Relation::Next), m.pairs(Relation::Next));
@@ -594,16 +576,12 @@ mod tests {
         // pairs no longer fill the body.
         let mut b = bytes.clone();
         let body = next_row_body(&bytes, &m, p3);
-        b[body + 4] |= 0x80;
+        b[body + 1] |= 0x80;
         let bad = Model::decode(&b).unwrap();
         assert_eq!(bad.neighbors(Relation::Next, p3).count(), 0);
-        // A negative scale is caught at open.
-        let mut b = bytes.clone();
-        b[body..body + 4].copy_from_slice(&(-1.0f32).to_le_bytes());
-        assert!(Model::decode(&b).unwrap_err().is_corrupt());
         // A body length too short for its pair count is caught at open.
         let mut b = bytes.clone();
-        b[body - 1] = 3;
+        b[body - 1] = 2;
         assert!(Model::decode(&b).unwrap_err().is_corrupt());
     }
 

@@ -7,8 +7,9 @@
 //! [`ModelBuilder`], which keeps **item-level aggregates only** — popularity, a time-decayed
 //! trending score, and three sparse item→item relations (sequential transitions, undirected
 //! co-occurrence, co-purchase), each pruned to the top neighbours per item and gated by a
-//! minimum support (a pair enters only when seen in ≥ k distinct sessions). No session, customer id
-//! or anything that rebuilds one shopper's history is kept. [`Model::encode`] writes a compact
+//! minimum support (a figure ships only when ≥ k distinct sources of shoppers support it, with
+//! every shopper's contribution bounded; see `docs/privacy.md`). No session, customer id or
+//! anything that rebuilds one shopper's history is kept. [`Model::encode`] writes a compact
 //! binary format (magic + version, varint delta indices, 8-bit quantised weights) that the edge
 //! serves; the page decodes it with [`Model::decode`] and ranks with [`Model::recommend`], using
 //! only the model and the shopper's own [`Query`] (recent items, cart, purchases, category
@@ -20,19 +21,20 @@
 //! ```
 //! use affinity::recommend::{Model, ModelBuilder, Query, Strategy};
 //!
+//! // Three shoppers (each session is one here) click p1, p2, p3 in that order: every figure
+//! // has three sources behind it, above the default minimum support of 2.
 //! let mut builder = ModelBuilder::new();
-//! builder.min_support(1);
 //! for _ in 0..3 {
 //!     builder.add_session(&[("p1", 0), ("p2", 1_000), ("p3", 2_000)]);
 //! }
 //! let bytes = builder.build().encode();
 //! let model = Model::decode(&bytes)?;
-//! let mut query = Query::new(Strategy::ForYou, 2);
-//! query.viewed("p1", 5_000);
+//! let mut query = Query::new(Strategy::Similar, 2);
+//! query.anchor = Some("p1".into());
 //! let recs = model.recommend(&query);
 //! assert_eq!(recs.len(), 2);
 //! assert_eq!(model.id(recs[0].item), Some("p2"));
-//! println!("{}", recs[0].reason.text(&model));
+//! assert_eq!(recs[0].reason.text(&model), "Because you viewed p1");
 //! # Ok::<(), affinity::recommend::Error>(())
 //! ```
 
@@ -43,7 +45,7 @@ pub mod metrics;
 mod model;
 mod rank;
 
-pub use build::ModelBuilder;
+pub use build::{level, level_value, ModelBuilder, SOURCE_CAP, UNIT};
 pub use codec::FORMAT_VERSION;
 pub use error::{Error, ErrorKind};
 pub use model::{ItemMeta, Model, Relation, ScoreParams};

@@ -59,12 +59,12 @@ impl Default for ScoreParams {
     fn default() -> Self {
         ScoreParams {
             next: 1.0,
-            together: 0.05,
-            repeat: 1.0,
+            together: 0.2,
+            repeat: 1.5,
             popularity: 0.0,
             decay: 0.3,
             bought: 1.0,
-            hop: 0.2,
+            hop: 0.1,
         }
     }
 }
@@ -102,10 +102,10 @@ pub(crate) struct RowRef {
 /// A sparse relation, kept in its encoded form and decoded one row at a time.
 ///
 /// `data` is exactly the relation's section of the binary format: per row, the pair count `m`,
-/// then when `m > 0` the body's byte length and the body (scale f32 LE, then `m` × (index delta
-/// varint, weight u8)). Opening a model checks only that every body lies inside the section; a
-/// row whose body turns out malformed when read (bad scale, index out of range or not
-/// increasing, pairs not filling the body exactly) reads as empty.
+/// then when `m > 0` the body's byte length and the body (scale code u8, see [`scale_of`], then
+/// `m` × (index delta varint, weight u8)). Opening a model checks only that every body lies
+/// inside the section; a row whose body turns out malformed when read (index out of range or
+/// not increasing, pairs not filling the body exactly) reads as empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Rows {
     /// Number of items: every neighbour index must be below it.
@@ -141,10 +141,10 @@ impl Rows {
     }
 
     /// Encode rows of `(neighbour, weight u8)` sorted by strictly increasing neighbour, each
-    /// with its f32 scale (what the builder produces).
+    /// with its scale code (what the builder produces).
     pub(crate) fn from_rows(
         n: usize,
-        rows: impl IntoIterator<Item = (f32, Vec<(u32, u8)>)>,
+        rows: impl IntoIterator<Item = (u8, Vec<(u32, u8)>)>,
     ) -> Rows {
         let mut out = Rows {
             n: n as u32,
@@ -157,7 +157,7 @@ impl Rows {
                 continue;
             }
             body.clear();
-            body.extend_from_slice(&scale.to_le_bytes());
+            body.push(scale);
             let mut prev: Option<u32> = None;
             for &(j, q) in &row {
                 put_varint(&mut body, u64::from(prev.map_or(j, |p| j - p - 1)));
@@ -186,11 +186,8 @@ impl Rows {
             return None;
         }
         let body = self.data.get(r.start as usize..r.end as usize)?;
-        let (scale, pairs) = body.split_first_chunk::<4>()?;
-        let scale = f32::from_le_bytes(*scale);
-        if !scale.is_finite() || scale < 0.0 {
-            return None;
-        }
+        let (&code, pairs) = body.split_first()?;
+        let scale = scale_of(code);
         let mut pos = 0;
         let mut prev: Option<u64> = None;
         for _ in 0..r.len {
@@ -264,6 +261,37 @@ impl Iterator for RowIter<'_> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.left as usize, Some(self.left as usize))
     }
+}
+
+/// The scale of a row from its one-byte code: `2^((code − 128) / 8)` (steps of 9 %, from
+/// 2^-15.9 to 2^15.9), and 0 for code 0.
+pub(crate) fn scale_of(code: u8) -> f32 {
+    // 2^(k/8) for k = 0..8, times a power of two built from its bits: no `exp2` in the page.
+    const EIGHTHS: [f32; 8] = [
+        1.0,
+        1.090_507_7,
+        1.189_207_1,
+        1.296_839_6,
+        std::f32::consts::SQRT_2,
+        1.542_210_8,
+        1.681_792_8,
+        1.834_008,
+    ];
+    if code == 0 {
+        return 0.0;
+    }
+    let k = i32::from(code) - 128;
+    let whole = f32::from_bits(((k.div_euclid(8) + 127) as u32) << 23);
+    whole * EIGHTHS[k.rem_euclid(8) as usize]
+}
+
+/// The code of the nearest scale at or above `s` (so quantised weights stay ≤ 255), see
+/// [`scale_of`]; 0 for 0 or a non-finite value.
+pub(crate) fn scale_code(s: f32) -> u8 {
+    if !s.is_finite() || s <= 0.0 {
+        return 0;
+    }
+    ((8.0 * s.log2()).ceil() + 128.0).clamp(1.0, 255.0) as u8
 }
 
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -411,8 +439,10 @@ pub struct Model {
     pub(crate) id_end: Vec<u32>,
     /// Item indices sorted by id (for [`Model::index_of`]).
     pub(crate) by_id: Vec<u32>,
-    pub(crate) pop: Vec<u32>,
-    pub(crate) trend: Vec<u16>,
+    /// Popularity levels ([`crate::recommend::level`] of the distinct shoppers).
+    pub(crate) pop: Vec<u8>,
+    /// Trending levels (the same scale, in sixteenths of a shopper).
+    pub(crate) trend: Vec<u8>,
     pub(crate) next: Rows,
     pub(crate) together: Rows,
     pub(crate) bought: Rows,
@@ -429,8 +459,8 @@ impl Model {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_parts(
         ids: Vec<String>,
-        pop: Vec<u32>,
-        trend: Vec<u16>,
+        pop: Vec<u8>,
+        trend: Vec<u8>,
         next: Rows,
         together: Rows,
         bought: Rows,
@@ -498,8 +528,8 @@ impl Model {
         id_text: String,
         id_end: Vec<u32>,
         by_id: Vec<u32>,
-        pop: Vec<u32>,
-        trend: Vec<u16>,
+        pop: Vec<u8>,
+        trend: Vec<u8>,
         [next, together, bought]: [Rows; 3],
         meta: Meta,
         params: ScoreParams,
@@ -507,16 +537,16 @@ impl Model {
         let n = id_end.len() as u32;
         // By popularity (desc), ties by index: one packed integer key per item.
         let mut keys: Vec<u64> = (0..n)
-            .map(|i| u64::from(u32::MAX - pop[i as usize]) << 32 | u64::from(i))
+            .map(|i| u64::from(u8::MAX - pop[i as usize]) << 32 | u64::from(i))
             .collect();
         crate::sort::sort_by_u64(&mut keys, |&k| k);
         let pop_order: Vec<u32> = keys.into_iter().map(|k| k as u32).collect();
         // By trending (desc), then popularity order: a stable sort of the popularity order.
         let mut trend_order = pop_order.clone();
         crate::sort::sort_by_u64(&mut trend_order, |&i| {
-            u64::from(u16::MAX - trend[i as usize])
+            u64::from(u8::MAX - trend[i as usize])
         });
-        let max_pop = pop.iter().copied().max().unwrap_or(0);
+        let max_pop = crate::recommend::level_value(pop.iter().copied().max().unwrap_or(0));
         Model {
             id_text,
             id_end,
@@ -597,16 +627,20 @@ impl Model {
         !self.meta.items.is_empty()
     }
 
-    /// Popularity count (clicks) of `item`.
+    /// Popularity of `item`: the distinct shoppers who clicked it, released coarsely (the lower
+    /// edge of its level, four levels per doubling; 0 below the minimum support).
     pub fn popularity(&self, item: u32) -> u32 {
-        self.pop.get(item as usize).copied().unwrap_or(0)
+        self.pop
+            .get(item as usize)
+            .map_or(0, |&l| crate::recommend::level_value(l).round() as u32)
     }
 
-    /// Time-decayed trending score of `item`, in `0.0..=1.0` (1 = the hottest item).
+    /// Time-decayed trending level of `item`, in `0.0..=1.0` (level / 255; 0 below the minimum
+    /// support). Only the order of these values carries meaning.
     pub fn trending(&self, item: u32) -> f32 {
         self.trend
             .get(item as usize)
-            .map_or(0.0, |&t| f32::from(t) / 65535.0)
+            .map_or(0.0, |&t| f32::from(t) / 255.0)
     }
 
     /// The neighbours of `item` in `relation`, as `(item, weight)` sorted by item index.
@@ -701,8 +735,31 @@ mod tests {
     }
 
     #[test]
+    fn scale_codes() {
+        assert_eq!(scale_of(0), 0.0);
+        assert_eq!(scale_of(128), 1.0);
+        assert_eq!(scale_of(136), 2.0);
+        assert_eq!(scale_code(1.0), 128);
+        assert_eq!(scale_code(2.0), 136);
+        // Rounded up: the stored scale is never below the row's largest weight.
+        assert_eq!(scale_code(1.01), 129);
+        for s in [1e-3f32, 0.3, 0.77, 5.0, 900.0] {
+            let back = scale_of(scale_code(s));
+            assert!(back >= s && back <= s * 1.091, "{s} → {back}");
+        }
+        assert_eq!(scale_code(0.0), 0);
+        assert_eq!(scale_code(f32::NAN), 0);
+        // The table and the bits agree with a plain power over every code.
+        for c in 1..=255u8 {
+            let want = ((f32::from(c) - 128.0) / 8.0).exp2();
+            assert!((scale_of(c) - want).abs() <= want * 1e-6, "{c}");
+        }
+    }
+
+    #[test]
     fn rows_dequantise() {
-        let rows = Rows::from_rows(6, [(2.0, vec![(1, 255), (5, 51)]), (0.0, vec![])]);
+        // Scale code 136 = 2.0.
+        let rows = Rows::from_rows(6, [(136, vec![(1, 255), (5, 51)]), (0, vec![])]);
         let r: Vec<_> = rows.row(0).collect();
         assert_eq!((r[0], r[1].0), ((1, 2.0), 5));
         assert!((r[1].1 - 0.4).abs() < 1e-6);
@@ -713,27 +770,20 @@ mod tests {
 
     #[test]
     fn malformed_row_reads_as_empty() {
-        let good = Rows::from_rows(6, [(2.0, vec![(1, 255), (5, 51)]), (1.0, vec![(0, 9)])]);
+        let good = Rows::from_rows(6, [(136, vec![(1, 255), (5, 51)]), (128, vec![(0, 9)])]);
         assert_eq!(good.row(0).count(), 2);
         // Index out of range: only this row is lost.
         let mut bad = good.clone();
         bad.n = 5;
         assert_eq!(bad.row(0).count(), 0);
         assert_eq!(bad.row(1).count(), 1);
-        // A negative or NaN scale.
-        for scale in [-1.0f32, f32::NAN] {
-            let mut bad = good.clone();
-            let at = bad.index[0].start as usize;
-            bad.data[at..at + 4].copy_from_slice(&scale.to_le_bytes());
-            assert_eq!(bad.row(0).count(), 0);
-        }
         // A pair count the body cannot hold.
         let mut bad = good.clone();
         bad.index[0].len = 3;
         assert_eq!(bad.row(0).count(), 0);
         // A varint running past the body.
         let mut bad = good.clone();
-        let at = bad.index[0].start as usize + 4;
+        let at = bad.index[0].start as usize + 1;
         bad.data[at] = 0x80;
         bad.data[at + 1] = 0x80;
         assert_eq!(bad.row(0).count(), 0);

@@ -1,6 +1,7 @@
 // The recommendation holdout end to end: with the shop's holdout at 100 %, a shopper's
-// personalized slots show the non-personalized popular ranking, marked `variant = holdout` on the
-// slot and in the impression events the dashboard measures lift with. (recs.test.mjs covers the
+// personalized slots show the non-personalized popular ranking (the same as a page's first
+// popular slot: later slots on one page skip what earlier ones show), marked `variant = holdout`
+// on the slot and in the impression events the dashboard measures lift with. (recs.test.mjs covers the
 // personalized side with the holdout at 0 %.)
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
@@ -39,7 +40,15 @@ test("a held-out shopper sees the popular ranking in personalized slots", async 
   const popular = '[data-affinity-slot="popular"]';
   await page.waitForSelector(`${popular} [data-affinity-item]`);
   const ids = (sel) => page.$$eval(`${sel} [data-affinity-item]`, (as) => as.map((a) => a.dataset.affinityItem));
-  const [mine, pop] = [await ids(forYou), await ids(popular)];
+  const mine = await ids(forYou);
+  // No product twice on one page: the home page's popular slot, below for-you, skips its items.
+  const below = await ids(popular);
+  assert.deepEqual(below.filter((id) => mine.includes(id)), [], `${mine} / ${below}`);
+  // The popular ranking itself: the order page's only slot (no order in this browser, so the
+  // page reports nothing).
+  await visit(page, `${EDGE}/order/`);
+  await page.waitForSelector(`${popular} [data-affinity-item]`);
+  const pop = await ids(popular);
   const n = Math.min(mine.length, pop.length);
   assert.ok(n >= 3, `${mine} / ${pop}`);
   assert.deepEqual(mine.slice(0, n), pop.slice(0, n), "holdout = the popular ranking");

@@ -80,7 +80,7 @@ test("the edge builds the model and serves it with cache headers", async () => {
 
 const forYou = '[data-affinity-slot="for-you"] [data-affinity-item]';
 
-test("a shopper who browses one category gets for-you picks from it, with reasons", async () => {
+test("after viewing tents, for-you shows tents the shopper has not viewed, and no product twice on the page", async () => {
   const category = "Tents";
   const views = catalog.products.filter((p) => p.category === category && p.stock > 0).slice(0, 3);
   for (const p of views) {
@@ -93,12 +93,41 @@ test("a shopper who browses one category gets for-you picks from it, with reason
   assert.equal(await slot.getAttribute("data-affinity-variant"), "personalized");
   const ids = await page.$$eval(forYou, (as) => as.map((a) => a.dataset.affinityItem));
   assert.ok(ids.length >= 4, `for-you shows ${ids}`);
+  const viewed = new Set(views.map((p) => p.id));
+  // The viewed tents are demoted (the recently-viewed slot shows them): what for-you shows is
+  // learned from other shoppers' sessions, not the shopper's own history.
   const top = ids.slice(0, 4);
+  assert.deepEqual(top.filter((id) => viewed.has(id)), [], `viewed items in for-you: ${top}`);
   const same = top.filter((id) => byId.get(id)?.category === category);
   assert.ok(same.length >= 3, `top 4 ${top.map((id) => byId.get(id)?.category)}`);
   const reasons = await page.$$eval(`${forYou} .affinity-reason`, (ns) => ns.map((n) => n.textContent.trim()));
   assert.ok(reasons.length >= 1 && reasons.every((r) => r.length > 0), `reasons ${reasons}`);
+  await page.waitForSelector('[data-affinity-slot="popular"] [data-affinity-item]');
+  const all = await page.$$eval("[data-affinity-slot] [data-affinity-item]", (as) => as.map((a) => a.dataset.affinityItem));
+  assert.ok(all.length >= 8, `slots on the page: ${all}`);
+  assert.equal(new Set(all).size, all.length, `a product twice on one page: ${all}`);
   assert.deepEqual(errors, [], "no page errors");
+});
+
+test("a for-you slot that asks for reminders (data-affinity-reminders) shows viewed products again", async () => {
+  // The shop's own markup with the attribute on its for-you slot.
+  const home = `${EDGE}/`;
+  await page.route(home, async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace('data-affinity-slot="for-you"', 'data-affinity-slot="for-you" data-affinity-reminders');
+    await route.fulfill({ response, body });
+  });
+  try {
+    await page.goto(home);
+    await page.waitForSelector(forYou);
+    const ids = await page.$$eval(forYou, (as) => as.map((a) => a.dataset.affinityItem));
+    const viewed = catalog.products.filter((p) => p.category === "Tents" && p.stock > 0).slice(0, 3).map((p) => p.id);
+    assert.ok(ids.some((id) => viewed.includes(id)), `no reminder in ${ids}`);
+    const all = await page.$$eval("[data-affinity-slot] [data-affinity-item]", (as) => as.map((a) => a.dataset.affinityItem));
+    assert.equal(new Set(all).size, all.length, `a product twice on one page: ${all}`);
+  } finally {
+    await page.unroute(home);
+  }
 });
 
 test("buying a recommended item takes it out of the slot", async () => {

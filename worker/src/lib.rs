@@ -6,7 +6,7 @@
 //! 1. this file: the only entry points (`fetch`, `scheduled`); [`router`]: the route table that
 //!    lists every route once, and the dispatch of each route to its feature's handler;
 //! 2. one folder per feature, each with its pure logic and its thin runtime handlers:
-//!    [`ingest`] (`POST /v1/batch`), [`customers`] (the customer Durable Object, the profile and
+//!    [`ingest`] (`POST /v1/batch`), [`catalog`] (the merchant's product feed), [`customers`] (the customer Durable Object, the profile and
 //!    health API), [`config`] (shop config, item model builds and serving, plugin files, the
 //!    cron's jobs), [`recs`] (recommendation measurement), [`segments`] and [`dashboard`];
 //! 3. [`platform`]: the request context, responses and the one error type, auth guards, and
@@ -21,6 +21,7 @@
 //! natively with `cargo test -p affinity-worker` (the store's SQL runs on SQLite there).
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod catalog;
 pub mod config;
 pub mod customers;
 pub mod dashboard;

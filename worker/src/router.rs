@@ -24,6 +24,10 @@ pub enum Route {
     ModelVersion(String),
     /// `POST /v1/admin/model/rebuild`: rebuild the item model now (admin).
     AdminRebuild,
+    /// `POST /v1/admin/catalog`: replace the shop's catalog with a product feed (admin).
+    AdminCatalog,
+    /// `POST /v1/admin/seed`: a batch whose customers each count as their own source (admin).
+    AdminSeed,
     /// `POST /v1/admin/settings`: change the shop's model settings (admin).
     AdminSettings,
     /// `GET /v1/admin/health`: values that failed to decode (admin).
@@ -155,6 +159,8 @@ pub const ROUTES: &[RouteSpec] = &[
         Route::AdminRebuild
     }),
     spec!(POST, "/v1/admin/settings", Admin, |_| Route::AdminSettings),
+    spec!(POST, "/v1/admin/catalog", Admin, |_| Route::AdminCatalog),
+    spec!(POST, "/v1/admin/seed", Admin, |_| Route::AdminSeed),
     spec!(GET, "/v1/admin/health", Admin, |_| Route::AdminHealth),
     spec!(GET, "/v1/profile/:customer", Admin, |p| Route::Profile(
         param(p)
@@ -264,7 +270,7 @@ mod dispatch {
     use super::Route;
     use crate::platform::web::{self, Ctx};
     use crate::platform::Error;
-    use crate::{config, customers, dashboard, ingest, recs, segments, shops};
+    use crate::{catalog, config, customers, dashboard, ingest, recs, segments, shops};
 
     impl Route {
         /// Runs the route's handler.
@@ -281,6 +287,8 @@ mod dispatch {
                 Route::PluginFile(file) => config::handler::plugin_file(ctx, file).await,
                 Route::AdminRebuild => config::handler::admin_rebuild(ctx).await,
                 Route::AdminSettings => config::handler::admin_settings(ctx).await,
+                Route::AdminCatalog => catalog::handler::upload(ctx).await,
+                Route::AdminSeed => ingest::handler::seed(ctx).await,
                 Route::AdminHealth => customers::handler::health(ctx).await,
                 Route::Profile(id) => customers::handler::profile(ctx, &id).await,
                 Route::Recommendations => recs::handler::page(ctx).await,
@@ -398,6 +406,9 @@ mod tests {
             Route::MethodNotAllowed
         );
         assert_eq!(route("POST", "/v1/admin/settings"), Route::AdminSettings);
+        assert_eq!(route("POST", "/v1/admin/catalog"), Route::AdminCatalog);
+        assert_eq!(route("POST", "/v1/admin/seed"), Route::AdminSeed);
+        assert_eq!(route("GET", "/v1/admin/catalog"), Route::MethodNotAllowed);
         assert_eq!(route("GET", "/v1/admin/health"), Route::AdminHealth);
         assert_eq!(
             route("GET", "/v1/profile/user%40x.com"),

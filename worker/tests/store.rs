@@ -7,7 +7,7 @@
 use affinity::profile::Profile;
 use affinity_worker::customers::{fold, Mirror};
 use affinity_worker::platform::store::{
-    dashboard, events, health, models, object, recs, segments as sql, shops, Stmt,
+    catalog, dashboard, events, health, models, object, recs, segments as sql, shops, Stmt,
 };
 use affinity_worker::segments;
 use rusqlite::Connection;
@@ -167,7 +167,8 @@ fn migrations_apply_and_ingest_statements_produce_the_rows() {
 fn model_build_reads() {
     let db = d1();
     seed(&db);
-    let clicks = all(&db, &models::clicks("s1", T0 - 1, 100));
+    let until = T0 + 3_600_000;
+    let clicks = all(&db, &models::clicks("s1", T0 - 1, until, 100));
     let seq: Vec<&str> = clicks.iter().map(|c| c.p.as_str()).collect();
     assert_eq!(
         seq,
@@ -175,15 +176,80 @@ fn model_build_reads() {
         "views and the add, in time, no bot"
     );
     assert_eq!(
-        all(&db, &models::clicks("s1", T0 - 1, 2)).len(),
+        all(&db, &models::clicks("s1", T0 - 1, until, 2)).len(),
         2,
         "the limit keeps the latest"
     );
-    let orders = all(&db, &models::orders("s1", T0 - 1, 10));
+    // The window's end is exclusive: events at or after it are left for the next window.
+    assert!(all(&db, &models::clicks("s1", T0 - 1, T0 + 60_000, 100)).len() == 1);
+    let orders = all(&db, &models::orders("s1", T0 - 1, until, 10));
     assert_eq!(orders.len(), 1);
-    let meta = all(&db, &models::meta("s1"));
-    assert_eq!(meta.len(), 2);
-    assert_eq!(meta[0].price, Some(50.0));
+    assert_eq!(orders[0].c, "c1");
+    assert!(all(&db, &models::orders("s1", T0 - 1, T0, 10)).is_empty());
+    // A customer whose consent fell below analytics is left out of every build, past events
+    // included; back at analytics they count again.
+    let consent = |level: Option<&str>| {
+        db.execute(
+            "UPDATE customers SET consent = ?1 WHERE shop = 's1' AND customer_id = 'c1'",
+            [level],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    for (level, counted) in [
+        (Some("device"), false),
+        (Some("none"), false),
+        (Some("analytics"), true),
+        (None, true),
+    ] {
+        consent(level);
+        let n = all(&db, &models::clicks("s1", T0 - 1, until, 100))
+            .iter()
+            .filter(|c| c.c == "c1")
+            .count();
+        let o = all(&db, &models::orders("s1", T0 - 1, until, 10)).len();
+        assert_eq!((n > 0, o > 0), (counted, counted), "consent {level:?}");
+    }
+    // The source is the one the edge wrote into the stored event's context (none here).
+    assert!(clicks.iter().all(|c| c.s.is_none()));
+    // The model's metadata is the catalog's only: event properties named p1 "Boot" and the
+    // catalog is empty, so there is none.
+    assert!(all(&db, &catalog::meta("s1")).is_empty());
+    assert_eq!(first(&db, &catalog::any("s1")).map(|c| c.n), Some(0.0));
+    let row = |id: &str, name: &str| models::MetaRow {
+        id: id.into(),
+        name: Some(name.into()),
+        price: Some(12.5),
+        url: Some("/p/x/".into()),
+        ..models::MetaRow::default()
+    };
+    exec_all(
+        &db,
+        &[
+            catalog::insert("s1", &row("p1", "Old"), 1),
+            catalog::insert("s2", &row("p1", "Other shop"), 1),
+        ],
+    );
+    exec_all(
+        &db,
+        &[
+            catalog::clear("s1"),
+            catalog::insert("s1", &row("p2", "Sock"), 2),
+            catalog::insert("s1", &row("p1", "Boot"), 2),
+        ],
+    );
+    let meta = all(&db, &catalog::meta("s1"));
+    let names: Vec<(&str, Option<&str>)> = meta
+        .iter()
+        .map(|m| (m.id.as_str(), m.name.as_deref()))
+        .collect();
+    assert_eq!(names, [("p1", Some("Boot")), ("p2", Some("Sock"))]);
+    assert_eq!(meta[0].price, Some(12.5));
+    assert_eq!(meta[0].in_stock, Some(1.0));
+    assert_eq!(
+        all(&db, &catalog::meta("s2")).len(),
+        1,
+        "another shop's catalog stays"
+    );
     assert!(first(&db, &models::latest("s1")).is_none());
     let info = models::BuildInfo {
         version: "abc".into(),
@@ -407,6 +473,31 @@ fn shops_settings_rotation_deletion_and_cron_lists() {
     }
     exec(&db, &shops::remove("s1"));
     assert!(all(&db, &shops::list()).is_empty());
+}
+
+#[test]
+fn export_and_erase_cover_every_table() {
+    let db = d1();
+    let mut stmt = db
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> 'd1_migrations' ORDER BY name",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    assert!(tables.iter().any(|t| t == "catalog"), "{tables:?}");
+    for t in &tables {
+        assert!(
+            affinity_worker::shops::TABLES
+                .iter()
+                .any(|(name, _)| name == t),
+            "the table {t} is not in shops::TABLES: a shop's export and erase would miss it"
+        );
+    }
 }
 
 #[test]

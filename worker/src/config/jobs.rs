@@ -14,7 +14,7 @@ use worker::{D1Database, Env};
 
 use super::BuildInfo;
 use crate::platform::d1;
-use crate::platform::store::{models, shops};
+use crate::platform::store::{catalog, models, shops};
 use crate::platform::web::now_ms;
 use crate::platform::{Error, Result};
 
@@ -35,17 +35,17 @@ pub async fn latest(db: &D1Database, shop: &str) -> Result<Option<BuildInfo>> {
 pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
     let start = now_ms();
     let db = env.d1("DB")?;
-    let since = super::window_start_ms(start);
-    let rows = d1::all(&db, &models::clicks(shop, since, super::MAX_CLICK_ROWS)).await?;
-    let orders: Vec<Vec<String>> = d1::all(&db, &models::orders(shop, since, super::MAX_ORDERS))
-        .await?
-        .iter()
-        .map(|o| super::order_products(&o.json))
-        .collect();
-    let meta = d1::all(&db, &models::meta(shop)).await?;
+    let (since, until) = super::window(start);
+    let rows = d1::all(
+        &db,
+        &models::clicks(shop, since, until, super::MAX_CLICK_ROWS),
+    )
+    .await?;
+    let orders = d1::all(&db, &models::orders(shop, since, until, super::MAX_ORDERS)).await?;
+    let meta = d1::all(&db, &catalog::meta(shop)).await?;
     let k = settings(&db, shop).await?.k();
     let read = now_ms();
-    let built = super::build(shop, &rows, &orders, &meta, k);
+    let built = super::build(shop, &rows, &orders, &meta, k, until);
     env.kv("MODELS")
         .map_err(|e| Error::Runtime(e.to_string()))?
         .put_bytes(&super::kv_key(shop, &built.info.version), &built.bytes)
@@ -75,16 +75,30 @@ pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
 }
 
 /// Whether the shop's model needs a build now: none yet, one in a binary format the page can no
-/// longer read, or an empty one while events arrived since.
+/// longer read, or an empty one while events arrived since and the shop has a catalog (the
+/// model's items are the catalog's: without one, a build after each batch could only produce
+/// another empty model; the upload starts a build).
 pub async fn needs_build(db: &D1Database, shop: &str) -> Result<bool> {
     Ok(match latest(db, shop).await? {
         None => true,
         Some(m) if m.format != f64::from(affinity::recommend::FORMAT_VERSION) => true,
         Some(m) if m.items > 0.0 => false,
-        Some(m) => d1::first(db, &models::newer_events(shop, m.created_at))
-            .await?
-            .is_some_and(|c| c.n > 0.0),
+        Some(m) => {
+            d1::first(db, &catalog::any(shop))
+                .await?
+                .is_some_and(|c| c.n > 0.0)
+                && d1::first(db, &models::newer_events(shop, m.created_at))
+                    .await?
+                    .is_some_and(|c| c.n > 0.0)
+        }
     })
+}
+
+/// After a catalog upload (in `waitUntil`): rebuild the shop's model with the new catalog.
+pub async fn rebuild_after_upload(env: Env, shop: String) {
+    if let Err(e) = rebuild(&env, &shop).await {
+        worker::console_error!("model of {shop} after the catalog upload: {e}");
+    }
 }
 
 thread_local! {

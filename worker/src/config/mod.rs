@@ -2,16 +2,19 @@
 //! [`affinity::recommend::ModelBuilder`] (the one recommender), from the shop's recent D1 events,
 //! encoded with [`affinity::recommend::Model::encode`], versioned by a hash of the bytes.
 //!
-//! Inputs, all from the last [`WINDOW_DAYS`] days and without bot traffic:
+//! Inputs, all from a fixed window of [`WINDOW_DAYS`] whole days ending at the start of the
+//! current UTC day ([`window`]: every build of one day reads the same events, so two versions
+//! differ by at least a day's shoppers) and without bot traffic:
 //!
-//! - **sessions**: `Product Viewed`, `Product Clicked` and `Product Added` per customer, ordered
-//!   by time and split at gaps longer than [`SESSION_GAP_MS`] (30 minutes); a click on a card
-//!   followed by the view of the same product counts once. At most [`MAX_CLICK_ROWS`] rows (the
-//!   most recent) are read per build.
-//! - **orders**: the products of `Order Completed` events (the bought-together relation), at most
-//!   [`MAX_ORDERS`] orders.
-//! - **item metadata**: name, price (cents), category, brand, URL, image and stock from the
-//!   `products` table, for the items the model carries.
+//! - **shoppers**: `Product Viewed`, `Product Clicked` and `Product Added` per customer, ordered
+//!   by time and split into sessions at gaps longer than [`SESSION_GAP_MS`] (30 minutes); a click
+//!   on a card followed by the view of the same product counts once. Each customer is one
+//!   shopper of one source (the source of their first event in the window, set at ingest:
+//!   [`crate::ingest::source_of`]). At most [`MAX_CLICK_ROWS`] rows (the most recent) are read.
+//! - **orders**: the products of `Order Completed` events, with their customer (the
+//!   bought-together relation), at most [`MAX_ORDERS`] orders.
+//! - **the catalog** ([`crate::catalog`]): the only items the model carries, with their name,
+//!   price (cents), category, brand, URL, image and stock. Event properties never name an item.
 //!
 //! The minimum support `k` is a per-shop setting (`shops.min_support`, default
 //! [`crate::shops::DEFAULT_MIN_SUPPORT`], the engine's default and the value the offline
@@ -20,11 +23,11 @@
 //! [`jobs`] are the background work (model builds, segment sizes) the cron and the first events
 //! of a new shop start. The SQL is the store's ([`crate::platform::store::models`]).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use affinity::recommend::{ItemMeta, Model, ModelBuilder, Relation};
 
-pub use crate::platform::store::models::{BuildInfo, ClickRow, MetaRow};
+pub use crate::platform::store::models::{BuildInfo, ClickRow, MetaRow, OrderRow};
 
 #[cfg(target_arch = "wasm32")]
 pub mod handler;
@@ -89,7 +92,7 @@ pub fn order_products(event_json: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Metadata of a `products` row as the model carries it (price in cents).
+/// Metadata of a catalog row as the model carries it (price in cents).
 pub fn item_meta(row: &MetaRow) -> ItemMeta {
     ItemMeta {
         name: row.name.clone().unwrap_or_default(),
@@ -105,30 +108,56 @@ pub fn item_meta(row: &MetaRow) -> ItemMeta {
     }
 }
 
-/// Builds and encodes the model with the engine's builder at minimum support `k`.
+/// The smallest minimum support the edge builds with, whatever is stored: a figure backed by
+/// one source never ships.
+pub const MIN_K: u32 = 2;
+
+/// Builds and encodes the model with the engine's builder at minimum support `k` (at least
+/// [`MIN_K`]), trending measured at `as_of_ms` (the window's end): one shopper per customer,
+/// catalog items only.
 pub fn build(
     shop: &str,
     rows: &[ClickRow],
-    orders: &[Vec<String>],
-    meta: &[MetaRow],
+    orders: &[OrderRow],
+    catalog: &[MetaRow],
     k: u32,
+    as_of_ms: i64,
 ) -> Built {
     let mut builder = ModelBuilder::new();
-    builder.min_support(k);
-    let sessions = sessions(rows);
-    let mut seen: HashSet<&str> = HashSet::new();
-    for s in &sessions {
-        builder.add_session(s);
+    builder
+        .min_support(k.max(MIN_K))
+        .as_of(as_of_ms)
+        .catalog_only(true);
+    for m in catalog {
+        builder.catalog_item(&m.id, item_meta(m));
     }
-    for r in rows {
-        seen.insert(&r.p);
+    let mut orders_of: HashMap<&str, (Option<&str>, Vec<Vec<String>>)> = HashMap::new();
+    for o in orders {
+        let items = order_products(&o.json);
+        if !items.is_empty() {
+            let e = orders_of
+                .entry(&o.c)
+                .or_insert((o.s.as_deref(), Vec::new()));
+            e.1.push(items);
+        }
     }
-    for o in orders.iter().filter(|o| !o.is_empty()) {
-        builder.add_order(o);
-        seen.extend(o.iter().map(String::as_str));
+    let mut sessions_fed = 0usize;
+    // Rows are sorted by customer, then time: one customer's rows are one run.
+    for run in rows.chunk_by(|a, b| a.c == b.c) {
+        let sessions = sessions(run);
+        sessions_fed += sessions.len();
+        let customer = run[0].c.as_str();
+        let orders = orders_of.remove(customer).map(|o| o.1).unwrap_or_default();
+        builder.add_shopper(
+            &shopper_source(customer, run[0].s.as_deref()),
+            &sessions,
+            &orders,
+        );
     }
-    for m in meta.iter().filter(|m| seen.contains(m.id.as_str())) {
-        builder.set_meta(&m.id, item_meta(m));
+    let mut rest: Vec<_> = orders_of.into_iter().collect();
+    rest.sort_by(|a, b| a.0.cmp(b.0));
+    for (customer, (source, orders)) in rest {
+        builder.add_shopper::<String, String>(&shopper_source(customer, source), &[], &orders);
     }
     let model = builder.build();
     let bytes = model.encode();
@@ -140,11 +169,20 @@ pub fn build(
             pairs: pairs(&model) as f64,
             bytes: bytes.len() as f64,
             build_ms: 0.0,
-            sessions: sessions.len() as f64,
+            sessions: sessions_fed as f64,
             events: rows.len() as f64,
             format: f64::from(affinity::recommend::FORMAT_VERSION),
         },
         bytes,
+    }
+}
+
+/// A shopper's source: the one the edge set at ingest, or for events stored before sources
+/// existed, the customer alone (one source each).
+fn shopper_source(customer: &str, source: Option<&str>) -> String {
+    match source {
+        Some(s) if !s.is_empty() => format!("s:{s}"),
+        _ => format!("c:{customer}"),
     }
 }
 
@@ -185,9 +223,17 @@ pub fn window_start(now_ms: i64) -> String {
     affinity::time::format_date(now_ms - (WINDOW_DAYS - 1) * affinity::time::DAY_MS)
 }
 
-/// The first instant (Unix ms) of the model window ending at `now_ms`.
+/// The first instant (Unix ms) of the 30 days ending at `now_ms` (recommendation measurement).
 pub fn window_start_ms(now_ms: i64) -> i64 {
     now_ms - WINDOW_DAYS * affinity::time::DAY_MS
+}
+
+/// The build window at `now_ms`: `(start, end)` in Unix ms, [`WINDOW_DAYS`] whole UTC days
+/// ending at the start of the current day.
+pub fn window(now_ms: i64) -> (i64, i64) {
+    let day = affinity::time::DAY_MS;
+    let end = now_ms.div_euclid(day) * day;
+    (end - WINDOW_DAYS * day, end)
 }
 
 /// A percentage as JSON: whole numbers without a fraction (`10`, not `10.0`).
@@ -261,6 +307,7 @@ mod tests {
             c: c.into(),
             p: p.into(),
             t: t as f64,
+            s: None,
         }
     }
 
@@ -327,51 +374,98 @@ mod tests {
         assert!(item_meta(&MetaRow::default()).in_stock);
     }
 
+    fn catalog_row(id: &str, name: &str) -> MetaRow {
+        MetaRow {
+            id: id.into(),
+            name: Some(name.into()),
+            price: Some(10.0),
+            ..MetaRow::default()
+        }
+    }
+
     #[test]
-    fn builds_with_the_engine() {
+    fn builds_with_the_engine_from_the_catalog() {
         let mut rows = Vec::new();
         for s in 0..3 {
             let c = format!("c{s}");
-            rows.push(row(&c, "p1", 0));
-            rows.push(row(&c, "p2", 1000));
-            rows.push(row(&c, "p3", 2000));
+            for (p, t) in [("p1", 0), ("p2", 1000), ("p3", 2000), ("p-1", 3000)] {
+                rows.push(ClickRow {
+                    s: Some(format!("src{s}")),
+                    ..row(&c, p, t)
+                });
+            }
         }
         rows.sort_by(|a, b| a.c.cmp(&b.c).then(a.t.total_cmp(&b.t)));
-        let orders = vec![vec!["p1".to_string(), "p3".to_string()]; 2];
-        let meta = vec![
-            MetaRow {
-                id: "p2".into(),
-                name: Some("Second".into()),
-                price: Some(10.0),
-                ..MetaRow::default()
-            },
-            MetaRow {
-                id: "unseen".into(),
-                ..MetaRow::default()
-            },
+        let order = |c: &str| OrderRow {
+            c: c.into(),
+            s: Some(format!("src-{c}")),
+            json: r#"{"properties":{"products":[{"product_id":"p1"},{"product_id":"p3"}]}}"#.into(),
+        };
+        let orders = vec![order("c0"), order("c1")];
+        let catalog = vec![
+            catalog_row("p1", "First"),
+            catalog_row("p2", "Second"),
+            catalog_row("p3", "Third"),
+            catalog_row("unseen", "Never clicked"),
         ];
-        let built = build("demo", &rows, &orders, &meta, 2);
-        assert_eq!(built.info.items, 3.0, "items not seen are left out");
+        let built = build("demo", &rows, &orders, &catalog, 2, 10_000);
+        assert_eq!(built.info.items, 4.0, "the catalog, and only the catalog");
         assert_eq!(built.info.sessions, 3.0);
         assert!(built.info.pairs > 0.0);
         assert_eq!(built.info.bytes as usize, built.bytes.len());
         assert_eq!(built.info.version, version_of("demo", &built.bytes));
         assert_ne!(version_of("a", &built.bytes), version_of("b", &built.bytes));
-        let again = build("demo", &rows, &orders, &meta, 2);
-        assert_eq!(
-            again.bytes, built.bytes,
-            "deterministic: same input, same version"
-        );
+        let again = build("demo", &rows, &orders, &catalog, 2, 10_000);
+        assert_eq!(again.bytes, built.bytes, "deterministic");
         let model = Model::decode(&built.bytes).unwrap_or_else(|_| Model::empty());
+        assert_eq!(
+            model.index_of("p-1"),
+            None,
+            "an id outside the catalog never ships"
+        );
         let p2 = model.index_of("p2").unwrap_or(u32::MAX);
         assert_eq!(model.meta(p2).map(|m| m.price_cents), Some(Some(1000)));
+        assert_eq!(model.meta(p2).map(|m| m.name.as_str()), Some("Second"));
         let mut q = Query::new(Strategy::ForYou, 1);
         q.viewed("p1", 5000);
-        let recs = model.recommend(&q);
-        assert_eq!(recs.first().and_then(|r| model.id(r.item)), Some("p2"));
-        let empty = build("demo", &[], &[], &[], 2);
+        let recs: Vec<&str> = model
+            .recommend(&q)
+            .iter()
+            .filter_map(|r| model.id(r.item))
+            .collect();
+        // The viewed item itself (repeat), then what three shoppers clicked next.
+        assert_eq!(recs, ["p1"]);
+        q.count = 2;
+        let recs: Vec<&str> = model
+            .recommend(&q)
+            .iter()
+            .filter_map(|r| model.id(r.item))
+            .collect();
+        assert_eq!(recs, ["p1", "p2"]);
+        // k below 2 is raised to 2: three shoppers of one source support nothing.
+        let one_source: Vec<ClickRow> = rows
+            .iter()
+            .map(|r| ClickRow {
+                s: Some("office".into()),
+                ..r.clone()
+            })
+            .collect();
+        let m = build("demo", &one_source, &[], &catalog, 1, 10_000);
+        let m = Model::decode(&m.bytes).unwrap_or_else(|_| Model::empty());
+        let p1 = m.index_of("p1").unwrap_or(u32::MAX);
+        assert_eq!(m.neighbors(Relation::Next, p1).count(), 0);
+        assert_eq!(m.popularity(p1), 0);
+        let empty = build("demo", &[], &[], &[], 2, 0);
         assert_eq!(empty.info.items, 0.0);
         assert!(Model::decode(&empty.bytes).is_ok());
+    }
+
+    #[test]
+    fn the_window_is_whole_days() {
+        let day = affinity::time::DAY_MS;
+        assert_eq!(window(40 * day + 5), (10 * day, 40 * day));
+        assert_eq!(window(41 * day - 1), (10 * day, 40 * day));
+        assert_eq!(window(41 * day), (11 * day, 41 * day));
     }
 
     #[test]

@@ -75,8 +75,30 @@ async fn resolve(
     Ok(known)
 }
 
+/// Who the events of a batch come from, for the model's source counting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sender {
+    /// The public API (the write key names the shop): the request's address prefix and user
+    /// agent are the source.
+    Request,
+    /// The admin seed path for this shop (the admin secret names it; a write key in the body is
+    /// ignored): each customer is its own source (the demo's synthetic history).
+    Seed(Shop),
+}
+
 /// Handles a batch; `call` is the type of a single-call route (`track`, `identify`, …).
-pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response> {
+pub async fn batch(ctx: Ctx, call: Option<&'static str>) -> Result<Response> {
+    receive(ctx, call, Sender::Request).await
+}
+
+/// `POST /v1/admin/seed?shop=`: a batch sent with the admin secret whose customers each count
+/// as their own source.
+pub async fn seed(ctx: Ctx) -> Result<Response> {
+    let shop = ctx.admin_shop().await?;
+    receive(ctx, None, Sender::Seed(shop)).await
+}
+
+async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Result<Response> {
     let too_large = || {
         Error::status(
             413,
@@ -103,19 +125,24 @@ pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response>
         Err(e) if e.is_too_large() => return Err(Error::status(413, e.message())),
         Err(e) => return Err(Error::bad_request(e.message())),
     };
-    let key = envelope
-        .get_str("writeKey")
-        .map(str::to_string)
-        .or_else(|| {
-            ctx.header("Authorization")
-                .and_then(|h| auth::basic_write_key(&h))
-        })
-        .ok_or_else(|| {
-            Error::unauthorized(
-                "a write key is required (`writeKey` in the body or HTTP Basic auth)",
-            )
-        })?;
-    let shop = ctx.shop_for_key(&key).await?;
+    let shop = match &sender {
+        Sender::Seed(shop) => shop.clone(),
+        Sender::Request => {
+            let key = envelope
+                .get_str("writeKey")
+                .map(str::to_string)
+                .or_else(|| {
+                    ctx.header("Authorization")
+                        .and_then(|h| auth::basic_write_key(&h))
+                })
+                .ok_or_else(|| {
+                    Error::unauthorized(
+                        "a write key is required (`writeKey` in the body or HTTP Basic auth)",
+                    )
+                })?;
+            ctx.shop_for_key(&key).await?
+        }
+    };
     let mut outcome = Outcome::default();
     let mut valid = Vec::new();
     let mut failed = Vec::new();
@@ -169,7 +196,25 @@ pub async fn batch(mut ctx: Ctx, call: Option<&'static str>) -> Result<Response>
             }
         });
     }
-    let groups = super::group_by_customer(valid, &known);
+    let mut groups = super::group_by_customer(valid, &known);
+    // Every event's source is the edge's, whatever the sender wrote there.
+    let request_source = super::source_of(
+        &shop.admin_hash,
+        ctx.header("CF-Connecting-IP").as_deref(),
+        ctx.header("User-Agent").as_deref(),
+    );
+    for g in &mut groups {
+        let source = match sender {
+            Sender::Request => request_source.clone(),
+            Sender::Seed(_) => super::seed_source(&shop.admin_hash, &g.customer),
+        };
+        for e in &mut g.events {
+            if e.context.as_object().is_none() {
+                e.context = Value::object();
+            }
+            e.context.set(super::SOURCE_KEY, source.as_str().into());
+        }
+    }
     let calls = groups.iter().map(|group| apply_group(&ctx, &shop, group));
     let answers = futures_util::future::join_all(calls).await;
     let mut unavailable = false;

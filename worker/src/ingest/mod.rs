@@ -81,6 +81,50 @@ pub fn is_bot(event: &Event) -> bool {
         .is_some_and(is_bot_user_agent)
 }
 
+/// The address prefix a source is made of: the /24 of an IPv4 address, the /48 of an IPv6
+/// address, `-` when there is none (the edge reads `CF-Connecting-IP`).
+pub fn address_prefix(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V4(a)) => {
+            let o = a.octets();
+            format!("{}.{}.{}", o[0], o[1], o[2])
+        }
+        Some(std::net::IpAddr::V6(a)) => {
+            let s = a.segments();
+            format!("{:x}:{:x}:{:x}", s[0], s[1], s[2])
+        }
+        None => "-".into(),
+    }
+}
+
+/// The source of a request's events, what the model counts as one sender
+/// (`context.affinitySource`, see docs/privacy.md): the first 16 hex digits of the SHA-256 of
+/// the shop's secret salt, the address prefix and the request's user agent. Shoppers behind one
+/// office or carrier address with different browsers are different sources; a burst of fresh
+/// anonymous ids from one address and browser is one. The salt keeps the hash from being
+/// reversed by trying addresses.
+pub fn source_of(salt: &str, ip: Option<&str>, user_agent: Option<&str>) -> String {
+    let data = [
+        salt,
+        "\0",
+        &address_prefix(ip),
+        "\0",
+        user_agent.unwrap_or(""),
+    ]
+    .concat();
+    crate::platform::auth::sha256_hex(data.as_bytes())[..16].to_string()
+}
+
+/// The source of a seeded customer (the admin seed path): each customer its own source.
+pub fn seed_source(salt: &str, customer: &str) -> String {
+    crate::platform::auth::sha256_hex(["seed\0", salt, "\0", customer].concat().as_bytes())[..16]
+        .to_string()
+}
+
+/// The context key the edge writes each event's source under (a value the sender put there is
+/// replaced).
+pub const SOURCE_KEY: &str = "affinitySource";
+
 /// Anonymous ids that are linked to a customer by the events themselves: an event carrying both
 /// `anonymousId` and `userId` links the device to the user; an `alias` links `previousId` to
 /// `userId`. Returned as `(anonymous id, customer id)` in batch order.
@@ -349,6 +393,27 @@ mod tests {
         assert!(!is_bot(&e));
         e.context.set("userAgent", "Bingbot/2.0".into());
         assert!(is_bot(&e));
+    }
+
+    #[test]
+    fn sources() {
+        assert_eq!(address_prefix(Some("203.0.113.77")), "203.0.113");
+        assert_eq!(address_prefix(Some("2001:db8:abcd:12::1")), "2001:db8:abcd");
+        assert_eq!(address_prefix(Some("::1")), "0:0:0");
+        assert_eq!(address_prefix(Some("nonsense")), "-");
+        assert_eq!(address_prefix(None), "-");
+        let ua = Some("Mozilla/5.0");
+        let a = source_of("salt", Some("203.0.113.77"), ua);
+        assert_eq!(a.len(), 16);
+        // The same /24 and browser: one source; another browser or /24 or salt: another.
+        assert_eq!(a, source_of("salt", Some("203.0.113.9"), ua));
+        assert_ne!(a, source_of("salt", Some("203.0.113.9"), Some("Other/1")));
+        assert_ne!(a, source_of("salt", Some("203.0.114.9"), ua));
+        assert_ne!(a, source_of("pepper", Some("203.0.113.77"), ua));
+        // By hand: sha256("salt" NUL "203.0.113" NUL "Mozilla/5.0")[..16].
+        let want = &crate::platform::auth::sha256_hex(b"salt\x00203.0.113\x00Mozilla/5.0")[..16];
+        assert_eq!(a, want);
+        assert_ne!(seed_source("salt", "c1"), seed_source("salt", "c2"));
     }
 
     #[test]

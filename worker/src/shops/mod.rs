@@ -271,13 +271,14 @@ pub fn valid_write_key(key: &str) -> bool {
 }
 
 /// The D1 tables a shop's export and erase cover, with the column that names the shop.
-pub const TABLES: [(&str, &str); 21] = [
+pub const TABLES: [(&str, &str); 22] = [
     ("shops", "id"),
     ("identities", "shop"),
     ("events", "shop"),
     ("customers", "shop"),
     ("products", "shop"),
     ("product_daily", "shop"),
+    ("catalog", "shop"),
     ("orders", "shop"),
     ("daily", "shop"),
     ("models", "shop"),

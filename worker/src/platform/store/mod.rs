@@ -15,6 +15,7 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+pub mod catalog;
 pub mod dashboard;
 pub mod events;
 pub mod explore;

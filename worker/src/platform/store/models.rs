@@ -1,4 +1,5 @@
-//! What a model build reads (interactions, orders, item metadata) and the `models` record.
+//! What a model build reads (interactions, orders; item metadata is the catalog's) and the
+//! `models` record.
 
 use affinity::event::names;
 use serde::{Deserialize, Serialize};
@@ -6,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Count, Query, Stmt};
 
 /// One interaction row.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ClickRow {
     /// Customer id.
     pub c: String,
@@ -14,19 +15,36 @@ pub struct ClickRow {
     pub p: String,
     /// Time, Unix ms (D1 numbers arrive as f64).
     pub t: f64,
+    /// The event's source (`context.affinitySource`, set by the edge at ingest).
+    #[serde(default)]
+    pub s: Option<String>,
 }
 
-/// Interaction rows (`Product Viewed`, `Product Clicked`, `Product Added`, bots left out) since
-/// `since_ms`: the most recent `limit`, then ordered by customer and time.
-pub fn clicks(shop: &str, since_ms: i64, limit: usize) -> Query<ClickRow> {
+/// Which events a model build counts: not flagged as bots, and not of a customer whose current
+/// consent level is below `analytics` (`customers.consent` is `none` or `device`: a shopper who
+/// lowered the level is left out of every build from then on, past events included; NULL, never
+/// stated, counts). This is the one place that decides whose behaviour the model learns from.
+const COUNTED: &str = "bot = 0 AND NOT EXISTS (SELECT 1 FROM customers k \
+     WHERE k.shop = events.shop AND k.customer_id = events.customer_id \
+     AND k.consent IN ('none', 'device'))";
+
+/// Interaction rows (`Product Viewed`, `Product Clicked`, `Product Added`, [`COUNTED`] only) in
+/// the build window `since_ms..until_ms`: the most recent `limit`, then ordered by customer
+/// and time.
+pub fn clicks(shop: &str, since_ms: i64, until_ms: i64, limit: usize) -> Query<ClickRow> {
     Query::named(
-        "SELECT c, p, t FROM (SELECT customer_id AS c, product_id AS p, ts AS t FROM events \
-         WHERE shop = :shop AND ts >= :since AND bot = 0 AND type = 'track' \
-         AND name IN (:viewed, :clicked, :added) AND product_id IS NOT NULL \
-         AND product_id <> '' ORDER BY ts DESC LIMIT :limit) ORDER BY c, t",
+        &format!(
+            "SELECT c, p, t, s FROM (SELECT customer_id AS c, product_id AS p, ts AS t, \
+             json_extract(json, '$.context.affinitySource') AS s FROM events \
+             WHERE shop = :shop AND ts >= :since AND ts < :until AND {COUNTED} \
+             AND type = 'track' AND name IN (:viewed, :clicked, :added) \
+             AND product_id IS NOT NULL AND product_id <> '' ORDER BY ts DESC LIMIT :limit) \
+             ORDER BY c, t"
+        ),
         &[
             ("shop", shop.into()),
             ("since", since_ms.into()),
+            ("until", until_ms.into()),
             ("viewed", names::PRODUCT_VIEWED.into()),
             ("clicked", names::PRODUCT_CLICKED.into()),
             ("added", names::PRODUCT_ADDED.into()),
@@ -35,28 +53,37 @@ pub fn clicks(shop: &str, since_ms: i64, limit: usize) -> Query<ClickRow> {
     )
 }
 
-/// A stored event's JSON.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct JsonRow {
+/// A completed order: its customer, source and event JSON.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct OrderRow {
+    /// Customer id.
+    pub c: String,
+    /// The event's source (see [`ClickRow::s`]).
+    #[serde(default)]
+    pub s: Option<String>,
     /// The event as JSON.
     pub json: String,
 }
 
-/// Completed orders (raw event JSON, bots left out) since `since_ms`, the most recent `limit`.
-pub fn orders(shop: &str, since_ms: i64, limit: usize) -> Query<JsonRow> {
+/// Completed orders ([`COUNTED`] only) in the build window, the most recent `limit`.
+pub fn orders(shop: &str, since_ms: i64, until_ms: i64, limit: usize) -> Query<OrderRow> {
     Query::named(
-        "SELECT json FROM events WHERE shop = :shop AND ts >= :since AND bot = 0 \
-         AND type = 'track' AND name = :order_completed ORDER BY ts DESC LIMIT :limit",
+        &format!(
+            "SELECT customer_id AS c, json_extract(json, '$.context.affinitySource') AS s, json \
+             FROM events WHERE shop = :shop AND ts >= :since AND ts < :until AND {COUNTED} \
+             AND type = 'track' AND name = :order_completed ORDER BY ts DESC LIMIT :limit"
+        ),
         &[
             ("shop", shop.into()),
             ("since", since_ms.into()),
+            ("until", until_ms.into()),
             ("order_completed", names::ORDER_COMPLETED.into()),
             ("limit", limit.into()),
         ],
     )
 }
 
-/// One `products` row.
+/// Item metadata of one product (a `catalog` row).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct MetaRow {
     /// Product id.
@@ -82,15 +109,6 @@ pub struct MetaRow {
     /// 0 when known to be out of stock.
     #[serde(default)]
     pub in_stock: Option<f64>,
-}
-
-/// Item metadata of every product of a shop.
-pub fn meta(shop: &str) -> Query<MetaRow> {
-    Query::named(
-        "SELECT product_id AS id, name, price, category, brand, url, image, in_stock \
-         FROM products WHERE shop = :shop ORDER BY product_id",
-        &[("shop", shop.into())],
-    )
 }
 
 /// A recorded build (a `models` row).
