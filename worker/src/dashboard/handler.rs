@@ -284,7 +284,10 @@ pub async fn customer(ctx: Ctx, id: &str) -> Result<Response> {
     let consent = super::consent_history(&json);
     let extras = CustomerExtras {
         refunds: d1::all(&ctx.db()?, &sql::customer_orders(&shop.id, id, 200)).await?,
-        has_consent: json.get("consent").and_then(Value::as_array).is_some(),
+        has_consent: json
+            .get("consent")
+            .and_then(affinity::json::Value::as_array)
+            .is_some(),
         consent,
         shown: d1::all(&ctx.db()?, &sql::recommendations_shown(&shop.id, id, 10)).await?,
     };
