@@ -82,7 +82,8 @@ bench:
 bench-browser:
 	@$(ENV) node benches/browser/run.mjs
 
-# Ingest under load (wrk, 127.0.0.1 only, bounded): /v1/batch beside the trivial preflight route.
+# Ingest under load (wrk, 127.0.0.1 only, bounded): /v1/batch beside the trivial preflight route
+# (LOAD_PROFILE=1 adds a CPU profile of the Worker during the batch run).
 load: setup site worker-vars
 	@bash benches/load/run.sh
 

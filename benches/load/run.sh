@@ -4,7 +4,9 @@
 # (CORS preflight) and `POST /v1/batch` (10-event batches of one customer each, fresh message
 # ids, spread over many customers) side by side: requests/s, p50 / p99, errors, workerd CPU per
 # request; then waits for the objects to mirror to D1 and checks that every acknowledged event
-# is counted at the edge.  LOAD_SECONDS (default 15), LOAD_CONNECTIONS (16), LOAD_THREADS (2).
+# is counted at the edge.  LOAD_SECONDS (default 15), LOAD_CONNECTIONS (16), LOAD_THREADS (2);
+# LOAD_PROFILE=1 also CPU-profiles the Worker's isolate during the batch run (benches/load/profile.mjs,
+# written to target/load.cpuprofile).
 set -euo pipefail
 source "$(dirname "$0")/../../.ci/env.sh"
 command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
@@ -17,7 +19,8 @@ ROOT_DIR="${LOAD_STATE_ROOT:-/dev/shm}"; [ -w "$ROOT_DIR" ] || ROOT_DIR=/tmp
 STATE="$(mktemp -d "$ROOT_DIR/affinity-load-XXXXXX")"
 bash "$ROOT/.ci/migrate.sh" "$STATE"
 cd "$ROOT/worker"
-CI=true setsid wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
+INSPECT=(); [ -n "${LOAD_PROFILE:-}" ] && INSPECT=(--inspector-port "${LOAD_INSPECTOR_PORT:-9241}")
+CI=true setsid wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" "${INSPECT[@]}" \
   --show-interactive-dev-session=false </dev/null >"$STATE/wrangler.log" 2>&1 &
 WRANGLER=$!
 trap 'kill -- -$WRANGLER 2>/dev/null || true; rm -rf "$STATE"' EXIT
@@ -46,7 +49,13 @@ here="$ROOT/benches/load"
 echo "load: ${SECONDS_RUN}s each, $THREADS threads, $CONN connections, 127.0.0.1:$PORT ($(nproc) cores), state in $ROOT_DIR"
 row route req/s p50_ms p99_ms non-2xx sock_err cpu_ms/request
 measure "OPTIONS /v1/batch" "$here/preflight.lua" /v1/batch PRE
+if [ -n "${LOAD_PROFILE:-}" ]; then
+  node "$here/profile.mjs" "${LOAD_INSPECTOR_PORT:-9241}" "$((SECONDS_RUN * 2 / 3))" "$ROOT/target/load.cpuprofile" \
+    >"$STATE/profile.txt" 2>&1 &
+  PROFILER=$!
+fi
 measure "POST /v1/batch (10 ev)" "$here/batch.lua" /v1/batch BATCH
+[ -n "${PROFILER:-}" ] && { wait "$PROFILER" || true; cat "$STATE/profile.txt"; }
 awk -v b="$BATCH_RPS" -v p="$PRE_RPS" 'BEGIN{printf "batch / preflight requests/s: %.1f%%\n", 100*b/p}'
 # Every acknowledged event must reach D1 (the objects deliver their outbox from alarms).
 want=$((BATCH_OK * 10)); got=0
