@@ -1,8 +1,8 @@
 //! Customers: one Durable Object per shop and customer ([`object`]) folds the customer's events
 //! into the engine's profile idempotently by `messageId`; [`fold`] is the one place where new
 //! events become both the profile update (the engine's [`Profile::apply`]) and the D1 statements
-//! that mirror it (raw `events`, the `customers` mirror, `products` and `product_daily`
-//! counters, `orders` and the `daily` rollup). Pure and tested natively; the object and the
+//! that mirror it (raw `events`, the `customers` mirror, `products` counters, `orders` and the
+//! dashboard's slot rollups, [`rollups`]). Pure and tested natively; the object and the
 //! profile / health API ([`handler`]) run on wasm32.
 
 use std::collections::BTreeMap;
@@ -13,9 +13,7 @@ use affinity::profile::{Product, Profile};
 use affinity::time;
 
 use crate::ingest::is_bot;
-use crate::platform::store::events::{
-    self as ev, CustomerMirror, DayCounts, EventRow, ProductCounts,
-};
+use crate::platform::store::events::{self as ev, CustomerMirror, EventRow, ProductCounts};
 use crate::platform::store::Stmt;
 
 #[cfg(target_arch = "wasm32")]
@@ -117,9 +115,7 @@ pub fn fold(
     } = mirror;
     events.sort_by_key(|e| e.timestamp_ms);
     let mut statements = Vec::new();
-    let mut days: BTreeMap<String, DayCounts> = BTreeMap::new();
     let mut products: BTreeMap<String, ProductTotals> = BTreeMap::new();
-    let mut product_days: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
     let mut any_bot = false;
     let mut slots = rollups::Rollups::default();
     for e in &events {
@@ -201,18 +197,6 @@ pub fn fold(
         if bot {
             continue; // Stored and flagged above; kept out of rollups and popularity.
         }
-        let d = days.entry(day.clone()).or_default();
-        d.events += 1;
-        if matches!(e.kind, Kind::Page | Kind::Screen) {
-            d.page_views += 1;
-        }
-        if is_track && name == names::PRODUCT_VIEWED {
-            d.product_views += 1;
-        }
-        if new_order {
-            d.orders += 1;
-            d.revenue += revenue.unwrap_or(0.0);
-        }
         // Products: (properties, views, adds, purchases per unit).
         let mut touched: Vec<(&Value, u32, u32, u32)> = Vec::new();
         if is_track {
@@ -243,12 +227,6 @@ pub fn fold(
             t.views += views;
             t.adds += adds;
             t.purchases += purchases;
-            if views + adds + purchases > 0 {
-                let pd = product_days.entry((id, day.clone())).or_default();
-                pd.0 += views;
-                pd.1 += adds;
-                pd.2 += purchases;
-            }
         }
     }
     for (id, t) in products {
@@ -270,12 +248,6 @@ pub fn fold(
                 last_seen: t.last_seen,
             },
         ));
-    }
-    for ((id, day), (views, adds, purchases)) in product_days {
-        statements.push(ev::add_product_day(shop, &id, &day, views, adds, purchases));
-    }
-    for (day, d) in days {
-        statements.push(ev::add_daily(shop, &day, &d));
     }
     statements.extend(slots.statements(shop, customer, now_ms));
     if !events.is_empty() {
@@ -486,12 +458,11 @@ mod tests {
             (&p[9], &p[10], &p[11]),
             (&Arg::Num(1.0), &Arg::Num(0.0), &Arg::Num(2.0))
         );
-        let days = of(&f, "INSERT INTO daily");
-        assert_eq!(days.len(), 1, "the bot's day gets no rollup");
-        assert_eq!(days[0].args[1], Arg::from("2026-11-24"));
-        assert_eq!(days[0].args[2], Arg::Num(3.0));
-        assert_eq!(days[0].args[5], Arg::Num(1.0));
-        assert_eq!(days[0].args[6], Arg::Num(120.0));
+        assert!(
+            of(&f, "INSERT INTO daily").is_empty()
+                && of(&f, "INSERT INTO product_daily").is_empty(),
+            "the UTC-day rollups are no longer written (the dashboard reads the slot rollups)"
+        );
         let customers = of(&f, "INSERT INTO customers");
         assert_eq!(customers.len(), 1);
         assert_eq!(customers[0].args[6], Arg::Num(1.0));
@@ -509,8 +480,12 @@ mod tests {
         );
         let f = fold("demo", "a1", &mut profile, vec![again], mirror(5, true));
         assert!(of(&f, "INSERT OR IGNORE INTO orders").is_empty());
-        let days = of(&f, "INSERT INTO daily");
-        assert_eq!(days[0].args[5], Arg::Num(0.0));
+        let slots = of(&f, "INSERT INTO rollup_slots");
+        assert_eq!(
+            slots[0].args[8],
+            Arg::Num(0.0),
+            "no order in the slot's rollup"
+        );
         assert_eq!(profile.total_spend, 120.0);
         let customers = of(&f, "INSERT INTO customers");
         assert_eq!(customers[0].args[12], Arg::Num(1.0), "bot flag is sticky");

@@ -43,47 +43,6 @@ pub fn order_totals(shop: &str) -> Query<OrderTotals> {
     )
 }
 
-/// Events counted in the rollup.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
-pub struct EventTotal {
-    /// Events (NULL when there are no days).
-    #[serde(default)]
-    pub events: Option<f64>,
-}
-
-/// Events of the rollup since `since_day`.
-pub fn events_since(shop: &str, since_day: &str) -> Query<EventTotal> {
-    Query::named(
-        "SELECT SUM(events) AS events FROM daily WHERE shop = :shop AND day >= :since",
-        &[("shop", shop.into()), ("since", since_day.into())],
-    )
-}
-
-/// One day of the `daily` rollup.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Day {
-    /// `YYYY-MM-DD`.
-    pub day: String,
-    /// Events.
-    #[serde(default)]
-    pub events: f64,
-    /// Orders.
-    #[serde(default)]
-    pub orders: f64,
-    /// Revenue.
-    #[serde(default)]
-    pub revenue: f64,
-}
-
-/// The daily rollup since `since_day`, oldest first.
-pub fn days(shop: &str, since_day: &str) -> Query<Day> {
-    Query::named(
-        "SELECT day, events, orders, revenue FROM daily WHERE shop = :shop AND day >= :since \
-         ORDER BY day",
-        &[("shop", shop.into()), ("since", since_day.into())],
-    )
-}
-
 /// A product's interaction counts.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct TopProduct {

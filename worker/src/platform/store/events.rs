@@ -103,42 +103,6 @@ pub fn insert_order(
     )
 }
 
-/// Counts of one shop day, added to the rollup.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DayCounts {
-    /// Events (bots excluded).
-    pub events: u32,
-    /// Page and screen views.
-    pub page_views: u32,
-    /// `Product Viewed` events.
-    pub product_views: u32,
-    /// Newly counted orders.
-    pub orders: u32,
-    /// Their revenue.
-    pub revenue: f64,
-}
-
-/// Adds a day's counts to the `daily` rollup.
-pub fn add_daily(shop: &str, day: &str, d: &DayCounts) -> Stmt {
-    Stmt::named(
-        "INSERT INTO daily (shop, day, events, page_views, product_views, orders, revenue) \
-         VALUES (:shop, :day, :events, :page_views, :product_views, :orders, :revenue) \
-         ON CONFLICT (shop, day) DO UPDATE SET events = daily.events + excluded.events, \
-         page_views = daily.page_views + excluded.page_views, \
-         product_views = daily.product_views + excluded.product_views, \
-         orders = daily.orders + excluded.orders, revenue = daily.revenue + excluded.revenue",
-        &[
-            ("shop", shop.into()),
-            ("day", day.into()),
-            ("events", d.events.into()),
-            ("page_views", d.page_views.into()),
-            ("product_views", d.product_views.into()),
-            ("orders", d.orders.into()),
-            ("revenue", d.revenue.into()),
-        ],
-    )
-}
-
 /// What a batch of events says about one product, added to `products`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductCounts {
@@ -197,32 +161,6 @@ pub fn add_product(shop: &str, product_id: &str, p: &ProductCounts) -> Stmt {
             ("adds", p.adds.into()),
             ("purchases", p.purchases.into()),
             ("last_seen", p.last_seen.into()),
-        ],
-    )
-}
-
-/// Adds one product's counts of one day to `product_daily`.
-pub fn add_product_day(
-    shop: &str,
-    product_id: &str,
-    day: &str,
-    views: u32,
-    adds: u32,
-    purchases: u32,
-) -> Stmt {
-    Stmt::named(
-        "INSERT INTO product_daily (shop, product_id, day, views, adds, purchases) \
-         VALUES (:shop, :product_id, :day, :views, :adds, :purchases) \
-         ON CONFLICT (shop, product_id, day) DO UPDATE SET \
-         views = product_daily.views + excluded.views, adds = product_daily.adds + excluded.adds, \
-         purchases = product_daily.purchases + excluded.purchases",
-        &[
-            ("shop", shop.into()),
-            ("product_id", product_id.into()),
-            ("day", day.into()),
-            ("views", views.into()),
-            ("adds", adds.into()),
-            ("purchases", purchases.into()),
         ],
     )
 }
