@@ -10,11 +10,13 @@
 //!   by time and split into sessions at gaps longer than [`SESSION_GAP_MS`] (30 minutes); a click
 //!   on a card followed by the view of the same product counts once. Each customer is one
 //!   shopper of one source (the source of their first event in the window, set at ingest:
-//!   [`crate::ingest::source_of`]). At most [`MAX_CLICK_ROWS`] rows (the most recent) are read.
+//!   `ingest::source_of`, a layer above). At most [`MAX_CLICK_ROWS`] rows (the most recent) are
+//!   read.
 //! - **orders**: the products of `Order Completed` events, with their customer (the
 //!   bought-together relation), at most [`MAX_ORDERS`] orders.
-//! - **the catalog** ([`crate::catalog`]): the only items the model carries, with their name,
-//!   price (cents), category, brand, URL, image and stock. Event properties never name an item.
+//! - **the catalog** ([`crate::platform::store::catalog`], uploaded through the catalog feature
+//!   above this one): the only items the model carries, with their name, price (cents),
+//!   category, brand, URL, image and stock. Event properties never name an item.
 //!
 //! The minimum support `k` is a per-shop setting (`shops.min_support`, default
 //! [`crate::shops::DEFAULT_MIN_SUPPORT`], the engine's default and the value the offline
