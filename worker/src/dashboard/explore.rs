@@ -267,6 +267,20 @@ struct Choice {
     selected: bool,
 }
 
+/// The options of one select, from a `(value, URL name, label)` table.
+fn choices<T: Copy>(
+    all: &[(T, &'static str, &'static str)],
+    selected: impl Fn(T) -> bool,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|&(v, value, label)| Choice {
+            value,
+            label,
+            selected: selected(v),
+        })
+        .collect()
+}
+
 struct RowView {
     by: String,
     then: String,
@@ -331,30 +345,9 @@ pub fn page(
         from: period.from.to_string(),
         to: period.to.to_string(),
         zone: zone.statement(now_ms),
-        metrics: Metric::ALL
-            .iter()
-            .map(|m| Choice {
-                value: m.1,
-                label: m.2,
-                selected: m.0 == q.metric,
-            })
-            .collect(),
-        dims: Dim::ALL
-            .iter()
-            .map(|d| Choice {
-                value: d.1,
-                label: d.2,
-                selected: d.0 == q.by,
-            })
-            .collect(),
-        thens: Dim::ALL
-            .iter()
-            .map(|d| Choice {
-                value: d.1,
-                label: d.2,
-                selected: Some(d.0) == q.then,
-            })
-            .collect(),
+        metrics: choices(&Metric::ALL, |m| m == q.metric),
+        dims: choices(&Dim::ALL, |d| d == q.by),
+        thens: choices(&Dim::ALL, |d| Some(d) == q.then),
         has_then: q.then.is_some(),
         metric_label: metric.label(),
         by_label: dim_label(q.by),
