@@ -56,10 +56,11 @@
         var p = ok && t.gdprApplies !== false && t.eventStatus != "cmpuishown" && t.purpose && t.purpose.consents;
         if (p) report({ Functional: !!p[1], Analytics: !!(p[1] && p[8]), Marketing: !!(p[1] && p[3] && p[4]) }, "tcf");
       });
-      // Google Consent Mode v2: the last `consent` default/update per key, then every push.
-      var dl = w.dataLayer, gcm = function () {
-        var g = {}, c = {}, i, k;
-        for (i = 0; i < dl.length; i++) if (dl[i] && dl[i][0] == "consent" && dl[i][2]) for (k in dl[i][2]) g[k] = dl[i][2][k] == "granted";
+      // Google Consent Mode v2: the last `consent` default/update per key, read once per entry
+      // (each push reads only what is new).
+      var dl = w.dataLayer, g = {}, i = 0, gcm = function () {
+        var c = {}, e, k;
+        while (i < dl.length) if ((e = dl[i++]) && e[0] == "consent" && (e = e[2])) for (k in e) g[k] = e[k] == "granted";
         if ("functionality_storage" in g) c.Functional = g.functionality_storage;
         if ("analytics_storage" in g) c.Analytics = g.analytics_storage;
         if ("ad_storage" in g) c.Marketing = !!(g.ad_storage && g.ad_user_data && g.ad_personalization);
