@@ -146,6 +146,9 @@ async function journey(s, level) {
   await page.goto(`${EDGE}/`);
   await loaded(page);
   const local = await ids(page, seen);
+  // Above `none` the model is kept on the device; it opens after the first paint, and for-you
+  // renders once it has.
+  if (level !== "none") await page.waitForSelector('[data-affinity-slot="for-you"] [data-affinity-item]');
   const slots = await page.evaluate(() => ({
     forYou: document.querySelector('[data-affinity-slot="for-you"]')?.dataset.affinityVariant,
     recent: [...document.querySelectorAll('[data-affinity-slot="recently-viewed"] [data-affinity-item]')]
