@@ -8,7 +8,9 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
+import zlib from "node:zlib";
 import { shopper, delivered, eventually, EDGE, KEY, SECRET } from "./lib.mjs";
 
 const catalog = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "../../demo-site/catalog.json"), "utf8"));
@@ -56,23 +58,51 @@ test("the edge builds the model and serves it with cache headers", async () => {
   assert.equal(c.holdout_percent, 0);
   assert.ok(c.version);
 
-  const m = await fetch(`${EDGE}${c.model}`);
+  // fetch decodes what it accepts: the body read here is the model itself.
+  const brOk = { "accept-encoding": "br" };
+  const m = await fetch(`${EDGE}${c.model}`, { headers: brOk });
   assert.equal(m.status, 200);
   assert.equal(m.headers.get("content-type"), "application/octet-stream");
+  assert.equal(m.headers.get("content-encoding"), "br");
   assert.equal(m.headers.get("cache-control"), "public, max-age=31536000, immutable");
-  assert.equal(m.headers.get("etag"), `"${version}"`);
+  assert.equal(m.headers.get("etag"), `"${version}.br"`, "each encoding has its own ETag");
   assert.ok(m.headers.get("access-control-allow-origin"));
   assert.equal((await m.arrayBuffer()).byteLength, built.bytes);
-  const again = await fetch(`${EDGE}${c.model}`, { headers: { "if-none-match": `"${version}"` } });
-  assert.equal(again.status, 304);
+  // Either encoding's ETag revalidates the version.
+  for (const tag of [`"${version}.br"`, `"${version}"`]) {
+    const again = await fetch(`${EDGE}${c.model}`, { headers: { ...brOk, "if-none-match": tag } });
+    assert.equal(again.status, 304, tag);
+    assert.equal(again.headers.get("etag"), tag);
+  }
 
-  const latest = await fetch(`${EDGE}/v1/model?key=${KEY}`);
+  const latest = await fetch(`${EDGE}/v1/model?key=${KEY}`, { headers: brOk });
   assert.equal(latest.status, 200);
   assert.equal(latest.headers.get("cache-control"), "public, max-age=60");
-  assert.equal(latest.headers.get("etag"), `"${version}"`);
+  assert.equal(latest.headers.get("etag"), `"${version}.br"`);
   assert.equal((await latest.arrayBuffer()).byteLength, built.bytes);
-  const latest304 = await fetch(`${EDGE}/v1/model?key=${KEY}`, { headers: { "if-none-match": `"${version}"` } });
+  const latest304 = await fetch(`${EDGE}/v1/model?key=${KEY}`, { headers: { "if-none-match": `"${version}.br"` } });
   assert.equal(latest304.status, 304);
+
+  // On the wire: brotli for a client that accepts it (the bytes as sent, read without decoding),
+  // the raw bytes for one that does not.
+  const raw = (encoding) => new Promise((resolve, reject) => {
+    http.get(`${EDGE}${c.model}`, { headers: { "accept-encoding": encoding } }, (res) => {
+      const chunks = [];
+      res.on("data", (d) => chunks.push(d));
+      res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on("error", reject);
+  });
+  const br = await raw("gzip, deflate, br");
+  assert.equal(br.headers["content-encoding"], "br");
+  assert.match(br.headers.vary ?? "", /accept-encoding/i);
+  const plain = await raw("identity");
+  assert.equal(plain.headers["content-encoding"], undefined);
+  assert.equal(plain.headers.etag, `"${version}"`);
+  assert.equal((await raw("gzip, br;q=0")).headers["content-encoding"], undefined, "br refused");
+  assert.equal(plain.body.length, built.bytes);
+  assert.ok(br.body.length < plain.body.length, `${br.body.length} < ${plain.body.length}`);
+  assert.deepEqual(zlib.brotliDecompressSync(br.body), plain.body, "the same model");
+  console.log(`model on the wire: ${br.body.length} B brotli, ${plain.body.length} B raw`);
 
   assert.equal((await fetch(`${EDGE}/v1/model/0123456789abcdef?key=${KEY}`)).status, 404);
   assert.equal((await fetch(`${EDGE}/v1/model/${version}?key=pk_nope`)).status, 401);

@@ -4,7 +4,7 @@
 //! it does not ask for: a shop without one gets a config without a model (the page falls back)
 //! until its first events start a build ([`super::jobs::build_if_needed`]).
 
-use worker::{Headers, Response};
+use worker::{EncodeBody, Headers, Response};
 
 use super::jobs;
 use crate::platform::d1;
@@ -60,30 +60,62 @@ pub async fn model_version(ctx: Ctx, version: &str) -> Result<Response> {
     .await
 }
 
+/// One model version, brotli-encoded as stored when the client accepts it (the wire bytes a
+/// shopper downloads; Cloudflare does not compress `application/octet-stream` itself), else the
+/// raw bytes. Each encoding has its own ETag; either revalidates the version.
 async fn serve(ctx: &Ctx, shop: &str, version: &str, cache: &str) -> Result<Response> {
-    let etag = format!("\"{version}\"");
-    let mut resp = if ctx
-        .header("If-None-Match")
-        .is_some_and(|h| etag_matches(&h, &etag))
-    {
-        Response::empty()?.with_status(304)
+    let plain_tag = format!("\"{version}\"");
+    let br_tag = format!("\"{version}.br\"");
+    let wants_br = ctx
+        .client_accept_encoding()
+        .is_some_and(|a| super::accepts_brotli(&a));
+    let revalidated = ctx.header("If-None-Match").and_then(|h| {
+        [&br_tag, &plain_tag]
+            .into_iter()
+            .find(|tag| etag_matches(&h, tag))
+    });
+    let (mut resp, etag) = if let Some(tag) = revalidated {
+        (Response::empty()?.with_status(304), tag.clone())
     } else {
-        let bytes = ctx
+        let kv = ctx
             .env
             .kv("MODELS")
-            .map_err(|e| Error::Runtime(e.to_string()))?
-            .get(&super::kv_key(shop, version))
-            .bytes()
-            .await
-            .map_err(|e| Error::Runtime(e.to_string()))?
-            .ok_or_else(|| Error::not_found("no such model version"))?;
-        let mut r = Response::from_bytes(bytes)?;
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let get = |key: String| {
+            let kv = &kv;
+            async move {
+                kv.get(&key)
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::Runtime(e.to_string()))
+            }
+        };
+        // Versions built before compressed copies were kept have only the raw bytes.
+        let br = match wants_br {
+            true => get(super::kv_key_br(shop, version)).await?,
+            false => None,
+        };
+        let (mut r, tag) = match br {
+            Some(bytes) => {
+                // Sent as stored: the runtime must not encode it again.
+                let mut r = Response::from_bytes(bytes)?.with_encode_body(EncodeBody::Manual);
+                r.headers_mut().set("Content-Encoding", "br")?;
+                (r, br_tag)
+            }
+            None => {
+                let bytes = get(super::kv_key(shop, version))
+                    .await?
+                    .ok_or_else(|| Error::not_found("no such model version"))?;
+                (Response::from_bytes(bytes)?, plain_tag)
+            }
+        };
         r.headers_mut()
             .set("Content-Type", "application/octet-stream")?;
-        r
+        (r, tag)
     };
     let h = resp.headers_mut();
     h.set("ETag", &etag)?;
+    h.set("Vary", "Accept-Encoding")?;
     h.set("Cache-Control", cache)?;
     Ok(resp)
 }

@@ -46,21 +46,29 @@ pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
     let k = settings(&db, shop).await?.k();
     let read = now_ms();
     let built = super::build(shop, &rows, &orders, &meta, k, until);
-    env.kv("MODELS")
-        .map_err(|e| Error::Runtime(e.to_string()))?
-        .put_bytes(&super::kv_key(shop, &built.info.version), &built.bytes)
-        .map_err(|e| Error::Runtime(e.to_string()))?
-        .execute()
-        .await
+    let br = super::compress(&built.bytes);
+    let kv = env
+        .kv("MODELS")
         .map_err(|e| Error::Runtime(e.to_string()))?;
+    // Both copies are stored before the build is recorded: no config names the version until then.
+    for (key, bytes) in [
+        (super::kv_key_br(shop, &built.info.version), &br),
+        (super::kv_key(shop, &built.info.version), &built.bytes),
+    ] {
+        kv.put_bytes(&key, bytes)
+            .map_err(|e| Error::Runtime(e.to_string()))?
+            .execute()
+            .await
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+    }
     let end = now_ms();
     let mut info = built.info;
     info.created_at = end as f64;
     info.build_ms = (end - start) as f64;
     d1::run(&db, &models::record(shop, &info)).await?;
     worker::console_log!(
-        "model {shop}/{}: {} rows, {} sessions, {} orders, k {k}: {} items, {} pairs, {} bytes; \
-         read {} ms, build + store {} ms",
+        "model {shop}/{}: {} rows, {} sessions, {} orders, k {k}: {} items, {} pairs, {} bytes \
+         ({} brotli); read {} ms, build + store {} ms",
         info.version,
         rows.len(),
         info.sessions,
@@ -68,6 +76,7 @@ pub async fn rebuild(env: &Env, shop: &str) -> Result<BuildInfo> {
         info.items,
         info.pairs,
         info.bytes,
+        br.len(),
         read - start,
         end - read
     );

@@ -55,6 +55,20 @@ impl Ctx {
         self.req.headers().get(name).ok().flatten()
     }
 
+    /// The encodings the client accepts. Cloudflare replaces the request's `Accept-Encoding` with
+    /// what its own edge accepts (`wrangler dev` does the same: `br, gzip` whatever the client
+    /// sent) and keeps the client's value in `request.cf.clientAcceptEncoding`; that is read
+    /// first, the header only where it is absent.
+    pub fn client_accept_encoding(&self) -> Option<String> {
+        let cf = js_sys::Reflect::get(self.req.inner(), &JsValue::from_str("cf")).ok();
+        cf.filter(|cf| cf.is_object())
+            .and_then(|cf| {
+                js_sys::Reflect::get(&cf, &JsValue::from_str("clientAcceptEncoding")).ok()
+            })
+            .and_then(|v| v.as_string())
+            .or_else(|| self.header("Accept-Encoding"))
+    }
+
     /// The decoded query string pairs.
     pub fn query(&self) -> Vec<(String, String)> {
         self.req

@@ -327,7 +327,12 @@ async fn left(env: &Env, shop: &str) -> Result<serde_json::Value> {
             out.insert(table.to_string(), n.into());
         }
     }
-    let models = model_keys(env, shop).await?.len();
+    // Each version is kept raw and brotli-compressed: count versions, not keys.
+    let models = model_keys(env, shop)
+        .await?
+        .iter()
+        .filter(|k| !k.ends_with(".br"))
+        .count();
     if models > 0 {
         out.insert("kv_models".into(), models.into());
     }
