@@ -948,19 +948,22 @@ fn tune(tr: &[Session], valid: &[Session], k: u32) -> (f32, ScoreParams) {
     for next_norm in [0.5f32, 0.75, 1.0] {
         let b = builder(tr, k, next_norm, ScoreParams::default());
         let mut built = ship(&b, &train, Instant::now());
-        for together in [0.0f32, 0.05, 0.2] {
-            for repeat in [1.0f32, 1.5, 2.5] {
+        for together in [0.05f32, 0.2, 0.35] {
+            for repeat in [1.5f32, 2.5] {
                 for decay in [0.2f32, 0.3, 0.45] {
-                    for (popularity, hop) in [(0.0f32, 0.1f32), (0.0, 0.2), (0.0, 0.4), (0.0, 0.8)]
+                    for (hop, hop_together) in [0.1f32, 0.2]
+                        .into_iter()
+                        .flat_map(|h| [0.0f32, 0.15, 0.3, 0.45].map(|t| (h, t)))
                     {
                         let params = ScoreParams {
                             next: 1.0,
                             together,
                             repeat,
-                            popularity,
+                            popularity: 0.0,
                             decay,
                             bought: 1.0,
                             hop,
+                            hop_together,
                         };
                         built.model.set_params(params);
                         let t = total(&alls(&evaluate(
@@ -983,12 +986,12 @@ fn tune(tr: &[Session], valid: &[Session], k: u32) -> (f32, ScoreParams) {
         "\nValidation grid (train_tr → train_valid, k = {k}): {} configurations, top 10 by HR+MRR",
         results.len()
     );
-    println!("| next_norm | together | repeat | decay | popularity | hop | HR@20 | MRR@20 |");
+    println!("| next_norm | together | repeat | decay | hop | hop_together | HR@20 | MRR@20 |");
     println!("|---|---|---|---|---|---|---|---|");
     for (hr, mrr, nn, p) in results.iter().take(10) {
         println!(
             "| {nn} | {} | {} | {} | {} | {} | {hr:.4} | {mrr:.4} |",
-            p.together, p.repeat, p.decay, p.popularity, p.hop
+            p.together, p.repeat, p.decay, p.hop, p.hop_together
         );
     }
     (results[0].2, results[0].3)

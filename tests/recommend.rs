@@ -278,7 +278,8 @@ proptest! {
     fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300), keep_header in any::<bool>()) {
         let mut b = bytes;
         if keep_header {
-            let mut h = b"AFYM\x02".to_vec();
+            let mut h = b"AFYM".to_vec();
+            h.push(affinity::recommend::FORMAT_VERSION);
             h.extend_from_slice(&b);
             b = h;
         }

@@ -3,8 +3,9 @@
 //! Layout, all integers LEB128 varints unless noted:
 //!
 //! ```text
-//! "AFYM" (4 bytes) · version (1 byte, = 4) · flags (bit 0: metadata section)
-//! params: 7 × f32 little-endian (next, together, repeat, popularity, decay, bought, hop)
+//! "AFYM" (4 bytes) · version (1 byte, = 5) · flags (bit 0: metadata section)
+//! params: 8 × f32 little-endian (next, together, repeat, popularity, decay, bought, hop,
+//!   hop_together)
 //! n items · n × (bytes shared with the previous id, suffix length, suffix bytes): ids strictly
 //!   increasing (byte order), so item indices follow the ids, never the order of clicks
 //! n × popularity level (u8) · n × trending level (u8)
@@ -22,7 +23,8 @@
 //! check is a comparison with the previous id, and the table reveals no click order. Version 4
 //! releases popularity and trending as one-byte levels (four per doubling of the distinct
 //! shoppers, see [`crate::recommend::level`]) instead of exact counts, and stores each row's
-//! scale as a one-byte code (`2^((code − 128) / 8)`) instead of an f32.
+//! scale as a one-byte code (`2^((code − 128) / 8)`) instead of an f32. Version 5 adds the
+//! weight of two-step viewed-together neighbours (`hop_together`) to the params.
 
 use super::error::{Error, ErrorKind};
 use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
@@ -31,7 +33,7 @@ use crate::error::message;
 const MAGIC: &[u8; 4] = b"AFYM";
 /// Version of the binary model format that [`Model::encode`] writes and [`Model::decode`] reads.
 /// Stored models of another version must be rebuilt.
-pub const FORMAT_VERSION: u8 = 4;
+pub const FORMAT_VERSION: u8 = 5;
 const VERSION: u8 = FORMAT_VERSION;
 const FLAG_META: u64 = 1;
 
@@ -60,6 +62,7 @@ impl Model {
             p.decay,
             p.bought,
             p.hop,
+            p.hop_together,
         ] {
             out.extend_from_slice(&f.to_le_bytes());
         }
@@ -152,7 +155,7 @@ impl Model {
             ));
         }
         let flags = r.varint()?;
-        let mut f = [0f32; 7];
+        let mut f = [0f32; 8];
         for v in &mut f {
             *v = r.f32()?;
         }
@@ -164,6 +167,7 @@ impl Model {
             decay: f[4],
             bought: f[5],
             hop: f[6],
+            hop_together: f[7],
         };
         // Every item takes at least 4 bytes (shared, suffix length, popularity, trending), so a count larger
         // than the remaining bytes is corrupt: this bounds every allocation below.
@@ -476,23 +480,23 @@ mod tests {
         assert!(e.is_version());
         assert_eq!(
             e.to_string(),
-            "item model format version 9 is not supported (this build reads version 4)"
+            "item model format version 9 is not supported (this build reads version 5)"
         );
         // A huge item count in a tiny buffer is rejected before allocating.
-        let mut b = b"AFYM\x04\x00".to_vec();
-        b.extend_from_slice(&[0; 28]);
+        let mut b = b"AFYM\x05\x00".to_vec();
+        b.extend_from_slice(&[0; 32]);
         b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(Model::decode(&b).unwrap_err().is_corrupt());
         // A varint that never ends.
-        let mut b = b"AFYM\x04".to_vec();
+        let mut b = b"AFYM\x05".to_vec();
         b.extend_from_slice(&[0xff; 11]);
         assert!(Model::decode(&b).is_err());
     }
 
     /// Item table bytes: `n`, then each id as (shared, suffix length, suffix).
     fn with_ids(ids: &[(u8, &str)]) -> Vec<u8> {
-        let mut b = b"AFYM\x04\x00".to_vec();
-        b.extend_from_slice(&[0; 28]);
+        let mut b = b"AFYM\x05\x00".to_vec();
+        b.extend_from_slice(&[0; 32]);
         b.push(ids.len() as u8);
         for (shared, suffix) in ids {
             b.extend_from_slice(&[*shared, suffix.len() as u8]);
@@ -513,7 +517,7 @@ mod tests {
         assert_eq!(ids, ["hat", "shoe-10", "shoe-9"]);
         // "shoe-9" shares "shoe-" with "shoe-10": 5 bytes shared, suffix "9".
         let table = [3, 0, 3, b'h', b'a', b't', 0, 7];
-        let at = 4 + 1 + 1 + 28;
+        let at = 4 + 1 + 1 + 32;
         assert_eq!(&bytes[at..at + table.len()], &table);
         assert_eq!(&bytes[at + 15..at + 18], &[5, 1, b'9']);
         // Out of order, repeated, or sharing more than the last id has: corrupt.

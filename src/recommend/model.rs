@@ -52,6 +52,10 @@ pub struct ScoreParams {
     /// Weight of two-step transitions (next of next) from the most recent items: widens the
     /// candidate set beyond direct neighbours.
     pub hop: f32,
+    /// Weight of two-step viewed-together neighbours (viewed together with what was viewed
+    /// together) of the most recent items: the candidates a session-kNN method reaches through
+    /// neighbouring sessions, from aggregates only.
+    pub hop_together: f32,
 }
 
 impl Default for ScoreParams {
@@ -59,12 +63,13 @@ impl Default for ScoreParams {
     fn default() -> Self {
         ScoreParams {
             next: 1.0,
-            together: 0.2,
+            together: 0.35,
             repeat: 1.5,
             popularity: 0.0,
             decay: 0.3,
             bought: 1.0,
             hop: 0.1,
+            hop_together: 0.3,
         }
     }
 }

@@ -322,12 +322,19 @@ impl Model {
                     .collect();
                 let mut r = 1.0f32;
                 for (back, &i) in hist.iter().rev().enumerate() {
-                    if back < HOP_ITEMS && p.hop > 0.0 {
-                        for (j, w) in self.next.row(i) {
-                            for (l, w2) in self.next.row(j) {
-                                acc.add(l, p.hop * r * w * w2, || Reason::ViewedTogether {
-                                    because: i,
-                                });
+                    if back < HOP_ITEMS {
+                        for (rows, weight) in
+                            [(&self.next, p.hop), (&self.together, p.hop_together)]
+                        {
+                            if weight <= 0.0 {
+                                continue;
+                            }
+                            for (j, w) in rows.row(i) {
+                                for (l, w2) in rows.row(j) {
+                                    acc.add(l, weight * r * w * w2, || Reason::ViewedTogether {
+                                        because: i,
+                                    });
+                                }
                             }
                         }
                     }
@@ -668,6 +675,37 @@ mod tests {
         assert_eq!(r[0].reason.text(&m), "Because you viewed Alpha");
         // Out-of-stock d never shows.
         assert!(!ids(&m, &r).contains(&"d".to_string()));
+    }
+
+    #[test]
+    fn two_step_viewed_together_reaches_items_no_session_shared() {
+        // x and z were never in one session; each was viewed with y. Only the viewed-together
+        // two-step reaches z from x (Next goes x → y and z → y, so its two-step stops at y).
+        let mut b = ModelBuilder::new();
+        b.min_support(1);
+        b.add_session(&[("x", 0), ("y", 1)]);
+        b.add_session(&[("z", 2), ("y", 3)]);
+        let mut m = b.build();
+        let z = m.index_of("z").unwrap();
+        let x = m.index_of("x").unwrap();
+        let mut q = Query::new(Strategy::ForYou, 3);
+        q.viewed("x", 10);
+        let scored = |m: &Model| {
+            m.recommend(&q)
+                .into_iter()
+                .find(|s| s.item == z)
+                .filter(|s| s.score > 0.0)
+        };
+        let hit = scored(&m).expect("z reached through y");
+        assert_eq!(hit.reason, Reason::ViewedTogether { because: x });
+        let mut p = m.params();
+        p.hop_together = 0.0;
+        m.set_params(p);
+        assert_eq!(
+            scored(&m),
+            None,
+            "without the two-step z is only a fill item"
+        );
     }
 
     #[test]

@@ -32,11 +32,11 @@ async function rebuild() {
   return JSON.parse(text);
 }
 
-/** Ids and popularity levels of the served model (format 4: docs/recommend.md). */
+/** Ids and popularity levels of the served model (format 5: docs/recommend.md). */
 async function modelTable() {
   const bytes = new Uint8Array(await (await fetch(`${EDGE}/v1/model?key=${KEY}`, { headers: { "cache-control": "no-cache" } })).arrayBuffer());
   assert.equal(String.fromCharCode(...bytes.slice(0, 4)), "AFYM");
-  assert.equal(bytes[4], 4, "format version");
+  assert.equal(bytes[4], 5, "format version");
   let pos = 5;
   const varint = () => {
     let v = 0, shift = 0, b;
@@ -44,7 +44,7 @@ async function modelTable() {
     return v;
   };
   varint(); // flags
-  pos += 28; // params
+  pos += 32; // params: 8 f32
   const n = varint();
   const ids = [];
   let prev = new Uint8Array();
