@@ -5,7 +5,7 @@
 //! (or `$AFFINITY_DATA`). The bench profile inherits the release profile (`opt-level = "z"`,
 //! LTO), the settings the page module is built with.
 
-use affinity::forecast::{BgNbd, Customer, GammaGamma, ParetoNbd, Sbg, Spend};
+use affinity::forecast::{BgNbd, Customer, GammaGamma, MbgCnbd, ParetoNbd, Sbg, Spend};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -45,6 +45,12 @@ fn fits(c: &mut Criterion) {
     });
     c.bench_function("fit Pareto/NBD (2,357 customers)", |b| {
         b.iter(|| ParetoNbd::fit(black_box(&customers)))
+    });
+    c.bench_function("fit MBG/CNBD-1 (2,357 customers)", |b| {
+        b.iter(|| MbgCnbd::fit(black_box(&customers), 1))
+    });
+    c.bench_function("fit MBG/CNBD-3 (2,357 customers)", |b| {
+        b.iter(|| MbgCnbd::fit(black_box(&customers), 3))
     });
     c.bench_function("fit Gamma-Gamma (946 customers)", |b| {
         b.iter(|| GammaGamma::fit(black_box(&spends)))
