@@ -18,7 +18,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use affinity::forecast::cluster::{discover, Feature};
-use affinity::forecast::{BgNbd, Customer, GammaGamma, MbgCnbd, ParetoNbd, RepeatBuying, Spend};
+use affinity::forecast::{
+    BgNbd, Customer, GammaGamma, MbgCnbd, MbgGamma, ParetoNbd, RepeatBuying, Spend,
+};
 use affinity::time::parse_rfc3339;
 
 // ---------------------------------------------------------------- data
@@ -243,7 +245,21 @@ struct Fits {
     gg: GammaGamma,
     /// MBG/CNBD-k with k chosen by maximum likelihood (the Erlang constant included).
     mbg: MbgCnbd,
+    /// Gamma inter-purchase times of a fitted common shape k.
+    gamma_k: MbgGamma,
     ll: [f64; 3],
+}
+
+/// MBG with gamma inter-purchase times, k fitted with the rest.
+fn fit_gamma_timing(rows: &[Row]) -> MbgGamma {
+    let summaries: Vec<Customer> = rows.iter().map(|r| r.summary).collect();
+    let gaps: f64 = rows.iter().map(|r| r.sum_log_gaps).sum();
+    let f = MbgGamma::fit(&summaries, gaps).expect("MBG/gamma-k fit");
+    println!(
+        "  MBG with gamma timing: {:?} (LL {:.2}, {} evaluations)",
+        f.model, f.log_likelihood, f.evaluations
+    );
+    f.model
 }
 
 /// Regularities tried for MBG/CNBD-k.
@@ -285,6 +301,7 @@ fn fit(rows: &[Row]) -> Fits {
         pn: pn.model,
         gg: gg.model,
         mbg: fit_mbgcnbd(rows),
+        gamma_k: fit_gamma_timing(rows),
         ll: [bg.log_likelihood, pn.log_likelihood, gg.log_likelihood],
     }
 }
@@ -434,8 +451,9 @@ const BASES: [&str; BASE_COUNT] = [
     "BG/NBD E[purchases]",
     "BG/NBD P(at least one purchase)",
     "MBG/CNBD-k P(at least one purchase)",
+    "MBG/gamma-k P(at least one purchase)",
 ];
-const BASE_COUNT: usize = 5;
+const BASE_COUNT: usize = 6;
 
 /// Look-ahead horizons tried for the Pareto/NBD ranking, as multiples of the period.
 const HORIZONS: [f64; 7] = [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
@@ -446,7 +464,8 @@ fn base(fits: &Fits, c: &Customer, t: f64, which: usize) -> f64 {
         1 => fits.pn.probability_any_purchase(c, t),
         2 => fits.bg.expected_purchases(c, t),
         3 => any_purchase(&fits.bg, c, t),
-        _ => fits.mbg.probability_any_purchase(c, t),
+        4 => fits.mbg.probability_any_purchase(c, t),
+        _ => fits.gamma_k.probability_any_purchase(c, t),
     }
 }
 
@@ -934,6 +953,7 @@ fn main() {
     println!("\nfit time on the 2,357-customer cohort (one thread, wall clock, median of 5):");
     let summaries: Vec<Customer> = holdout.iter().map(|r| r.summary).collect();
     let spends: Vec<Spend> = holdout.iter().map(|r| r.spend).collect();
+    let gaps: f64 = holdout.iter().map(|r| r.sum_log_gaps).sum();
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -968,6 +988,14 @@ fn main() {
             median(
                 (0..5)
                     .map(|_| cpu_ms(|| drop(MbgCnbd::fit(&summaries, 1))))
+                    .collect(),
+            ),
+        ),
+        (
+            "MBG/gamma-k",
+            median(
+                (0..5)
+                    .map(|_| cpu_ms(|| drop(MbgGamma::fit(&summaries, gaps))))
                     .collect(),
             ),
         ),

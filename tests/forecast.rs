@@ -6,7 +6,8 @@
 
 use affinity::forecast::cluster::{adjusted_rand_index, discover, Feature};
 use affinity::forecast::{
-    clv, BgNbd, Customer, Discount, GammaGamma, MbgCnbd, ParetoNbd, RepeatBuying, Sbg, Spend,
+    clv, BgNbd, Customer, Discount, GammaGamma, MbgCnbd, MbgGamma, ParetoNbd, RepeatBuying, Sbg,
+    Spend,
 };
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -260,7 +261,7 @@ const SOME_MBG: MbgCnbd = MbgCnbd {
     b: 1.61,
 };
 
-/// P(≥ 1 purchase in t) of Pareto/NBD and MBG/CNBD-k is a finite probability, and Pareto/NBD's
+/// P(≥ 1 purchase in t) of Pareto/NBD, MBG/CNBD-k and MBG with gamma timing is a finite probability, and Pareto/NBD's
 /// is at most its expectation.
 fn any_purchase_sane(c: &Customer, t: f64) {
     let pn = PUBLISHED_PN.probability_any_purchase(c, t);
@@ -279,6 +280,22 @@ fn any_purchase_sane(c: &Customer, t: f64) {
         let alive = m.probability_alive(c);
         assert!((0.0..=1.0).contains(&alive) && p <= alive + 1e-12);
         assert!(m.log_likelihood(&[*c]).unwrap().is_finite());
+    }
+    for k in [0.3, 1.0, 2.5, 12.0] {
+        let m = MbgGamma {
+            k,
+            r: SOME_MBG.r,
+            alpha: SOME_MBG.alpha,
+            a: SOME_MBG.a,
+            b: SOME_MBG.b,
+        };
+        let p = m.probability_any_purchase(c, t);
+        let alive = m.probability_alive(c);
+        assert!((0.0..=1.0).contains(&p) && (0.0..=1.0).contains(&alive) && p <= alive + 1e-12);
+        assert!(
+            m.log_likelihood(&[*c], 0.0).unwrap().is_finite(),
+            "gamma {k} {c:?}"
+        );
     }
 }
 

@@ -18,8 +18,8 @@
 //! and [`MbgCnbd::interval_log_term`] adds it back when likelihoods of different k are compared
 //! (it needs Σ ln Δᵢ, a summary beyond (x, tₓ, T)). Every term is worked in logarithms.
 
-use super::special::{ln_beta, ln_gamma};
-use super::{fit_summaries, log_add, Customer, Fitted, Rows};
+use super::special::{ln_beta, ln_beta_inc, ln_gamma};
+use super::{fit_positive, fit_summaries, log_add, Customer, Fitted, Rows};
 use crate::error::invalid;
 use crate::Error;
 
@@ -48,11 +48,26 @@ struct Terms {
 }
 
 fn terms(m: &MbgCnbd, x: f64) -> Terms {
-    let ln_ab = ln_beta(m.a, m.b);
+    frequency_terms(m.r, f64::from(m.k), m.a, m.b, x)
+}
+
+/// [`Terms`] for purchase-rate shape `r`, timing shape `k` and dropout Beta(`a`, `b`).
+fn frequency_terms(r: f64, k: f64, a: f64, b: f64, x: f64) -> Terms {
+    let ln_ab = ln_beta(a, b);
     Terms {
-        gamma: ln_gamma(m.r + f64::from(m.k) * x),
-        alive: ln_beta(m.a, m.b + x + 1.0) - ln_ab,
-        dead: ln_beta(m.a + 1.0, m.b + x) - ln_ab,
+        gamma: ln_gamma(r + k * x),
+        alive: ln_beta(a, b + x + 1.0) - ln_ab,
+        dead: ln_beta(a + 1.0, b + x) - ln_ab,
+    }
+}
+
+/// P(alive) from the logarithms of the two likelihood parts (0 where both vanish).
+fn alive_share(alive: f64, dead: f64) -> f64 {
+    let p = 1.0 / (1.0 + (dead - alive).exp());
+    if p.is_nan() {
+        0.0
+    } else {
+        p
     }
 }
 
@@ -135,12 +150,7 @@ impl MbgCnbd {
     pub fn probability_alive(&self, customer: &Customer) -> f64 {
         let f = terms(self, f64::from(customer.frequency));
         let (alive, dead) = log_parts(self, customer, f);
-        let p = 1.0 / (1.0 + (dead - alive).exp());
-        if p.is_nan() {
-            0.0
-        } else {
-            p
-        }
+        alive_share(alive, dead)
     }
 
     /// P(at least one purchase in (T, T + t] | x, tₓ, T).
@@ -190,6 +200,127 @@ impl MbgCnbd {
     }
 }
 
+/// MBG/CNBD-k with the regularity relaxed to any k > 0 and fitted with the other parameters:
+/// gamma inter-purchase times of shape k and rate λ, the same k for every customer (so k < 1,
+/// clumpy buying, is allowed as well as regular k > 1), λ ~ Gamma(r, α), dropout as in MBG.
+///
+/// A simpler, maximum-likelihood relative of Platzer & Reutterer's Pareto/GGG (2016), whose
+/// regularity varies by customer and which is estimated by MCMC. With S(u) = Q(k, λu) the gamma
+/// survival, the λ-integral of the "still active" part is an incomplete beta function:
+/// E[λᵏˣ e^(−λtₓ) Q(k, λ(T−tₓ))] = αʳ Γ(r+kx) / (Γ(r) (α+tₓ)^(r+kx)) · I_z(r+kx, k) with
+/// z = (α+tₓ)/(α+T), which at integer k is [`MbgCnbd`]'s Erlang sum. The interval constant now
+/// depends on a fitted parameter, so the fit needs the cohort's Σ ln Δ over all gaps; the
+/// log-likelihood includes it, (k−1) Σ ln Δ − (Σ x) ln Γ(k).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MbgGamma {
+    /// Shape of the gamma inter-purchase times (1: Poisson purchasing, > 1 regular, < 1 clumpy).
+    pub k: f64,
+    /// Shape of the Gamma distribution of the purchase-process rates.
+    pub r: f64,
+    /// Scale (rate) of that Gamma distribution, in the time unit.
+    pub alpha: f64,
+    /// First parameter of the Beta distribution of dropout probabilities.
+    pub a: f64,
+    /// Second parameter of the Beta distribution of dropout probabilities.
+    pub b: f64,
+}
+
+impl MbgGamma {
+    /// Maximum-likelihood fit of (k, r, α, a, b) to customer summaries and the sum over all of
+    /// them of the logarithms of their inter-purchase gaps (in the summaries' time unit).
+    pub fn fit(customers: &[Customer], total_log_gaps: f64) -> Result<Fitted<MbgGamma>, Error> {
+        if !total_log_gaps.is_finite() {
+            return Err(invalid!(
+                "fc11",
+                "the sum of log inter-purchase gaps must be a finite number"
+            ));
+        }
+        let rows = Rows::new(customers)?;
+        let repeats: f64 = customers.iter().map(|c| f64::from(c.frequency)).sum();
+        let model = |p: &[f64]| MbgGamma {
+            k: p[0],
+            r: p[1],
+            alpha: p[2],
+            a: p[3],
+            b: p[4],
+        };
+        fit_positive(&[1.0; 5], model, |m| {
+            m.rows_log_likelihood(&rows) + m.interval_log_likelihood(repeats, total_log_gaps)
+        })
+    }
+
+    /// Log-likelihood of the summaries, the interval constant included (`total_log_gaps` as in
+    /// [`MbgGamma::fit`]).
+    pub fn log_likelihood(
+        &self,
+        customers: &[Customer],
+        total_log_gaps: f64,
+    ) -> Result<f64, Error> {
+        let repeats: f64 = customers.iter().map(|c| f64::from(c.frequency)).sum();
+        Ok(self.rows_log_likelihood(&Rows::new(customers)?)
+            + self.interval_log_likelihood(repeats, total_log_gaps))
+    }
+
+    fn interval_log_likelihood(&self, repeats: f64, total_log_gaps: f64) -> f64 {
+        (self.k - 1.0) * total_log_gaps - repeats * ln_gamma(self.k)
+    }
+
+    fn rows_log_likelihood(&self, rows: &Rows) -> f64 {
+        let head = self.r * self.alpha.ln() - ln_gamma(self.r);
+        rows.sum_by_frequency(
+            |x| frequency_terms(self.r, self.k, self.a, self.b, x),
+            |c, terms| {
+                let (alive, dead) = self.log_parts(c, terms);
+                head + log_add(alive, dead)
+            },
+        )
+    }
+
+    /// (still active at T, dropped out at the last purchase), without αʳ/Γ(r).
+    fn log_parts(&self, c: &Customer, f: Terms) -> (f64, f64) {
+        let rkx = self.r + self.k * f64::from(c.frequency);
+        let common = f.gamma - rkx * (self.alpha + c.recency).ln();
+        let z = (self.alpha + c.recency) / (self.alpha + c.age);
+        (
+            f.alive + common + ln_beta_inc(rkx, self.k, z),
+            f.dead + common,
+        )
+    }
+
+    fn parts(&self, c: &Customer) -> (f64, f64) {
+        let f = frequency_terms(self.r, self.k, self.a, self.b, f64::from(c.frequency));
+        self.log_parts(c, f)
+    }
+
+    /// P(active at T | x, tₓ, T).
+    pub fn probability_alive(&self, customer: &Customer) -> f64 {
+        let (alive, dead) = self.parts(customer);
+        alive_share(alive, dead)
+    }
+
+    /// P(at least one purchase in (T, T + t] | x, tₓ, T): active at T, the open gap exceeds
+    /// T − tₓ; it ends within t with probability 1 − E[Q(k, λ(T−tₓ+t))] / E[Q(k, λ(T−tₓ))]
+    /// under the λ-weights of the history, i.e. 1 − I_z′(r+kx, k) / I_z(r+kx, k) with
+    /// z′ = (α+tₓ)/(α+T+t).
+    pub fn probability_any_purchase(&self, customer: &Customer, t: f64) -> f64 {
+        if t.is_nan() || t <= 0.0 {
+            return 0.0;
+        }
+        let c = customer;
+        let rkx = self.r + self.k * f64::from(c.frequency);
+        let near = self.alpha + c.recency;
+        let now = ln_beta_inc(rkx, self.k, near / (self.alpha + c.age));
+        let later = ln_beta_inc(rkx, self.k, near / (self.alpha + c.age + t));
+        let none = (later - now).exp();
+        let p = if none.is_finite() {
+            1.0 - none.min(1.0)
+        } else {
+            1.0
+        };
+        (self.probability_alive(c) * p).clamp(0.0, 1.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::special::integrate_unit;
@@ -230,6 +361,17 @@ mod tests {
         a: 1.7,
         b: 3.5,
     };
+
+    /// [`MODEL`] with gamma timing of shape `k`.
+    fn gamma_model(k: f64) -> MbgGamma {
+        MbgGamma {
+            k,
+            r: MODEL.r,
+            alpha: MODEL.alpha,
+            a: MODEL.a,
+            b: MODEL.b,
+        }
+    }
 
     const CASES: [(u32, f64, f64); 4] = [
         (0, 0.0, 30.0),
@@ -300,6 +442,85 @@ mod tests {
         let c = Customer::new(4, 30.0, 30.0).unwrap();
         let want = (MODEL.b + 4.0) / (MODEL.a + MODEL.b + 4.0);
         assert!((m.probability_alive(&c) - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn gamma_timing_at_integer_k_is_the_erlang_model() {
+        let customers: Vec<Customer> = CASES
+            .iter()
+            .map(|(x, tx, age)| Customer::new(*x, *tx, *age).unwrap())
+            .collect();
+        let total_log_gaps = 7.5;
+        let repeats: u32 = customers.iter().map(|c| c.frequency).sum();
+        for k in [1u32, 2, 4] {
+            let erlang = MbgCnbd { k, ..MODEL };
+            let gamma = gamma_model(f64::from(k));
+            // Σ over customers of the interval term is (k−1) Σ ln Δ − (Σ x) ln (k−1)!.
+            let want = erlang.log_likelihood(&customers).unwrap()
+                + MbgCnbd::interval_log_term(k, repeats, total_log_gaps);
+            let got = gamma.log_likelihood(&customers, total_log_gaps).unwrap();
+            assert!((got - want).abs() < 1e-9, "k {k}: {got} vs {want}");
+            for c in &customers {
+                let (a, b) = (erlang.probability_alive(c), gamma.probability_alive(c));
+                assert!((a - b).abs() < 1e-10, "alive k {k}: {a} vs {b}");
+                let (a, b) = (
+                    erlang.probability_any_purchase(c, 13.0),
+                    gamma.probability_any_purchase(c, 13.0),
+                );
+                assert!((a - b).abs() < 1e-10, "any k {k}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn gamma_timing_likelihood_matches_a_double_integral_at_fractional_k() {
+        // The λ-integral of the "still active" part, E[λᵏˣ e^(−λtₓ) Q(k, λu)], with Q written as
+        // ∫_λu^∞ y^(k−1) e^(−y)/Γ(k) dy: a double integral over λ and y, at k = 0.6 (clumpy) and
+        // 1.7. The dropout part integrates in Beta functions.
+        for k in [0.6, 1.7] {
+            let m = gamma_model(k);
+            for (x, tx, age) in CASES {
+                let c = Customer::new(x, tx, age).unwrap();
+                let (xf, u) = (f64::from(x), age - tx);
+                let active = integrate_unit(|p, q| {
+                    let (l, dl) = (p / q, 1.0 / (q * q));
+                    let survival = if u > 0.0 {
+                        // y = λu + v/(1−v)
+                        integrate_unit(|v, w| {
+                            let y = l * u + v / w;
+                            ((k - 1.0) * y.ln() - y - ln_gamma(k)).exp() / (w * w)
+                        })
+                    } else {
+                        1.0
+                    };
+                    dl * gamma_pdf(l, m.r, m.alpha) * l.powf(k * xf) * (-l * tx).exp() * survival
+                });
+                let gone = (m.r * m.alpha.ln() - ln_gamma(m.r) + ln_gamma(m.r + k * xf)
+                    - (m.r + k * xf) * (m.alpha + tx).ln())
+                .exp();
+                let ln_ab = ln_beta(m.a, m.b);
+                let want = ((ln_beta(m.a, m.b + xf + 1.0) - ln_ab).exp() * active
+                    + (ln_beta(m.a + 1.0, m.b + xf) - ln_ab).exp() * gone)
+                    .ln();
+                // No gaps to add here: the interval constant is checked through the fit's total.
+                let got = m.log_likelihood(&[c], 0.0).unwrap() + xf * ln_gamma(k);
+                assert!((got - want).abs() < 1e-7, "k {k} x {x}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn gamma_timing_is_continuous_in_k() {
+        // Between the Erlang orders the answers move smoothly: k = 1 ± 1e-6 against k = 1.
+        let at = gamma_model;
+        for (x, tx, age) in CASES {
+            let c = Customer::new(x, tx, age).unwrap();
+            let one = at(1.0).probability_any_purchase(&c, 13.0);
+            for k in [1.0 - 1e-6, 1.0 + 1e-6] {
+                let p = at(k).probability_any_purchase(&c, 13.0);
+                assert!((p - one).abs() < 1e-5, "x {x} k {k}: {p} vs {one}");
+            }
+        }
     }
 
     #[test]

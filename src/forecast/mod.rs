@@ -10,7 +10,9 @@
 //!   for non-contractual repeat buying: expected purchases in the next `t`, probability alive,
 //!   the predictive distribution of the count (BG/NBD), and CLV via [`clv`].
 //! - [`MbgCnbd`] (Reutterer, Platzer & Schröder 2021): BG/NBD-style dropout with Erlang-k
-//!   inter-purchase times (regular buyers), P(alive) and P(at least one purchase in the next t).
+//!   inter-purchase times (regular buyers), P(alive) and P(at least one purchase in the next t);
+//!   [`MbgGamma`], the same with gamma inter-purchase times of any fitted shape k (clumpy k < 1
+//!   too).
 //! - [`GammaGamma`] (Fader, Hardie & Lee 2005, "RFM and CLV") for the spend per transaction.
 //! - [`Sbg`] (Fader & Hardie 2007), the shifted-beta-geometric model of contractual retention:
 //!   survival, retention rates, projected survivors and discounted expected lifetime.
@@ -53,7 +55,7 @@ pub mod special;
 
 pub use bgnbd::BgNbd;
 pub use gamma_gamma::{GammaGamma, Spend};
-pub use mbgcnbd::MbgCnbd;
+pub use mbgcnbd::{MbgCnbd, MbgGamma};
 pub use pareto::ParetoNbd;
 pub use sbg::Sbg;
 
