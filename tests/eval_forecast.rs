@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use affinity::forecast::cluster::{discover, Feature};
 use affinity::forecast::{
-    BgNbd, Customer, GammaGamma, MbgCnbd, MbgGamma, ParetoNbd, RepeatBuying, Spend,
+    BgNbd, Customer, GammaGamma, MbgCnbd, MbgGamma, ParetoGamma, ParetoNbd, RepeatBuying, Spend,
 };
 use affinity::time::parse_rfc3339;
 
@@ -439,6 +439,9 @@ enum Ranking {
     /// A Pareto/NBD base (0: E, 1: P(≥ 1)) over `multiple` × the period instead of the period
     /// itself (how far ahead the ranking looks is a setting of the ranking, chosen by CV).
     Horizon(usize, f64),
+    /// P(≥ 1) of a gamma-timing model (0: Pareto/gamma, 1: MBG/gamma) refitted by ML with the
+    /// timing shape held at k, the k chosen by CV.
+    Timing(usize, f64),
     /// Weighted mean of the bases' normalised ranks (weights from the inner split's labels).
     Blend([f64; BASE_COUNT]),
 }
@@ -454,6 +457,11 @@ const BASES: [&str; BASE_COUNT] = [
     "MBG/gamma-k P(at least one purchase)",
 ];
 const BASE_COUNT: usize = 6;
+
+/// Timing shapes tried as a ranking setting (k < 1 clumpy, 1 Poisson, > 1 regular).
+const TIMING_KS: [f64; 6] = [0.3, 0.5, 0.7, 1.0, 1.5, 2.0];
+/// The gamma-timing families whose k is a ranking setting.
+const TIMING: [&str; 2] = ["Pareto/gamma-k", "MBG/gamma-k"];
 
 /// Look-ahead horizons tried for the Pareto/NBD ranking, as multiples of the period.
 const HORIZONS: [f64; 7] = [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
@@ -571,6 +579,20 @@ fn affinity(rows: &[Row], fits: &Fits, split: Split, choice: &Choice) -> Forecas
     };
     let score = match &choice.ranking {
         Ranking::Base(k) => rows.iter().map(|r| base(fits, &r.summary, t, *k)).collect(),
+        Ranking::Timing(family, k) => {
+            let s: Vec<Customer> = rows.iter().map(|r| r.summary).collect();
+            if *family == 0 {
+                let m = ParetoGamma::fit_given_k(&s, *k).expect("fit").model;
+                rows.iter()
+                    .map(|r| m.probability_any_purchase(&r.summary, t))
+                    .collect()
+            } else {
+                let m = MbgGamma::fit_given_k(&s, *k).expect("fit").model;
+                rows.iter()
+                    .map(|r| m.probability_any_purchase(&r.summary, t))
+                    .collect()
+            }
+        }
         Ranking::Horizon(k, multiple) => rows
             .iter()
             .map(|r| base(fits, &r.summary, t * multiple, *k))
@@ -737,8 +759,76 @@ fn choose(inner: &[Row], fits: &Fits) -> Choice {
         println!("    fold {fold}: {} over {h} × the period", BASES[k]);
     }
     println!("  ranking (mean AUC over 5 folds): Pareto/NBD score over a horizon chosen by CV {horizon_auc:.4}");
+    // Timing shape k as a setting of the ranking: each model fitted by ML at each k (no labels),
+    // k chosen by AUC on the other four folds.
+    let summaries: Vec<Customer> = inner.iter().map(|r| r.summary).collect();
+    let mut by_k: Vec<(usize, f64, Vec<f64>)> = Vec::new();
+    for k in TIMING_KS {
+        let started = Instant::now();
+        let pg = ParetoGamma::fit_given_k(&summaries, k).expect("fit").model;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        let mg = MbgGamma::fit_given_k(&summaries, k).expect("fit").model;
+        let score_p: Vec<f64> = inner
+            .iter()
+            .map(|r| pg.probability_any_purchase(&r.summary, t))
+            .collect();
+        let score_m: Vec<f64> = inner
+            .iter()
+            .map(|r| mg.probability_any_purchase(&r.summary, t))
+            .collect();
+        let mean = |v: &[f64]| {
+            folds
+                .iter()
+                .map(|ids| 0.2 * auc(&ids.iter().map(|i| v[*i]).collect::<Vec<_>>(), &pick(ids)))
+                .sum::<f64>()
+        };
+        println!(
+            "  timing k = {k}: mean AUC over 5 folds, Pareto/gamma P(>=1) {:.4} (fit {ms:.0} ms, {pg:?}), MBG/gamma P(>=1) {:.4}",
+            mean(&score_p),
+            mean(&score_m)
+        );
+        by_k.push((0, k, score_p));
+        by_k.push((1, k, score_m));
+    }
+    let best_timing = |ids: &[usize], family: usize| {
+        let rows = pick(ids);
+        let mut best = (f64::NEG_INFINITY, 1.0);
+        for (f, k, v) in &by_k {
+            if *f != family {
+                continue;
+            }
+            let a = auc(&ids.iter().map(|i| v[*i]).collect::<Vec<_>>(), &rows);
+            if a > best.0 + 1e-9 {
+                best = (a, *k);
+            }
+        }
+        best.1
+    };
+    let mut timing_auc = [0.0; 2];
+    for family in 0..2 {
+        for (fold, ids) in folds.iter().enumerate() {
+            let train: Vec<usize> = (0..inner.len()).filter(|i| i % 5 != fold).collect();
+            let k = best_timing(&train, family);
+            let v = &by_k
+                .iter()
+                .find(|(f, kk, _)| *f == family && *kk == k)
+                .expect("k")
+                .2;
+            timing_auc[family] +=
+                0.2 * auc(&ids.iter().map(|i| v[*i]).collect::<Vec<_>>(), &pick(ids));
+            println!("    fold {fold}: {} k = {k}", TIMING[family]);
+        }
+        println!(
+            "  ranking (mean AUC over 5 folds): {} P(>=1), k chosen by CV {:.4}",
+            TIMING[family], timing_auc[family]
+        );
+    }
     let all: Vec<usize> = (0..inner.len()).collect();
-    let ranking = if horizon_auc > blended.max(best_base.0).max(best_rank.0) {
+    let others = horizon_auc.max(blended).max(best_base.0).max(best_rank.0);
+    let ranking = if timing_auc[0].max(timing_auc[1]) > others {
+        let family = usize::from(timing_auc[1] > timing_auc[0]);
+        Ranking::Timing(family, best_timing(&all, family))
+    } else if horizon_auc > blended.max(best_base.0).max(best_rank.0) {
         let (k, h) = best_horizon(&all);
         Ranking::Horizon(k, h)
     } else if blended > best_base.0.max(best_rank.0) {
@@ -770,6 +860,7 @@ fn choose(inner: &[Row], fits: &Fits) -> Choice {
             Ranking::Covariates(r) => format!("covariate ranker, weights per sd {:.3?}", r.w),
             Ranking::Base(k) => BASES[*k].to_owned(),
             Ranking::Horizon(k, h) => format!("{} over {h} × the period", BASES[*k]),
+            Ranking::Timing(f, k) => format!("{} P(at least one purchase), k = {k}", TIMING[*f]),
             Ranking::Blend(w) => format!("rank blend {w:.1?} of {BASES:?}"),
         },
     );

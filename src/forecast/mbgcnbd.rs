@@ -249,6 +249,28 @@ impl MbgGamma {
         })
     }
 
+    /// Maximum-likelihood fit of (r, α, a, b) with the timing shape held at `k` (> 0, finite);
+    /// the reported log-likelihood leaves out the interval constant, as [`MbgCnbd::fit`] does.
+    pub fn fit_given_k(customers: &[Customer], k: f64) -> Result<Fitted<MbgGamma>, Error> {
+        if !(k.is_finite() && k > 0.0) {
+            return Err(invalid!(
+                "fc12",
+                "the timing shape k must be a positive number"
+            ));
+        }
+        fit_summaries(
+            customers,
+            |p: &[f64]| MbgGamma {
+                k,
+                r: p[0],
+                alpha: p[1],
+                a: p[2],
+                b: p[3],
+            },
+            MbgGamma::rows_log_likelihood,
+        )
+    }
+
     /// Log-likelihood of the summaries, the interval constant included (`total_log_gaps` as in
     /// [`MbgGamma::fit`]).
     pub fn log_likelihood(

@@ -13,6 +13,8 @@
 //!   inter-purchase times (regular buyers), P(alive) and P(at least one purchase in the next t);
 //!   [`MbgGamma`], the same with gamma inter-purchase times of any fitted shape k (clumpy k < 1
 //!   too).
+//! - [`ParetoGamma`]: Pareto/NBD with gamma inter-purchase times of a common shape k (an ML
+//!   relative of Platzer & Reutterer's Pareto/GGG), P(alive) and P(at least one purchase).
 //! - [`GammaGamma`] (Fader, Hardie & Lee 2005, "RFM and CLV") for the spend per transaction.
 //! - [`Sbg`] (Fader & Hardie 2007), the shifted-beta-geometric model of contractual retention:
 //!   survival, retention rates, projected survivors and discounted expected lifetime.
@@ -50,6 +52,7 @@ mod gamma_gamma;
 mod mbgcnbd;
 mod optimize;
 mod pareto;
+mod pareto_gamma;
 mod sbg;
 pub mod special;
 
@@ -57,6 +60,7 @@ pub use bgnbd::BgNbd;
 pub use gamma_gamma::{GammaGamma, Spend};
 pub use mbgcnbd::{MbgCnbd, MbgGamma};
 pub use pareto::ParetoNbd;
+pub use pareto_gamma::ParetoGamma;
 pub use sbg::Sbg;
 
 use crate::error::invalid;
