@@ -5,7 +5,9 @@
 //! (or `$AFFINITY_DATA`). The bench profile inherits the release profile (`opt-level = "z"`,
 //! LTO), the settings the page module is built with.
 
-use affinity::forecast::{BgNbd, Customer, GammaGamma, MbgCnbd, ParetoNbd, Sbg, Spend};
+use affinity::forecast::{
+    BgNbd, Customer, GammaGamma, MbgCnbd, ParetoGamma, ParetoNbd, Sbg, Spend,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -60,9 +62,23 @@ fn fits(c: &mut Criterion) {
     });
 }
 
+/// Affinity's ranking model (Pareto/NBD with gamma timing at the k the eval chooses): seconds
+/// per fit, so criterion's fewest samples.
+fn slow_fits(c: &mut Criterion) {
+    let (customers, _) = cohort();
+    c.bench_function("fit Pareto/gamma-k, k 0.7 (2,357 customers)", |b| {
+        b.iter(|| ParetoGamma::fit_given_k(black_box(&customers), 0.7))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
     targets = fits
 }
-criterion_main!(benches);
+criterion_group! {
+    name = slow;
+    config = Criterion::default().sample_size(10);
+    targets = slow_fits
+}
+criterion_main!(benches, slow);

@@ -6,8 +6,8 @@
 
 use affinity::forecast::cluster::{adjusted_rand_index, discover, Feature};
 use affinity::forecast::{
-    clv, BgNbd, Customer, Discount, GammaGamma, MbgCnbd, MbgGamma, ParetoNbd, RepeatBuying, Sbg,
-    Spend,
+    clv, BgNbd, Customer, Discount, GammaGamma, MbgCnbd, MbgGamma, ParetoGamma, ParetoNbd,
+    RepeatBuying, Sbg, Spend,
 };
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -261,7 +261,7 @@ const SOME_MBG: MbgCnbd = MbgCnbd {
     b: 1.61,
 };
 
-/// P(≥ 1 purchase in t) of Pareto/NBD, MBG/CNBD-k and MBG with gamma timing is a finite probability, and Pareto/NBD's
+/// P(≥ 1 purchase in t) of Pareto/NBD, MBG/CNBD-k and the gamma-timing models is a finite probability, and Pareto/NBD's
 /// is at most its expectation.
 fn any_purchase_sane(c: &Customer, t: f64) {
     let pn = PUBLISHED_PN.probability_any_purchase(c, t);
@@ -295,6 +295,23 @@ fn any_purchase_sane(c: &Customer, t: f64) {
         assert!(
             m.log_likelihood(&[*c], 0.0).unwrap().is_finite(),
             "gamma {k} {c:?}"
+        );
+        let m = ParetoGamma {
+            k,
+            r: PUBLISHED_PN.r,
+            alpha: PUBLISHED_PN.alpha,
+            s: PUBLISHED_PN.s,
+            beta: PUBLISHED_PN.beta,
+        };
+        let p = m.probability_any_purchase(c, t);
+        let alive = m.probability_alive(c);
+        assert!(
+            (0.0..=1.0).contains(&p) && (0.0..=1.0).contains(&alive) && p <= alive + 1e-12,
+            "Pareto/gamma {k} {c:?} t {t}: {p} {alive}"
+        );
+        assert!(
+            m.log_likelihood(&[*c]).unwrap().is_finite(),
+            "Pareto/gamma {k} {c:?}"
         );
     }
 }

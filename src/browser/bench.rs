@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::forecast::{BgNbd, Customer, GammaGamma, MbgCnbd, ParetoNbd, Spend};
+use crate::forecast::{BgNbd, Customer, GammaGamma, MbgCnbd, ParetoGamma, ParetoNbd, Spend};
 use crate::recommend::{Model, Query, Strategy};
 use crate::rules::SegmentSet;
 use crate::segments::{Context, ProfileFacts};
@@ -191,8 +191,8 @@ pub fn bench_forecast_setup() -> Vec<f64> {
     out
 }
 
-/// Mean ms to fit `model` (`bgnbd`, `pareto`, `mbgcnbd-1`, `mbgcnbd-3`, `gamma-gamma`) to the
-/// CDNOW cohort.
+/// Mean ms to fit `model` (`bgnbd`, `pareto`, `pareto-gamma-0.7` (Affinity's ranking model),
+/// `mbgcnbd-1`, `mbgcnbd-3`, `gamma-gamma`) to the CDNOW cohort.
 #[wasm_bindgen]
 pub fn bench_fit(model: &str, reps: u32) -> f64 {
     COHORT.with(|c| {
@@ -204,6 +204,9 @@ pub fn bench_fit(model: &str, reps: u32) -> f64 {
             sink += match model {
                 "bgnbd" => BgNbd::fit(customers).map(|f| f.log_likelihood),
                 "pareto" => ParetoNbd::fit(customers).map(|f| f.log_likelihood),
+                "pareto-gamma-0.7" => {
+                    ParetoGamma::fit_given_k(customers, 0.7).map(|f| f.log_likelihood)
+                }
                 "mbgcnbd-1" => MbgCnbd::fit(customers, 1).map(|f| f.log_likelihood),
                 "mbgcnbd-3" => MbgCnbd::fit(customers, 3).map(|f| f.log_likelihood),
                 _ => GammaGamma::fit(spends).map(|f| f.log_likelihood),
