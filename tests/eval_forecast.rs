@@ -8,7 +8,8 @@
 //! Protocol (data README): summaries are computed here from the raw `CDNOW_sample.txt` (the
 //! 2,357-customer cohort; same-day orders merged), calibration weeks 1–39 (to 1997-09-30),
 //! holdout weeks 40–78 (to 1998-06-30). Everything Affinity's forecast chooses — which model,
-//! the blend weights, the covariates, the point-prediction quantile — is chosen on a split
+//! the blend weights, the covariates, the point-prediction quantile, the ranking score and the
+//! timing shape k of the gamma-timing models — is chosen on a split
 //! inside the calibration period (weeks 1–26 → 27–39) and only then scored once on the holdout,
 //! beside BG/NBD, Pareto/NBD and a recency rule run in the same command. The asserts are bounds
 //! from the published figures, never copies of this program's output.

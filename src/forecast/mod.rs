@@ -3,7 +3,7 @@
 //!
 //! # Overview
 //!
-//! Four probability models, each fitted by maximum likelihood on summaries the Worker can keep per
+//! Probability models, each fitted by maximum likelihood on summaries the Worker can keep per
 //! customer, with the quantities a merchant acts on:
 //!
 //! - [`BgNbd`] (Fader, Hardie & Lee 2005) and [`ParetoNbd`] (Schmittlein, Morrison & Colombo 1987)
@@ -28,8 +28,9 @@
 //! order dates.
 //!
 //! Fitting minimises the negative log-likelihood over the logarithms of the parameters with a
-//! hand-written Nelder–Mead search; the special functions are hand-written too (see
-//! `docs/forecast.md` for why, and for the measured fits, holdout accuracy and fit times).
+//! hand-written BFGS search (Nelder–Mead where it stops short); the special functions are
+//! hand-written too (see `docs/forecast.md` for why, and for the measured fits, holdout accuracy
+//! and fit times).
 //!
 //! # Example
 //!
