@@ -5,7 +5,9 @@
 //! (or `$AFFINITY_DATA`). The bench profile inherits the release profile (`opt-level = "z"`,
 //! LTO), the settings the page module is built with.
 
-use affinity::forecast::{BgNbd, Customer, GammaGamma, ParetoNbd, Sbg, Spend};
+use affinity::forecast::{
+    BgNbd, Customer, GammaGamma, MbgCnbd, ParetoGamma, ParetoNbd, Sbg, Spend,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -46,6 +48,12 @@ fn fits(c: &mut Criterion) {
     c.bench_function("fit Pareto/NBD (2,357 customers)", |b| {
         b.iter(|| ParetoNbd::fit(black_box(&customers)))
     });
+    c.bench_function("fit MBG/CNBD-1 (2,357 customers)", |b| {
+        b.iter(|| MbgCnbd::fit(black_box(&customers), 1))
+    });
+    c.bench_function("fit MBG/CNBD-3 (2,357 customers)", |b| {
+        b.iter(|| MbgCnbd::fit(black_box(&customers), 3))
+    });
     c.bench_function("fit Gamma-Gamma (946 customers)", |b| {
         b.iter(|| GammaGamma::fit(black_box(&spends)))
     });
@@ -54,9 +62,23 @@ fn fits(c: &mut Criterion) {
     });
 }
 
+/// Affinity's ranking model (Pareto/NBD with gamma timing at the k the eval chooses): seconds
+/// per fit, so criterion's fewest samples.
+fn slow_fits(c: &mut Criterion) {
+    let (customers, _) = cohort();
+    c.bench_function("fit Pareto/gamma-k, k 0.7 (2,357 customers)", |b| {
+        b.iter(|| ParetoGamma::fit_given_k(black_box(&customers), 0.7))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
     targets = fits
 }
-criterion_main!(benches);
+criterion_group! {
+    name = slow;
+    config = Criterion::default().sample_size(10);
+    targets = slow_fits
+}
+criterion_main!(benches, slow);

@@ -6,7 +6,8 @@
 
 use affinity::forecast::cluster::{adjusted_rand_index, discover, Feature};
 use affinity::forecast::{
-    clv, BgNbd, Customer, Discount, GammaGamma, ParetoNbd, RepeatBuying, Sbg, Spend,
+    clv, BgNbd, Customer, Discount, GammaGamma, MbgCnbd, MbgGamma, ParetoGamma, ParetoNbd,
+    RepeatBuying, Sbg, Spend,
 };
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -251,6 +252,70 @@ fn clv_discounts_expected_purchases() {
     assert!(discounted < clv(&m, &c, 20.0, flat) && discounted > 0.0);
 }
 
+/// An MBG/CNBD-3 near the CDNOW scale (regular buyers), for the robustness checks.
+const SOME_MBG: MbgCnbd = MbgCnbd {
+    k: 3,
+    r: 0.52,
+    alpha: 6.18,
+    a: 0.89,
+    b: 1.61,
+};
+
+/// P(≥ 1 purchase in t) of Pareto/NBD, MBG/CNBD-k and the gamma-timing models is a finite probability, and Pareto/NBD's
+/// is at most its expectation.
+fn any_purchase_sane(c: &Customer, t: f64) {
+    let pn = PUBLISHED_PN.probability_any_purchase(c, t);
+    assert!(
+        (0.0..=1.0).contains(&pn),
+        "Pareto/NBD {pn} for {c:?}, t {t}"
+    );
+    assert!(pn <= PUBLISHED_PN.expected_purchases(c, t) * (1.0 + 1e-9) + 1e-12);
+    for k in [1, 3, 12] {
+        let m = MbgCnbd { k, ..SOME_MBG };
+        let p = m.probability_any_purchase(c, t);
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "MBG/CNBD-{k} {p} for {c:?}, t {t}"
+        );
+        let alive = m.probability_alive(c);
+        assert!((0.0..=1.0).contains(&alive) && p <= alive + 1e-12);
+        assert!(m.log_likelihood(&[*c]).unwrap().is_finite());
+    }
+    for k in [0.3, 1.0, 2.5, 12.0] {
+        let m = MbgGamma {
+            k,
+            r: SOME_MBG.r,
+            alpha: SOME_MBG.alpha,
+            a: SOME_MBG.a,
+            b: SOME_MBG.b,
+        };
+        let p = m.probability_any_purchase(c, t);
+        let alive = m.probability_alive(c);
+        assert!((0.0..=1.0).contains(&p) && (0.0..=1.0).contains(&alive) && p <= alive + 1e-12);
+        assert!(
+            m.log_likelihood(&[*c], 0.0).unwrap().is_finite(),
+            "gamma {k} {c:?}"
+        );
+        let m = ParetoGamma {
+            k,
+            r: PUBLISHED_PN.r,
+            alpha: PUBLISHED_PN.alpha,
+            s: PUBLISHED_PN.s,
+            beta: PUBLISHED_PN.beta,
+        };
+        let p = m.probability_any_purchase(c, t);
+        let alive = m.probability_alive(c);
+        assert!(
+            (0.0..=1.0).contains(&p) && (0.0..=1.0).contains(&alive) && p <= alive + 1e-12,
+            "Pareto/gamma {k} {c:?} t {t}: {p} {alive}"
+        );
+        assert!(
+            m.log_likelihood(&[*c]).unwrap().is_finite(),
+            "Pareto/gamma {k} {c:?}"
+        );
+    }
+}
+
 fn finite_and_sane(p_alive: f64, expected: f64) {
     assert!(
         p_alive.is_finite() && (0.0..=1.0).contains(&p_alive),
@@ -278,6 +343,9 @@ fn extreme_customers_give_finite_answers() {
         }
         assert!(bg.log_likelihood(&[c]).unwrap().is_finite());
         assert!(pn.log_likelihood(&[c]).unwrap().is_finite());
+        for t in [0.0, 1.0, 39.0, 1e4] {
+            any_purchase_sane(&c, t);
+        }
     }
 }
 
@@ -297,6 +365,7 @@ proptest! {
         finite_and_sane(pn.probability_alive(&c), pn.expected_purchases(&c, t));
         prop_assert!(bg.log_likelihood(&[c]).unwrap().is_finite());
         prop_assert!(pn.log_likelihood(&[c]).unwrap().is_finite());
+        any_purchase_sane(&c, t);
     }
 }
 

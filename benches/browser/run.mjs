@@ -48,6 +48,9 @@ try {
   const isolated = await page.evaluate(() => self.crossOriginIsolated);
   console.log(`Chromium ${context.browser()?.version() ?? ""} in-page timings (cross-origin isolated: ${isolated})`);
   console.log(`model: 10,000 items, ${results.model_bytes} bytes encoded, decoded in ${results.model_decode_ms.toFixed(2)} ms`);
+  const co = results.cohort;
+  console.log(`forecast cohort: ${co.customers} customers (${co.repeaters} with repeat spend); fitted LL in wasm32: ` +
+    `BG/NBD ${co.ll.bgnbd.toFixed(2)}, Pareto/NBD ${co.ll.pareto.toFixed(2)}, Gamma-Gamma ${co.ll.gamma_gamma.toFixed(2)}`);
   console.log(`${"operation".padEnd(52)} ${"median ms".padStart(10)} ${"max ms".padStart(9)}`);
   for (const [name, r] of Object.entries(results.ops)) {
     console.log(`${name.padEnd(52)} ${r.median_ms.toFixed(4).padStart(10)} ${r.max_ms.toFixed(4).padStart(9)}`);

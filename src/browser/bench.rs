@@ -8,6 +8,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
+use crate::forecast::{BgNbd, Customer, GammaGamma, MbgCnbd, ParetoGamma, ParetoNbd, Spend};
 use crate::recommend::{Model, Query, Strategy};
 use crate::rules::SegmentSet;
 use crate::segments::{Context, ProfileFacts};
@@ -145,4 +146,77 @@ pub fn bench_recommend(strategy: &str, reps: u32) -> f64 {
     q.cart = vec![fixtures::product_id(4203)];
     q.category_affinity = vec![("c8".into(), 1.0), ("c3".into(), 0.4)];
     timed(reps, |fx| fx.model.recommend(&q).len())
+}
+
+/// The CDNOW 2,357-customer cohort's summaries (weeks 1–39; x, tₓ, T, mean repeat spend), the
+/// file the native criterion bench reads, compiled into the bench module only.
+const CDNOW: &str =
+    include_str!("../../../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv");
+
+thread_local! {
+    static COHORT: RefCell<Option<(Vec<Customer>, Vec<Spend>)>> = const { RefCell::new(None) };
+}
+
+/// Parses the CDNOW cohort (once) and returns `[customers, customers with repeat spend, BG/NBD LL,
+/// Pareto/NBD LL, Gamma-Gamma LL]` (the log-likelihoods of one fit each, to check that the wasm32
+/// fits reach the published optimum).
+#[wasm_bindgen]
+pub fn bench_forecast_setup() -> Vec<f64> {
+    let (customers, spends): (Vec<Customer>, Vec<Spend>) = CDNOW
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<f64> = line
+                .split(',')
+                .map(|v| v.parse().expect_throw("a number"))
+                .collect();
+            let x = f[1] as u32;
+            let c = Customer::new(x, f[2], f[3]).expect_throw("a summary");
+            let s = Spend {
+                frequency: x,
+                mean_value: f[4],
+            };
+            (c, s)
+        })
+        .unzip();
+    let repeaters = spends.iter().filter(|s| s.frequency > 0).count();
+    let ll = [
+        BgNbd::fit(&customers).map(|f| f.log_likelihood),
+        ParetoNbd::fit(&customers).map(|f| f.log_likelihood),
+        GammaGamma::fit(&spends).map(|f| f.log_likelihood),
+    ];
+    let mut out = vec![customers.len() as f64, repeaters as f64];
+    out.extend(ll.map(|l| l.expect_throw("the fit converges")));
+    COHORT.with(|c| *c.borrow_mut() = Some((customers, spends)));
+    out
+}
+
+/// Mean ms to fit `model` (`bgnbd`, `pareto`, `pareto-gamma-0.7` (Affinity's ranking model),
+/// `mbgcnbd-1`, `mbgcnbd-3`, `gamma-gamma`) to the CDNOW cohort.
+#[wasm_bindgen]
+pub fn bench_fit(model: &str, reps: u32) -> f64 {
+    COHORT.with(|c| {
+        let c = c.borrow();
+        let (customers, spends) = c.as_ref().expect_throw("call bench_forecast_setup first");
+        let mut sink = 0.0;
+        let t = now();
+        for _ in 0..reps {
+            sink += match model {
+                "bgnbd" => BgNbd::fit(customers).map(|f| f.log_likelihood),
+                "pareto" => ParetoNbd::fit(customers).map(|f| f.log_likelihood),
+                "pareto-gamma-0.7" => {
+                    ParetoGamma::fit_given_k(customers, 0.7).map(|f| f.log_likelihood)
+                }
+                "mbgcnbd-1" => MbgCnbd::fit(customers, 1).map(|f| f.log_likelihood),
+                "mbgcnbd-3" => MbgCnbd::fit(customers, 3).map(|f| f.log_likelihood),
+                _ => GammaGamma::fit(spends).map(|f| f.log_likelihood),
+            }
+            .expect_throw("the fit converges");
+        }
+        let ms = (now() - t) / f64::from(reps.max(1));
+        if sink == f64::MAX {
+            web_sys::console::log_1(&"unreachable".into());
+        }
+        ms
+    })
 }

@@ -6,7 +6,7 @@
 //! long histories neither overflow nor lose the small terms.
 
 use super::special::{hyp2f1, integrate_unit, ln_beta, ln_gamma};
-use super::{fit_positive, log_add, Customer, Fitted, RepeatBuying, Rows};
+use super::{fit_summaries, log_add, Customer, Fitted, RepeatBuying, Rows};
 use crate::Error;
 
 /// BG/NBD parameters: purchase-rate shape `r` and scale `alpha`, dropout Beta(`a`, `b`).
@@ -32,14 +32,16 @@ fn frequency_terms(m: &BgNbd, x: f64) -> (f64, f64) {
 impl BgNbd {
     /// Maximum-likelihood fit to customer summaries.
     pub fn fit(customers: &[Customer]) -> Result<Fitted<BgNbd>, Error> {
-        let rows = Rows::new(customers)?;
-        let model = |p: &[f64]| BgNbd {
-            r: p[0],
-            alpha: p[1],
-            a: p[2],
-            b: p[3],
-        };
-        fit_positive(&[1.0; 4], model, |m| m.rows_log_likelihood(&rows))
+        fit_summaries(
+            customers,
+            |p: &[f64]| BgNbd {
+                r: p[0],
+                alpha: p[1],
+                a: p[2],
+                b: p[3],
+            },
+            BgNbd::rows_log_likelihood,
+        )
     }
 
     /// Log-likelihood of the summaries (equation 6 of the paper, summed).
@@ -48,20 +50,10 @@ impl BgNbd {
     }
 
     fn rows_log_likelihood(&self, rows: &Rows) -> f64 {
-        let mut total = 0.0;
-        let mut cached: Option<(u32, (f64, f64))> = None;
-        for (c, n) in &rows.rows {
-            let terms = match cached {
-                Some((x, t)) if x == c.frequency => t,
-                _ => {
-                    let t = frequency_terms(self, f64::from(c.frequency));
-                    cached = Some((c.frequency, t));
-                    t
-                }
-            };
-            total += n * self.row_log_likelihood(c, terms);
-        }
-        total
+        rows.sum_by_frequency(
+            |x| frequency_terms(self, x),
+            |c, t| self.row_log_likelihood(c, t),
+        )
     }
 
     fn row_log_likelihood(&self, c: &Customer, (rate, beta): (f64, f64)) -> f64 {

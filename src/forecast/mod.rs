@@ -3,12 +3,18 @@
 //!
 //! # Overview
 //!
-//! Four probability models, each fitted by maximum likelihood on summaries the Worker can keep per
+//! Probability models, each fitted by maximum likelihood on summaries the Worker can keep per
 //! customer, with the quantities a merchant acts on:
 //!
 //! - [`BgNbd`] (Fader, Hardie & Lee 2005) and [`ParetoNbd`] (Schmittlein, Morrison & Colombo 1987)
 //!   for non-contractual repeat buying: expected purchases in the next `t`, probability alive,
 //!   the predictive distribution of the count (BG/NBD), and CLV via [`clv`].
+//! - [`MbgCnbd`] (Reutterer, Platzer & Schröder 2021): BG/NBD-style dropout with Erlang-k
+//!   inter-purchase times (regular buyers), P(alive) and P(at least one purchase in the next t);
+//!   [`MbgGamma`], the same with gamma inter-purchase times of any fitted shape k (clumpy k < 1
+//!   too).
+//! - [`ParetoGamma`]: Pareto/NBD with gamma inter-purchase times of a common shape k (an ML
+//!   relative of Platzer & Reutterer's Pareto/GGG), P(alive) and P(at least one purchase).
 //! - [`GammaGamma`] (Fader, Hardie & Lee 2005, "RFM and CLV") for the spend per transaction.
 //! - [`Sbg`] (Fader & Hardie 2007), the shifted-beta-geometric model of contractual retention:
 //!   survival, retention rates, projected survivors and discounted expected lifetime.
@@ -22,8 +28,9 @@
 //! order dates.
 //!
 //! Fitting minimises the negative log-likelihood over the logarithms of the parameters with a
-//! hand-written Nelder–Mead search; the special functions are hand-written too (see
-//! `docs/forecast.md` for why, and for the measured fits, holdout accuracy and fit times).
+//! hand-written BFGS search (Nelder–Mead where it stops short); the special functions are
+//! hand-written too (see `docs/forecast.md` for why, and for the measured fits, holdout accuracy
+//! and fit times).
 //!
 //! # Example
 //!
@@ -43,14 +50,18 @@
 mod bgnbd;
 pub mod cluster;
 mod gamma_gamma;
+mod mbgcnbd;
 mod optimize;
 mod pareto;
+mod pareto_gamma;
 mod sbg;
 pub mod special;
 
 pub use bgnbd::BgNbd;
 pub use gamma_gamma::{GammaGamma, Spend};
+pub use mbgcnbd::{MbgCnbd, MbgGamma};
 pub use pareto::ParetoNbd;
+pub use pareto_gamma::ParetoGamma;
 pub use sbg::Sbg;
 
 use crate::error::invalid;
@@ -201,6 +212,42 @@ impl Rows {
         }
         Ok(Rows { rows })
     }
+}
+
+impl Rows {
+    /// Σ multiplicity × `row(customer, terms(x))`, computing the per-frequency `terms` once for
+    /// each distinct frequency (the rows are sorted by it).
+    pub fn sum_by_frequency<T: Copy>(
+        &self,
+        terms: impl Fn(f64) -> T,
+        row: impl Fn(&Customer, T) -> f64,
+    ) -> f64 {
+        let mut cached: Option<(u32, T)> = None;
+        let mut total = 0.0;
+        for (c, n) in &self.rows {
+            let t = match cached {
+                Some((x, t)) if x == c.frequency => t,
+                _ => {
+                    let t = terms(f64::from(c.frequency));
+                    cached = Some((c.frequency, t));
+                    t
+                }
+            };
+            total += n * row(c, t);
+        }
+        total
+    }
+}
+
+/// Fits a repeat-buying model of four positive parameters to customer summaries from all-ones,
+/// `model` building it from the parameters, `log_likelihood` scoring it on the merged rows.
+pub(crate) fn fit_summaries<M>(
+    customers: &[Customer],
+    model: impl Fn(&[f64]) -> M,
+    log_likelihood: impl Fn(&M, &Rows) -> f64,
+) -> Result<Fitted<M>, Error> {
+    let rows = Rows::new(customers)?;
+    fit_positive(&[1.0; 4], model, |m| log_likelihood(m, &rows))
 }
 
 /// Fits a model of positive parameters by maximising `log_likelihood` over their logarithms,

@@ -44,7 +44,7 @@ impl Sbg {
         fit_positive(&[1.0; 2], model, |m| m.log_likelihood(alive))
     }
 
-    /// Log-likelihood of survivor counts: Σₜ (alive[t−1] − alive[t]) ln P(T=t) + alive[n] ln S(n).
+    /// Log-likelihood of survivor counts: Σₜ (alive\[t−1\] − alive\[t\]) ln P(T=t) + alive\[n\] ln S(n).
     pub fn log_likelihood(&self, alive: &[f64]) -> f64 {
         let mut ll = 0.0;
         let mut p = 0.0;
