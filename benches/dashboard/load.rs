@@ -288,6 +288,14 @@ fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
         .map(|b| (b.start_ms, b.end_ms))
         .collect();
     let offsets = serde_json::to_string(&zone.offsets(start, end)).unwrap_or_default();
+    let p90 = Period::last_days(&zone, now, 90);
+    let (start90, end90) = p90.range(&zone);
+    let weeks: Vec<(i64, i64)> = p90
+        .buckets(&zone, Grain::Week)
+        .iter()
+        .map(|b| (b.start_ms, b.end_ms))
+        .collect();
+    let offsets90 = serde_json::to_string(&zone.offsets(start90, end90)).unwrap_or_default();
     let all_offsets =
         serde_json::to_string(&zone.offsets(850_000_000_000, now)).unwrap_or_default();
     let utc_offsets = serde_json::to_string(&Zone::or_utc("+01:00").offsets(850_000_000_000, now))
@@ -302,6 +310,14 @@ fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
         (
             "slot_totals, period and previous",
             q::slot_totals(shop, &[(start, end), (start - 30 * DAY, start)]).stmt,
+        ),
+        (
+            "slot_totals, 90 days by week",
+            q::slot_totals(shop, &weeks).stmt,
+        ),
+        (
+            "slot_totals, 90 days and the 90 before",
+            q::slot_totals(shop, &[p90.range(&zone), p90.previous().range(&zone)]).stmt,
         ),
         ("freshness", q::freshness(shop).stmt),
         ("top_products", q::top_products(shop, 8).stmt),
@@ -331,6 +347,14 @@ fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
         (
             "explore visitors by product",
             ex::visitors(shop, &[Dim::Product], start, end, &offsets).stmt,
+        ),
+        (
+            "explore visitors by product, 90 days",
+            ex::visitors(shop, &[Dim::Product], start90, end90, &offsets90).stmt,
+        ),
+        (
+            "explore visitors by category, 90 days",
+            ex::visitors(shop, &[Dim::Category], start90, end90, &offsets90).stmt,
         ),
         (
             "explore orders by weekday",

@@ -209,7 +209,7 @@ pub struct SlotTotals {
     /// Refunded amount.
     #[serde(default)]
     pub refunded: f64,
-    /// Distinct visitors (exact, from `visitor_slots`).
+    /// Distinct visitors (exact, from `visitor_slots` and its chain).
     #[serde(default)]
     pub visitors: f64,
     /// Distinct customers with an order.
@@ -218,7 +218,9 @@ pub struct SlotTotals {
 }
 
 /// The rollups summed over each UTC range (local days, weeks, months), with exact distinct
-/// visitors and buyers; every range is answered, with zeros where nothing happened.
+/// visitors and buyers; every range is answered, with zeros where nothing happened. A visitor
+/// counts once in a range: by their first `visitor_slots` row in it, the one whose `prev` is
+/// before the range (`migrations/0010_distinct_chains.sql`).
 pub fn slot_totals(shop: &str, ranges: &[(i64, i64)]) -> Query<SlotTotals> {
     let sql = format!(
         "{BUCKETS}, t AS (SELECT b.i, SUM(r.events) AS events, SUM(r.page_views) AS page_views, \
@@ -227,9 +229,9 @@ pub fn slot_totals(shop: &str, ranges: &[(i64, i64)]) -> Query<SlotTotals> {
          SUM(r.items) AS items, SUM(r.revenue) AS revenue, SUM(r.refunds) AS refunds, \
          SUM(r.refunded) AS refunded FROM b JOIN rollup_slots r ON r.shop = :shop \
          AND r.slot >= b.lo AND r.slot < b.hi GROUP BY b.i), \
-         v AS (SELECT b.i, COUNT(DISTINCT s.customer_id) AS visitors FROM b \
-         JOIN visitor_slots s ON s.shop = :shop AND s.slot >= b.lo AND s.slot < b.hi \
-         GROUP BY b.i), \
+         v AS (SELECT b.i, (SELECT COUNT(*) FROM visitor_slots s \
+         INDEXED BY visitor_slots_first WHERE s.shop = :shop AND s.slot >= b.lo \
+         AND s.slot < b.hi AND (s.prev IS NULL OR s.prev < b.lo)) AS visitors FROM b), \
          o AS (SELECT b.i, COUNT(DISTINCT o.customer_id) AS buyers FROM b \
          JOIN orders o ON o.shop = :shop AND o.ts >= b.lo * {slot} AND o.ts < b.hi * {slot} \
          GROUP BY b.i) \
