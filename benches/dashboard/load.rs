@@ -296,10 +296,8 @@ fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
         .map(|b| (b.start_ms, b.end_ms))
         .collect();
     let offsets90 = serde_json::to_string(&zone.offsets(start90, end90)).unwrap_or_default();
-    let all_offsets =
-        serde_json::to_string(&zone.offsets(850_000_000_000, now)).unwrap_or_default();
-    let utc_offsets = serde_json::to_string(&Zone::or_utc("+01:00").offsets(850_000_000_000, now))
-        .unwrap_or_default();
+    let all_months = zone.months(850_000_000_000, now);
+    let fixed_months = Zone::or_utc("+01:00").months(850_000_000_000, now);
     let ids: Vec<String> = (0..50).map(|p| format!("sku-{p}")).collect();
     use affinity_worker::platform::store::explore::Dim;
     let list: Vec<(&str, Stmt)> = vec![
@@ -326,10 +324,10 @@ fn time_queries(db: &Connection, shop: &str, now: i64, runs: usize) {
             "funnel, 30 days",
             q::funnel(shop, start, end, DAY, None).stmt,
         ),
-        ("retention", q::retention(shop, &all_offsets).stmt),
+        ("retention", q::retention(shop, &all_months).stmt),
         (
             "retention, a fixed-offset zone",
-            q::retention(shop, &utc_offsets).stmt,
+            q::retention(shop, &fixed_months).stmt,
         ),
         (
             "new_vs_returning",

@@ -147,11 +147,13 @@ fn history() -> Vec<Ev> {
             bot: false,
         });
     }
-    // Time-zone edges: 2026-11-20 23:30 and 2026-11-21 00:15 in India.
+    // Time-zone edges: 2026-11-20 23:30 and 2026-11-21 00:15 in India, and 2026-11-01 00:15
+    // (still October in UTC).
     let local = |d: i64, h: i64, m: i64| START + d * DAY + h * HOUR + m * MIN - IST;
     for (c, id, at) in [
         ("edge1", "late", local(50, 23, 30)),
         ("edge2", "early", local(51, 0, 15)),
+        ("edge3", "november", local(31, 0, 15)),
     ] {
         out.push(Ev {
             customer: c.into(),
@@ -514,9 +516,10 @@ fn funnel_retention_rfm_and_products() {
     // Retention: first-order month (India) × months since, by hand.
     let zone = Zone::new("Asia/Kolkata").unwrap_or_else(|e| panic!("{e}"));
     let span = first(&db, &sql::order_span("s1")).unwrap_or_default();
-    let offsets =
-        serde_json::to_string(&zone.offsets(span.first.unwrap_or(0.0) as i64, START + 200 * DAY))
-            .unwrap_or_default();
+    let months = zone.months(
+        span.first.unwrap_or(0.0) as i64,
+        span.last.unwrap_or(0.0) as i64,
+    );
     let month_of = |ts: i64| {
         let s = affinity::time::format_date(ts + IST);
         let (y, m) = (
@@ -540,7 +543,11 @@ fn funnel_retention_rfm_and_products() {
         cell.0.insert(c.clone());
         cell.1 += n;
     }
-    let got = all(&db, &sql::retention("s1", &offsets));
+    let edge = net["november"].1;
+    assert_eq!(affinity::time::format_date(edge), "2026-10-31");
+    assert_eq!(month_of(edge), 2026 * 12 + 10, "November in India");
+    assert_eq!(firsts["edge3"], 2026 * 12 + 10);
+    let got = all(&db, &sql::retention("s1", &months));
     assert_eq!(got.len(), cells.len());
     assert!(
         cells.keys().any(|k| k.1 > 0),

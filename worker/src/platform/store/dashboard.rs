@@ -387,23 +387,35 @@ pub struct CohortCell {
 }
 
 /// First-order cohorts × months since the first order, over every order of the shop, by local
-/// month (`offsets`: the zone's UTC offsets from the first order on, as explore takes them).
-pub fn retention(shop: &str, offsets: &str) -> Query<CohortCell> {
-    let month = "CAST(strftime('%Y', l.lt / 1000, 'unixepoch') AS INTEGER) * 12 + \
-         CAST(strftime('%m', l.lt / 1000, 'unixepoch') AS INTEGER) - 1";
-    let sql = format!(
-        "WITH {tz}, {NET_ORDERS}, \
-         l AS (SELECT n.customer_id, n.net, {lt} AS lt FROM n), \
-         m AS (SELECT l.customer_id, {month} AS month, SUM(l.net) AS net FROM l \
-         GROUP BY l.customer_id, 2), \
-         f AS (SELECT customer_id, MIN(month) AS first FROM m GROUP BY customer_id) \
-         SELECT f.first AS cohort, m.month - f.first AS age, COUNT(*) AS customers, \
-         SUM(m.net) AS revenue FROM m JOIN f ON f.customer_id = m.customer_id \
-         GROUP BY f.first, m.month - f.first ORDER BY cohort, age",
-        tz = super::explore::TZ,
-        lt = super::explore::local("n.ts"),
-    );
-    Query::named(&sql, &[("offsets", offsets.into()), ("shop", shop.into())])
+/// month. `months` are the shop's local months as `(start_ms, end_ms, year * 12 + month - 1)`,
+/// oldest first, from the first order's to the last's: each month's orders are one range of an
+/// index, so no order's local month is worked out row by row. Refunds come off the month of the
+/// order they refund.
+pub fn retention(shop: &str, months: &[(i64, i64, i64)]) -> Query<CohortCell> {
+    let list: Vec<String> = months
+        .iter()
+        .map(|(a, b, m)| format!("[{a},{b},{m}]"))
+        .collect();
+    Query::named(
+        "WITH mo AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS lo, \
+         json_extract(value, '$[1]') AS hi, json_extract(value, '$[2]') AS month \
+         FROM json_each(:months)), \
+         x AS (SELECT o.customer_id, mo.month, o.total AS net FROM mo \
+         JOIN orders o INDEXED BY orders_by_ts_customer ON o.shop = :shop AND o.ts >= mo.lo \
+         AND o.ts < mo.hi \
+         UNION ALL SELECT o.customer_id, mo.month, -r.amount FROM refunds r \
+         JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id \
+         JOIN mo ON o.ts >= mo.lo AND o.ts < mo.hi WHERE r.shop = :shop), \
+         m AS (SELECT month, SUM(net) AS net, \
+         MIN(month) OVER (PARTITION BY customer_id ORDER BY month) AS first FROM x \
+         GROUP BY customer_id, month) \
+         SELECT first AS cohort, month - first AS age, COUNT(*) AS customers, \
+         SUM(net) AS revenue FROM m GROUP BY first, month - first ORDER BY cohort, age",
+        &[
+            ("months", format!("[{}]", list.join(",")).into()),
+            ("shop", shop.into()),
+        ],
+    )
 }
 
 /// Revenue in a period from new and from returning customers (net of refunds).
