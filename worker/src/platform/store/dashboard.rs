@@ -167,7 +167,7 @@ fn ranges_json(ranges: &[(i64, i64)], slots: bool) -> String {
 }
 
 /// The buckets CTE: `b(i, lo, hi)` from the `:ranges` JSON list.
-const BUCKETS: &str = "WITH b AS (SELECT CAST(key AS INTEGER) AS i, \
+const BUCKETS: &str = "WITH b AS MATERIALIZED (SELECT CAST(key AS INTEGER) AS i, \
      json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi \
      FROM json_each(:ranges))";
 
@@ -442,21 +442,21 @@ pub struct NewReturning {
 }
 
 /// New vs returning customers of `[start_ms, end_ms)`, and the revenue of first vs repeat
-/// orders.
+/// orders: the period's orders, each with its customer's first order time (one index seek).
 pub fn new_vs_returning(shop: &str, start_ms: i64, end_ms: i64) -> Query<NewReturning> {
-    let sql = format!(
-        "WITH {NET_ORDERS}, \
-         f AS (SELECT customer_id, MIN(ts) AS first FROM n GROUP BY customer_id), \
-         p AS (SELECT n.*, f.first FROM n JOIN f ON f.customer_id = n.customer_id \
-         WHERE n.ts >= :start AND n.ts < :end) \
+    Query::named(
+        "WITH p AS MATERIALIZED (SELECT o.customer_id, o.ts, o.total - COALESCE((SELECT \
+         SUM(r.amount) FROM refunds r WHERE r.shop = o.shop AND r.order_id = o.order_id), 0) \
+         AS net, \
+         (SELECT MIN(x.ts) FROM orders x INDEXED BY orders_by_customer WHERE x.shop = o.shop \
+         AND x.customer_id = o.customer_id) AS first FROM orders o \
+         INDEXED BY orders_by_ts_customer WHERE o.shop = :shop AND o.ts >= :start \
+         AND o.ts < :end) \
          SELECT COUNT(DISTINCT CASE WHEN first >= :start THEN customer_id END) AS new_customers, \
          COUNT(DISTINCT CASE WHEN first < :start THEN customer_id END) AS returning_customers, \
          SUM(first >= :start) AS new_orders, SUM(first < :start) AS returning_orders, \
          COALESCE(SUM(CASE WHEN ts = first THEN net END), 0) AS first_revenue, \
-         COALESCE(SUM(CASE WHEN ts > first THEN net END), 0) AS repeat_revenue FROM p"
-    );
-    Query::named(
-        &sql,
+         COALESCE(SUM(CASE WHEN ts > first THEN net END), 0) AS repeat_revenue FROM p",
         &[
             ("shop", shop.into()),
             ("start", start_ms.into()),
