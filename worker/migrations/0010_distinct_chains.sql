@@ -46,3 +46,8 @@ INSERT OR IGNORE INTO product_viewers (shop, customer_id, product_id, slot, prev
 -- Retention walks the shop's local months and reads each month's orders (customer, total)
 -- from this index alone, in place of working out every order's local month.
 CREATE INDEX IF NOT EXISTS orders_by_ts_customer ON orders (shop, ts, customer_id, total);
+
+-- The RFM grid and the top customers read each buyer's orders, totals included, from this
+-- index alone, in customer order.
+DROP INDEX IF EXISTS orders_by_customer;
+CREATE INDEX IF NOT EXISTS orders_by_customer ON orders (shop, customer_id, ts, total);
