@@ -3,8 +3,10 @@
 // `wrangler dev`), then the bulk load (`load.rs`: the Worker's fold, written straight into the
 // D1 file, bypassing the customer objects) of synthetic events plus the CDNOW orders; the edge is
 // started again and every dashboard and explore page is fetched signed in, RUNS times each
-// (default 7), on 127.0.0.1. Prints one JSON line per page and size, then a Markdown table of
-// medians. A benchmark, not a test: nothing is asserted about speed.
+// (default 7; round robin over the pages after one warm-up of each), on 127.0.0.1. KEEP=1 keeps
+// the state, STATE=DIR times the pages again on a kept state. Prints one JSON line per page and
+// size, then a Markdown table of medians. A benchmark, not a test: nothing is asserted about
+// speed.
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -78,48 +80,63 @@ const pages = [
 
 const results = [];
 for (const size of sizes) {
-  const state = fs.mkdtempSync(path.join(os.tmpdir(), `affinity-bench-${size}-`));
+  // STATE=DIR (a state kept by KEEP=1) times the pages again on what was loaded there.
+  const state = process.env.STATE || fs.mkdtempSync(path.join(os.tmpdir(), `affinity-bench-${size}-`));
   log(`${size} events: state in ${state}`);
-  execFileSync("bash", [path.join(root, ".ci/migrate.sh"), state], { env, stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
-  let dev = await up(state);
-  const r = await fetch(`${edge}/v1/operator/shops`, { method: "POST",
-    headers: { authorization: `Bearer ${operator}`, "content-type": "application/json" },
-    body: JSON.stringify({ id: shop.id, name: "Bench", write_key: shop.key, admin_secret: shop.secret, time_zone: "Europe/Berlin" }) });
-  if (r.status !== 201) throw new Error(`shop: ${r.status} ${await r.text()}`);
-  await down(dev);
-  const file = d1File(state);
-  const t0 = Date.now();
-  const out = execFileSync("cargo", ["bench", "-q", "-p", "affinity-worker", "--bench", "dashboard_load", "--",
-    "--db", file, "--shop", shop.id, "--events", String(size), "--cdnow", "/work/shared/data/cdnow/CDNOW_master.txt"],
-  { cwd: root, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 3_600_000 });
-  const load = JSON.parse(out.trim().split("\n").pop());
-  log(`loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(load)}; ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`);
-  dev = await up(state);
+  let load = { total_s: null };
+  let file;
+  if (process.env.STATE) {
+    file = d1File(state);
+  } else {
+    execFileSync("bash", [path.join(root, ".ci/migrate.sh"), state], { env, stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
+    const dev = await up(state);
+    const r = await fetch(`${edge}/v1/operator/shops`, { method: "POST",
+      headers: { authorization: `Bearer ${operator}`, "content-type": "application/json" },
+      body: JSON.stringify({ id: shop.id, name: "Bench", write_key: shop.key, admin_secret: shop.secret, time_zone: "Europe/Berlin" }) });
+    if (r.status !== 201) throw new Error(`shop: ${r.status} ${await r.text()}`);
+    await down(dev);
+    file = d1File(state);
+    const t0 = Date.now();
+    const out = execFileSync("cargo", ["bench", "-q", "-p", "affinity-worker", "--bench", "dashboard_load", "--",
+      "--db", file, "--shop", shop.id, "--events", String(size), "--cdnow", "/work/shared/data/cdnow/CDNOW_master.txt"],
+    { cwd: root, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 3_600_000 });
+    load = JSON.parse(out.trim().split("\n").pop());
+    log(`loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(load)}; ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`);
+  }
+  const dev = await up(state);
   try {
     const login = await fetch(`${edge}/dashboard/login`, { method: "POST", redirect: "manual",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: `shop=${shop.id}&secret=${encodeURIComponent(shop.secret)}` });
     const cookie = login.headers.get("set-cookie").split(";")[0];
     const day = (ms) => new Date(ms).toISOString().slice(0, 10);
-    for (const [name, tmpl] of pages) {
-      const url = edge + tmpl.replace("{today}", day(Date.now())).replace("{d90}", day(Date.now() - 89 * 86_400_000));
-      const times = [];
-      let status = 0;
-      for (let i = 0; i <= runs; i++) {
-        const t = performance.now();
-        const res = await fetch(url, { headers: { cookie }, signal: AbortSignal.timeout(120_000) });
-        await res.arrayBuffer();
-        status = res.status;
-        if (i > 0) times.push(performance.now() - t); // the first request warms the isolate
-      }
-      const row = { size, page: name, status, median_ms: Math.round(median(times)), max_ms: Math.round(Math.max(...times)), db_mb: Math.round(fs.statSync(file).size / 1e6), load_s: load.total_s };
+    const urls = pages.map(([, tmpl]) => edge + tmpl.replace("{today}", day(Date.now())).replace("{d90}", day(Date.now() - 89 * 86_400_000)));
+    const times = pages.map(() => []);
+    const status = pages.map(() => 0);
+    const get = async (i) => {
+      const t = performance.now();
+      const res = await fetch(urls[i], { headers: { cookie }, signal: AbortSignal.timeout(120_000) });
+      await res.arrayBuffer();
+      status[i] = res.status;
+      return performance.now() - t;
+    };
+    for (let i = 0; i < pages.length; i++) await get(i); // the first request warms the isolate
+    // Round robin: a burst of load from the machine's other users lands on every page alike.
+    const busy = [os.loadavg()[0]];
+    for (let r = 0; r < runs; r++) {
+      for (let i = 0; i < pages.length; i++) times[i].push(await get(i));
+    }
+    busy.push(os.loadavg()[0]);
+    log(`load average (1 min) ${busy.map((l) => l.toFixed(1)).join(" -> ")} during the page runs`);
+    for (let i = 0; i < pages.length; i++) {
+      const row = { size, page: pages[i][0], status: status[i], median_ms: Math.round(median(times[i])), max_ms: Math.round(Math.max(...times[i])), db_mb: Math.round(fs.statSync(file).size / 1e6), load_s: load.total_s, load_avg: busy };
       console.log(JSON.stringify(row));
       results.push(row);
     }
   } finally {
     await down(dev);
   }
-  if (!process.env.KEEP) fs.rmSync(state, { recursive: true, force: true });
+  if (!process.env.KEEP && !process.env.STATE) fs.rmSync(state, { recursive: true, force: true });
 }
 
 const names = pages.map((p) => p[0]);

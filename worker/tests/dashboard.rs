@@ -147,11 +147,13 @@ fn history() -> Vec<Ev> {
             bot: false,
         });
     }
-    // Time-zone edges: 2026-11-20 23:30 and 2026-11-21 00:15 in India.
+    // Time-zone edges: 2026-11-20 23:30 and 2026-11-21 00:15 in India, and 2026-11-01 00:15
+    // (still October in UTC).
     let local = |d: i64, h: i64, m: i64| START + d * DAY + h * HOUR + m * MIN - IST;
     for (c, id, at) in [
         ("edge1", "late", local(50, 23, 30)),
         ("edge2", "early", local(51, 0, 15)),
+        ("edge3", "november", local(31, 0, 15)),
     ] {
         out.push(Ev {
             customer: c.into(),
@@ -259,6 +261,12 @@ fn to_json(e: &Ev, i: usize) -> String {
 
 /// Folds every customer's events (in two deliveries, to add across folds) into a database.
 fn load(evs: &[Ev]) -> Connection {
+    load_in(evs, false)
+}
+
+/// [`load`], with each customer's later half delivered first when `late_first` (as a history
+/// import or a retried queue delivers old events after newer ones).
+fn load_in(evs: &[Ev], late_first: bool) -> Connection {
     let db = d1();
     let mut by: BTreeMap<&str, Vec<(usize, &Ev)>> = BTreeMap::new();
     for (i, e) in evs.iter().enumerate() {
@@ -268,7 +276,11 @@ fn load(evs: &[Ev]) -> Connection {
         list.sort_by_key(|(_, e)| e.ts);
         let mut profile = Profile::new(c);
         let half = list.len() / 2;
-        for (n, part) in [&list[..half], &list[half..]].into_iter().enumerate() {
+        let mut parts = [&list[..half], &list[half..]];
+        if late_first {
+            parts.reverse();
+        }
+        for (n, part) in parts.into_iter().enumerate() {
             let events = part.iter().map(|(i, e)| event(&to_json(e, *i))).collect();
             let f = fold(
                 "s1",
@@ -414,6 +426,20 @@ fn daily_totals_in_the_shop_time_zone() {
         let orders: f64 = rows.iter().map(|r| r.orders).sum();
         assert_eq!(orders, whole.orders);
     }
+    // Distinct visitors of each week and month, by a plain loop over the events.
+    for grain in [Grain::Week, Grain::Month] {
+        let buckets = period.buckets(&zone, grain);
+        let b: Vec<(i64, i64)> = buckets.iter().map(|b| (b.start_ms, b.end_ms)).collect();
+        let rows = all(&db, &sql::slot_totals("s1", &b));
+        for (row, (lo, hi)) in rows.iter().zip(&b) {
+            let want: BTreeSet<&str> = evs
+                .iter()
+                .filter(|e| !e.bot && e.ts >= *lo && e.ts < *hi)
+                .map(|e| e.customer.as_str())
+                .collect();
+            assert_eq!(row.visitors, want.len() as f64, "{grain:?} from {lo}");
+        }
+    }
     let all_visitors: BTreeSet<&str> = evs
         .iter()
         .filter(|e| !e.bot)
@@ -490,9 +516,10 @@ fn funnel_retention_rfm_and_products() {
     // Retention: first-order month (India) × months since, by hand.
     let zone = Zone::new("Asia/Kolkata").unwrap_or_else(|e| panic!("{e}"));
     let span = first(&db, &sql::order_span("s1")).unwrap_or_default();
-    let offsets =
-        serde_json::to_string(&zone.offsets(span.first.unwrap_or(0.0) as i64, START + 200 * DAY))
-            .unwrap_or_default();
+    let months = zone.months(
+        span.first.unwrap_or(0.0) as i64,
+        span.last.unwrap_or(0.0) as i64,
+    );
     let month_of = |ts: i64| {
         let s = affinity::time::format_date(ts + IST);
         let (y, m) = (
@@ -516,7 +543,11 @@ fn funnel_retention_rfm_and_products() {
         cell.0.insert(c.clone());
         cell.1 += n;
     }
-    let got = all(&db, &sql::retention("s1", &offsets));
+    let edge = net["november"].1;
+    assert_eq!(affinity::time::format_date(edge), "2026-10-31");
+    assert_eq!(month_of(edge), 2026 * 12 + 10, "November in India");
+    assert_eq!(firsts["edge3"], 2026 * 12 + 10);
+    let got = all(&db, &sql::retention("s1", &months));
     assert_eq!(got.len(), cells.len());
     assert!(
         cells.keys().any(|k| k.1 > 0),
@@ -786,5 +817,79 @@ fn explore_by_country_device_category_and_weekday() {
             nr[g.d2.as_deref().unwrap_or("")].len() as f64,
             "{g:?}"
         );
+    }
+}
+
+/// Distinct visitors of every range of slots, from rows chained by a customer's previous slot:
+/// right even when a customer's old events are delivered after their newer ones.
+#[test]
+fn distinct_visitors_with_old_events_delivered_late() {
+    use affinity_worker::platform::store::explore::{self as ex, Dim};
+    let evs = history();
+    let zone = Zone::new("Asia/Kolkata").unwrap_or_else(|e| panic!("{e}"));
+    let real: Vec<&Ev> = evs.iter().filter(|e| !e.bot).collect();
+    for late_first in [false, true] {
+        let db = load_in(&evs, late_first);
+        // Visitors of windows of 1, 3, 7 and 30 days at many starts (not only whole days: a
+        // quarter-hour slot is the grain).
+        for (len, step) in [
+            (DAY, 5 * DAY + 15 * MIN),
+            (3 * DAY, 4 * DAY),
+            (7 * DAY, 9 * DAY),
+        ]
+        .into_iter()
+        .chain([(30 * DAY, 20 * DAY), (200 * DAY, DAY)])
+        {
+            let ranges: Vec<(i64, i64)> = (0..12)
+                .map(|k| START - DAY + k * step)
+                .map(|lo| (lo, lo + len))
+                .collect();
+            let rows = all(&db, &sql::slot_totals("s1", &ranges));
+            for (row, (lo, hi)) in rows.iter().zip(&ranges) {
+                let want: BTreeSet<&str> = real
+                    .iter()
+                    .filter(|e| e.ts >= *lo && e.ts < *hi)
+                    .map(|e| e.customer.as_str())
+                    .collect();
+                assert_eq!(row.visitors, want.len() as f64, "{late_first} {lo}..{hi}");
+            }
+        }
+        // Visitors by product (and its category), over 10- and 60-day periods.
+        for (start, end) in [
+            (START + 12 * DAY, START + 22 * DAY),
+            (START, START + 60 * DAY),
+        ] {
+            let offsets = serde_json::to_string(&zone.offsets(start, end)).unwrap_or_default();
+            let mut want: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+            for e in real.iter().filter(|e| e.ts >= start && e.ts < end) {
+                if let ("Product Viewed", Some((p, _))) = (e.name, &e.product) {
+                    want.entry(p.clone()).or_default().insert(&e.customer);
+                }
+            }
+            assert!(want.len() > 5 && want.values().any(|v| v.len() > 1));
+            let got = all(
+                &db,
+                &ex::visitors("s1", &[Dim::Product], start, end, &offsets),
+            );
+            let got: BTreeMap<String, f64> = got
+                .into_iter()
+                .map(|g| (g.d1.unwrap_or_default(), g.customers))
+                .collect();
+            let counts: BTreeMap<String, f64> = want
+                .iter()
+                .map(|(p, c)| (p.clone(), c.len() as f64))
+                .collect();
+            assert_eq!(got, counts, "{late_first}");
+            let by_cat = all(
+                &db,
+                &ex::visitors("s1", &[Dim::Product, Dim::Category], start, end, &offsets),
+            );
+            assert_eq!(by_cat.len(), want.len());
+            for g in by_cat {
+                let p = g.d1.unwrap_or_default();
+                assert_eq!(g.d2, Some(category_of(&p)));
+                assert_eq!(g.customers, counts[&p]);
+            }
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! The dashboard's rollups of a fold ([`crate::platform::store::rollups`]): what each new event
-//! adds to the shop's quarter-hour slots, its visitors, its products' slots, and the order lines
-//! and refunds kept for the dashboard. Bots are left out of every count, like the `daily`
-//! rollup; refunds count only for an order the customer's profile knows, with an amount, which
-//! is when the profile takes them off the customer's spend.
+//! adds to the shop's quarter-hour slots, its visitors and product viewers (with their chains),
+//! its products' slots, and the order lines and refunds kept for the dashboard. Bots are left
+//! out of every count, like the `daily` rollup; refunds count only for an order the customer's
+//! profile knows, with an amount, which is when the profile takes them off the customer's spend.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +37,7 @@ pub struct Seen<'a> {
 pub struct Rollups {
     slots: BTreeMap<i64, SlotCounts>,
     visitors: BTreeSet<i64>,
+    viewers: BTreeSet<(i64, String)>,
     products: BTreeMap<(i64, String), ProductSlot>,
     lines: Vec<(String, String, u32, Option<f64>)>,
     refunds: Vec<(String, String, i64, f64)>,
@@ -121,6 +122,7 @@ impl Rollups {
             names::PRODUCT_VIEWED => {
                 c.product_views += 1;
                 if let Some(pr) = Product::from_properties(p) {
+                    self.viewers.insert((slot, pr.id.clone()));
                     product(pr.id, &|x| x.views += 1);
                 }
             }
@@ -186,6 +188,15 @@ impl Rollups {
         }
         for slot in &self.visitors {
             out.push(sql::add_visitor(shop, *slot, customer));
+        }
+        if let Some(from) = self.visitors.first() {
+            out.push(sql::link_visitor_slots(shop, customer, *from));
+        }
+        for (slot, id) in &self.viewers {
+            out.push(sql::add_product_viewer(shop, *slot, id, customer));
+        }
+        if let Some(from) = self.viewers.first().map(|v| v.0) {
+            out.push(sql::link_product_viewers(shop, customer, from));
         }
         for ((slot, id), p) in &self.products {
             out.push(sql::add_product_slot(shop, *slot, id, p));

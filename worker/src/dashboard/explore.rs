@@ -1,8 +1,8 @@
 //! Explore: a metric by one dimension, optionally broken down by a second, over a period, as a
 //! table, a chart and CSV. The query lives in the URL (`metric`, `by`, `then`, `from`, `to`),
 //! so a view can be bookmarked and shared; every choice is a plain select, no query language.
-//! Visitors are counted exactly (distinct customers over the raw visits and views of the
-//! period), never estimated.
+//! Visitors are counted exactly (distinct customers over the visits of the period, and over the
+//! product viewers' rollup or the raw product views), never estimated.
 
 use askama::Template;
 

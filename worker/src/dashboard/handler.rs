@@ -194,8 +194,9 @@ pub async fn retention(ctx: Ctx) -> Result<Response> {
         .unwrap_or_default();
     let cohorts = match span.first {
         Some(first) => {
-            let offsets = serde_json::to_string(&zone.offsets(first as i64, ctx.now))?;
-            let cells = d1::all(&db, &sql::retention(&shop.id, &offsets)).await?;
+            let last = span.last.map_or(ctx.now, |l| (l as i64).max(ctx.now));
+            let months = zone.months(first as i64, last);
+            let cells = d1::all(&db, &sql::retention(&shop.id, &months)).await?;
             let today = zone.date_of(ctx.now);
             let now_month = i64::from(today.year()) * 12 + i64::from(today.month()) - 1;
             insights::cohorts(&cells, now_month)

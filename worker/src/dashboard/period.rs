@@ -105,6 +105,21 @@ impl Zone {
         out
     }
 
+    /// The local months from the one holding `start_ms` to the one holding `end_ms`, oldest
+    /// first, as `(start_ms, end_ms, year * 12 + month - 1)` (at most 1,200: a century).
+    pub fn months(&self, start_ms: i64, end_ms: i64) -> Vec<(i64, i64, i64)> {
+        let mut out = Vec::new();
+        let mut d = self.date_of(start_ms).first_of_month();
+        let last = self.date_of(end_ms.max(start_ms));
+        while d <= last && out.len() < 1200 {
+            let next = add_days(d.last_of_month(), 1);
+            let index = i64::from(d.year()) * 12 + i64::from(d.month()) - 1;
+            out.push((self.start_of(d), self.start_of(next), index));
+            d = next;
+        }
+        out
+    }
+
     /// What every chart says about time: `Times in Asia/Kolkata (UTC+05:30)`.
     pub fn statement(&self, now_ms: i64) -> String {
         let offset = self.offset_label(now_ms);
@@ -350,6 +365,16 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(npt.start_of(d), DAY0 + 18 * H + 15 * 60_000);
         assert_eq!(npt.start_of(d) % 900_000, 0);
+        // Months in New York around the end of summer time, and across a new year in India.
+        let m = ny.months(1_793_512_800_000 - 40 * 24 * H, 1_793_512_800_000 + 3 * H);
+        assert_eq!(m.len(), 3, "September, October, November");
+        assert_eq!(m[1].0, 1_790_827_200_000, "2026-10-01 00:00 at UTC-04:00");
+        assert_eq!(m[1].1, m[2].0);
+        assert_eq!(m[2].1, 1_796_101_200_000, "2026-12-01 00:00 at UTC-05:00");
+        assert_eq!((m[1].2, m[2].2), (2026 * 12 + 9, 2026 * 12 + 10));
+        let m = ist.months(DAY0 + 40 * 24 * H, DAY0 + 40 * 24 * H);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].2, 2027 * 12, "2027-01-03 is in January 2027");
         assert!(Zone::new("Mars/Olympus").is_err());
         assert!(Zone::new("+5:30").is_err());
         assert_eq!(Zone::or_utc("Nowhere/Land").name(), "UTC");

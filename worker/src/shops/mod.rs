@@ -271,7 +271,7 @@ pub fn valid_write_key(key: &str) -> bool {
 }
 
 /// The D1 tables a shop's export and erase cover, with the column that names the shop.
-pub const TABLES: [(&str, &str); 22] = [
+pub const TABLES: [(&str, &str); 23] = [
     ("shops", "id"),
     ("identities", "shop"),
     ("events", "shop"),
@@ -289,6 +289,7 @@ pub const TABLES: [(&str, &str); 22] = [
     ("health_issues", "shop"),
     ("rollup_slots", "shop"),
     ("visitor_slots", "shop"),
+    ("product_viewers", "shop"),
     ("product_slots", "shop"),
     ("order_lines", "shop"),
     ("refunds", "shop"),

@@ -167,7 +167,7 @@ fn ranges_json(ranges: &[(i64, i64)], slots: bool) -> String {
 }
 
 /// The buckets CTE: `b(i, lo, hi)` from the `:ranges` JSON list.
-const BUCKETS: &str = "WITH b AS (SELECT CAST(key AS INTEGER) AS i, \
+const BUCKETS: &str = "WITH b AS MATERIALIZED (SELECT CAST(key AS INTEGER) AS i, \
      json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi \
      FROM json_each(:ranges))";
 
@@ -209,7 +209,7 @@ pub struct SlotTotals {
     /// Refunded amount.
     #[serde(default)]
     pub refunded: f64,
-    /// Distinct visitors (exact, from `visitor_slots`).
+    /// Distinct visitors (exact, from `visitor_slots` and its chain).
     #[serde(default)]
     pub visitors: f64,
     /// Distinct customers with an order.
@@ -218,7 +218,9 @@ pub struct SlotTotals {
 }
 
 /// The rollups summed over each UTC range (local days, weeks, months), with exact distinct
-/// visitors and buyers; every range is answered, with zeros where nothing happened.
+/// visitors and buyers; every range is answered, with zeros where nothing happened. A visitor
+/// counts once in a range: by their first `visitor_slots` row in it, the one whose `prev` is
+/// before the range (`migrations/0010_distinct_chains.sql`).
 pub fn slot_totals(shop: &str, ranges: &[(i64, i64)]) -> Query<SlotTotals> {
     let sql = format!(
         "{BUCKETS}, t AS (SELECT b.i, SUM(r.events) AS events, SUM(r.page_views) AS page_views, \
@@ -227,9 +229,9 @@ pub fn slot_totals(shop: &str, ranges: &[(i64, i64)]) -> Query<SlotTotals> {
          SUM(r.items) AS items, SUM(r.revenue) AS revenue, SUM(r.refunds) AS refunds, \
          SUM(r.refunded) AS refunded FROM b JOIN rollup_slots r ON r.shop = :shop \
          AND r.slot >= b.lo AND r.slot < b.hi GROUP BY b.i), \
-         v AS (SELECT b.i, COUNT(DISTINCT s.customer_id) AS visitors FROM b \
-         JOIN visitor_slots s ON s.shop = :shop AND s.slot >= b.lo AND s.slot < b.hi \
-         GROUP BY b.i), \
+         v AS (SELECT b.i, (SELECT COUNT(*) FROM visitor_slots s \
+         INDEXED BY visitor_slots_first WHERE s.shop = :shop AND s.slot >= b.lo \
+         AND s.slot < b.hi AND (s.prev IS NULL OR s.prev < b.lo)) AS visitors FROM b), \
          o AS (SELECT b.i, COUNT(DISTINCT o.customer_id) AS buyers FROM b \
          JOIN orders o ON o.shop = :shop AND o.ts >= b.lo * {slot} AND o.ts < b.hi * {slot} \
          GROUP BY b.i) \
@@ -346,10 +348,16 @@ pub fn funnel(
     Query::named(&sql, &params)
 }
 
-/// Orders net of their refunds, per order (`n`): what the customer-level reads start from.
-const NET_ORDERS: &str = "n AS (SELECT o.order_id, o.customer_id, o.ts, o.items, \
-     o.total - COALESCE((SELECT SUM(r.amount) FROM refunds r WHERE r.shop = o.shop \
-     AND r.order_id = o.order_id), 0) AS net FROM orders o WHERE o.shop = :shop)";
+/// Each buyer's orders net of their refunds (`c`: orders, net revenue, latest order), read in
+/// customer order from a covering index (no sort); refunds are summed per customer of the order
+/// they refund, then taken off.
+const BUYERS: &str = "rf AS MATERIALIZED (SELECT o.customer_id, SUM(r.amount) AS amount \
+     FROM refunds r JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id \
+     WHERE r.shop = :shop GROUP BY o.customer_id), \
+     g AS (SELECT customer_id, COUNT(*) AS orders, SUM(total) AS total, MAX(ts) AS last \
+     FROM orders INDEXED BY orders_by_customer WHERE shop = :shop GROUP BY customer_id), \
+     c AS (SELECT g.customer_id, g.orders, g.total - COALESCE(rf.amount, 0) AS net, g.last \
+     FROM g LEFT JOIN rf ON rf.customer_id = g.customer_id)";
 
 /// The first and last order times of a shop.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
@@ -385,23 +393,35 @@ pub struct CohortCell {
 }
 
 /// First-order cohorts × months since the first order, over every order of the shop, by local
-/// month (`offsets`: the zone's UTC offsets from the first order on, as explore takes them).
-pub fn retention(shop: &str, offsets: &str) -> Query<CohortCell> {
-    let month = "CAST(strftime('%Y', l.lt / 1000, 'unixepoch') AS INTEGER) * 12 + \
-         CAST(strftime('%m', l.lt / 1000, 'unixepoch') AS INTEGER) - 1";
-    let sql = format!(
-        "WITH {tz}, {NET_ORDERS}, \
-         l AS (SELECT n.customer_id, n.net, {lt} AS lt FROM n), \
-         m AS (SELECT l.customer_id, {month} AS month, SUM(l.net) AS net FROM l \
-         GROUP BY l.customer_id, 2), \
-         f AS (SELECT customer_id, MIN(month) AS first FROM m GROUP BY customer_id) \
-         SELECT f.first AS cohort, m.month - f.first AS age, COUNT(*) AS customers, \
-         SUM(m.net) AS revenue FROM m JOIN f ON f.customer_id = m.customer_id \
-         GROUP BY f.first, m.month - f.first ORDER BY cohort, age",
-        tz = super::explore::TZ,
-        lt = super::explore::local("n.ts"),
-    );
-    Query::named(&sql, &[("offsets", offsets.into()), ("shop", shop.into())])
+/// month. `months` are the shop's local months as `(start_ms, end_ms, year * 12 + month - 1)`,
+/// oldest first, from the first order's to the last's: each month's orders are one range of an
+/// index, so no order's local month is worked out row by row. Refunds come off the month of the
+/// order they refund.
+pub fn retention(shop: &str, months: &[(i64, i64, i64)]) -> Query<CohortCell> {
+    let list: Vec<String> = months
+        .iter()
+        .map(|(a, b, m)| format!("[{a},{b},{m}]"))
+        .collect();
+    Query::named(
+        "WITH mo AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS lo, \
+         json_extract(value, '$[1]') AS hi, json_extract(value, '$[2]') AS month \
+         FROM json_each(:months)), \
+         x AS (SELECT o.customer_id, mo.month, o.total AS net FROM mo \
+         JOIN orders o INDEXED BY orders_by_ts_customer ON o.shop = :shop AND o.ts >= mo.lo \
+         AND o.ts < mo.hi \
+         UNION ALL SELECT o.customer_id, mo.month, -r.amount FROM refunds r \
+         JOIN orders o ON o.shop = r.shop AND o.order_id = r.order_id \
+         JOIN mo ON o.ts >= mo.lo AND o.ts < mo.hi WHERE r.shop = :shop), \
+         m AS (SELECT month, SUM(net) AS net, \
+         MIN(month) OVER (PARTITION BY customer_id ORDER BY month) AS first FROM x \
+         GROUP BY customer_id, month) \
+         SELECT first AS cohort, month - first AS age, COUNT(*) AS customers, \
+         SUM(net) AS revenue FROM m GROUP BY first, month - first ORDER BY cohort, age",
+        &[
+            ("months", format!("[{}]", list.join(",")).into()),
+            ("shop", shop.into()),
+        ],
+    )
 }
 
 /// Revenue in a period from new and from returning customers (net of refunds).
@@ -428,21 +448,21 @@ pub struct NewReturning {
 }
 
 /// New vs returning customers of `[start_ms, end_ms)`, and the revenue of first vs repeat
-/// orders.
+/// orders: the period's orders, each with its customer's first order time (one index seek).
 pub fn new_vs_returning(shop: &str, start_ms: i64, end_ms: i64) -> Query<NewReturning> {
-    let sql = format!(
-        "WITH {NET_ORDERS}, \
-         f AS (SELECT customer_id, MIN(ts) AS first FROM n GROUP BY customer_id), \
-         p AS (SELECT n.*, f.first FROM n JOIN f ON f.customer_id = n.customer_id \
-         WHERE n.ts >= :start AND n.ts < :end) \
+    Query::named(
+        "WITH p AS MATERIALIZED (SELECT o.customer_id, o.ts, o.total - COALESCE((SELECT \
+         SUM(r.amount) FROM refunds r WHERE r.shop = o.shop AND r.order_id = o.order_id), 0) \
+         AS net, \
+         (SELECT MIN(x.ts) FROM orders x INDEXED BY orders_by_customer WHERE x.shop = o.shop \
+         AND x.customer_id = o.customer_id) AS first FROM orders o \
+         INDEXED BY orders_by_ts_customer WHERE o.shop = :shop AND o.ts >= :start \
+         AND o.ts < :end) \
          SELECT COUNT(DISTINCT CASE WHEN first >= :start THEN customer_id END) AS new_customers, \
          COUNT(DISTINCT CASE WHEN first < :start THEN customer_id END) AS returning_customers, \
          SUM(first >= :start) AS new_orders, SUM(first < :start) AS returning_orders, \
          COALESCE(SUM(CASE WHEN ts = first THEN net END), 0) AS first_revenue, \
-         COALESCE(SUM(CASE WHEN ts > first THEN net END), 0) AS repeat_revenue FROM p"
-    );
-    Query::named(
-        &sql,
+         COALESCE(SUM(CASE WHEN ts > first THEN net END), 0) AS repeat_revenue FROM p",
         &[
             ("shop", shop.into()),
             ("start", start_ms.into()),
@@ -468,10 +488,9 @@ pub struct RfmCount {
 /// Buyers by (recency in whole days, frequency): what the RFM grid's quintiles are cut from.
 pub fn rfm_counts(shop: &str, now_ms: i64) -> Query<RfmCount> {
     let sql = format!(
-        "WITH {NET_ORDERS}, c AS (SELECT customer_id, COUNT(*) AS frequency, SUM(net) AS revenue, \
-         CAST((:now - MAX(ts)) / 86400000 AS INTEGER) AS recency FROM n GROUP BY customer_id) \
-         SELECT recency, frequency, COUNT(*) AS customers, SUM(revenue) AS revenue FROM c \
-         GROUP BY recency, frequency ORDER BY recency, frequency"
+        "WITH {BUYERS} SELECT CAST((:now - last) / 86400000 AS INTEGER) AS recency, \
+         orders AS frequency, COUNT(*) AS customers, SUM(net) AS revenue FROM c \
+         GROUP BY 1, 2 ORDER BY recency, frequency"
     );
     Query::named(&sql, &[("shop", shop.into()), ("now", now_ms.into())])
 }
@@ -493,8 +512,7 @@ pub struct TopCustomer {
 /// The buyers with the most revenue (net of refunds).
 pub fn top_customers(shop: &str, limit: u32) -> Query<TopCustomer> {
     let sql = format!(
-        "WITH {NET_ORDERS} SELECT customer_id, COUNT(*) AS orders, SUM(net) AS revenue, \
-         MAX(ts) AS last_order FROM n GROUP BY customer_id \
+        "WITH {BUYERS} SELECT customer_id, orders, net AS revenue, last AS last_order FROM c \
          ORDER BY revenue DESC, customer_id LIMIT :limit"
     );
     Query::named(&sql, &[("shop", shop.into()), ("limit", limit.into())])

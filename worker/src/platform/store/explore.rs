@@ -147,7 +147,9 @@ pub(super) const TZ: &str = "tz AS MATERIALIZED (SELECT json_extract(value, '$[0
      FROM json_each(:offsets))";
 
 /// Distinct visitors in `[start_ms, end_ms)` by `dims` (one or two). Product dimensions count
-/// the customers who viewed such a product; the others, those who started a visit.
+/// the customers who viewed such a product; the others, those who started a visit. By product
+/// (alone, or with its category or brand) they come from the product viewers' rollup, else from
+/// the raw product views and the visits.
 pub fn visitors(
     shop: &str,
     dims: &[Dim],
@@ -185,6 +187,9 @@ pub fn visitors(
         "0"
     };
     let catalog = dims.iter().any(|d| matches!(d, Dim::Category | Dim::Brand));
+    if dims.contains(&Dim::Product) && dims.iter().all(|d| d.is_product()) {
+        return product_viewers(shop, dims, start_ms, end_ms, &expr, catalog);
+    }
     let source = if product {
         format!(
             "(SELECT e.customer_id, e.ts, e.product_id, {seen} AS seen_before \
@@ -213,6 +218,48 @@ pub fn visitors(
         d1 = expr(dims.first().copied().unwrap_or(Dim::Weekday)),
     );
     Query::named(&sql, &params(shop, start_ms, end_ms, offsets))
+}
+
+/// Distinct visitors by product (its category and brand beside it: one group per product) from
+/// the product viewers' chains (`migrations/0010_distinct_chains.sql`): per product, the rows
+/// in the range's slots whose `prev` (the customer's previous view of it) is before the range,
+/// one per customer. The shop's product ids are walked on the index (one seek each).
+fn product_viewers(
+    shop: &str,
+    dims: &[Dim],
+    start_ms: i64,
+    end_ms: i64,
+    expr: &dyn Fn(Dim) -> String,
+    catalog: bool,
+) -> Query<Group> {
+    let d2 = dims.get(1).map_or("''".to_string(), |d| expr(*d));
+    let sql = format!(
+        "WITH RECURSIVE ids(id) AS (SELECT MIN(product_id) FROM product_viewers \
+         INDEXED BY product_viewers_first WHERE shop = :shop \
+         UNION ALL SELECT (SELECT MIN(v.product_id) FROM product_viewers v \
+         INDEXED BY product_viewers_first WHERE v.shop = :shop AND v.product_id > ids.id) \
+         FROM ids WHERE ids.id IS NOT NULL), \
+         f AS (SELECT ids.id AS product_id, (SELECT COUNT(*) FROM product_viewers v \
+         INDEXED BY product_viewers_first WHERE v.shop = :shop AND v.product_id = ids.id \
+         AND v.slot >= :lo AND v.slot < :hi AND (v.prev IS NULL OR v.prev < :lo)) AS customers \
+         FROM ids WHERE ids.id IS NOT NULL) \
+         SELECT {d1} AS d1, {d2} AS d2, f.customers AS customers FROM f{join} \
+         WHERE f.customers > 0 ORDER BY customers DESC, d1, d2 LIMIT 500",
+        d1 = expr(dims[0]),
+        join = if catalog {
+            " LEFT JOIN products p ON p.shop = :shop AND p.product_id = f.product_id"
+        } else {
+            ""
+        },
+    );
+    Query::named(
+        &sql,
+        &[
+            ("shop", shop.into()),
+            ("lo", super::rollups::slot_of(start_ms).into()),
+            ("hi", super::rollups::slot_of(end_ms).into()),
+        ],
+    )
 }
 
 /// Orders in `[start_ms, end_ms)` by `dims`: distinct buyers, orders, net revenue (refunds off

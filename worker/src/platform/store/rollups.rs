@@ -1,7 +1,10 @@
-//! The dashboard's rollups, written on ingest beside the raw events: shop totals, visitors and
-//! product counts per quarter-hour UTC slot, order lines, refunds and the shop's latest event
-//! (`migrations/0009_dashboard_rollups.sql`). Every write adds to what is there, so the customer
-//! objects' outbox may deliver them in any order; each is sent once per applied message.
+//! The dashboard's rollups, written on ingest beside the raw events: shop totals, visitors,
+//! product viewers and product counts per quarter-hour UTC slot, order lines, refunds and the
+//! shop's latest event (`migrations/0009_dashboard_rollups.sql`, `0010_distinct_chains.sql`).
+//! Every write adds to what is there, so the outboxes of different customer objects may deliver
+//! them in any order; each is sent once per applied message. One customer's statements arrive
+//! in the order its object queued them, which the visitor chains rely on (a re-link follows the
+//! inserts it covers).
 
 use super::{Arg, Stmt};
 
@@ -86,6 +89,56 @@ pub fn add_visitor(shop: &str, slot: i64, customer_id: &str) -> Stmt {
             ("shop", shop.into()),
             ("slot", slot.into()),
             ("customer_id", customer_id.into()),
+        ],
+    )
+}
+
+/// Sets `prev` (the customer's previous active slot) on every `visitor_slots` row of a customer
+/// from `from_slot` on: sent once per fold after its [`add_visitor`]s, with the fold's earliest
+/// slot. Each row is worked out again from the rows there, so deliveries of a customer's folds
+/// in any order leave every row pointing at its true predecessor (the rows before `from_slot`
+/// cannot have gained one). The distinct visitors of a range count the rows whose `prev` is
+/// before it ([`crate::platform::store::dashboard::slot_totals`]).
+pub fn link_visitor_slots(shop: &str, customer_id: &str, from_slot: i64) -> Stmt {
+    Stmt::named(
+        "UPDATE visitor_slots SET prev = (SELECT MAX(p.slot) FROM visitor_slots p \
+         WHERE p.shop = visitor_slots.shop AND p.customer_id = visitor_slots.customer_id \
+         AND p.slot < visitor_slots.slot) \
+         WHERE shop = :shop AND customer_id = :customer_id AND slot >= :from",
+        &[
+            ("shop", shop.into()),
+            ("customer_id", customer_id.into()),
+            ("from", from_slot.into()),
+        ],
+    )
+}
+
+/// Notes that a customer viewed a product in a slot (once).
+pub fn add_product_viewer(shop: &str, slot: i64, product_id: &str, customer_id: &str) -> Stmt {
+    Stmt::named(
+        "INSERT OR IGNORE INTO product_viewers (shop, customer_id, product_id, slot) \
+         VALUES (:shop, :customer_id, :product_id, :slot)",
+        &[
+            ("shop", shop.into()),
+            ("customer_id", customer_id.into()),
+            ("product_id", product_id.into()),
+            ("slot", slot.into()),
+        ],
+    )
+}
+
+/// Sets `prev` (the slot of the customer's previous view of the same product) on every
+/// `product_viewers` row of a customer from `from_slot` on, as [`link_visitor_slots`] does.
+pub fn link_product_viewers(shop: &str, customer_id: &str, from_slot: i64) -> Stmt {
+    Stmt::named(
+        "UPDATE product_viewers SET prev = (SELECT MAX(p.slot) FROM product_viewers p \
+         WHERE p.shop = product_viewers.shop AND p.customer_id = product_viewers.customer_id \
+         AND p.product_id = product_viewers.product_id AND p.slot < product_viewers.slot) \
+         WHERE shop = :shop AND customer_id = :customer_id AND slot >= :from",
+        &[
+            ("shop", shop.into()),
+            ("customer_id", customer_id.into()),
+            ("from", from_slot.into()),
         ],
     )
 }
