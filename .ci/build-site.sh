@@ -12,7 +12,15 @@ cargo build --release --target wasm32-unknown-unknown -p affinity --lib
 rm -rf "$PKG"
 wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$PKG" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/affinity.wasm"
-wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm"
+# With short import, export and module names instead of wasm-bindgen's hashed ones (~95 in each
+# file); the glue's side is renamed from the mapping wasm-opt prints (the first one: --converge
+# repeats the pass, which then maps each name to itself), then the glue is minified.
+wasm-opt -Oz --converge --strip-debug --strip-producers --minify-imports-and-exports-and-modules \
+  --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm" >"$PKG/names.json"
+node .ci/minify-glue.mjs "$PKG/affinity_core.js" "$PKG/names.json" "$PKG/affinity_core_bg.wasm"
+rm "$PKG/names.json"
+"$ESBUILD_BIN" "$PKG/affinity_core.js" --minify --format=esm --target=es2020 --log-level=warning \
+  --allow-overwrite --outfile="$PKG/affinity_core.js"
 
 rm -rf "$OUT"
 node demo-site/build.mjs "$OUT"
