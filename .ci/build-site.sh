@@ -8,7 +8,7 @@ OUT="$ROOT/target/site"
 PKG="$ROOT/target/pkg"
 
 # The page crate on its own: building it with the Worker would unify features (pitfall 11).
-cargo build --release --target wasm32-unknown-unknown -p affinity --lib
+cargo build --release --target wasm32-unknown-unknown -p affinity --lib --features page
 rm -rf "$PKG"
 wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$PKG" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/affinity.wasm"

@@ -6,6 +6,9 @@
 //! any Segment-compatible client can send to Affinity. Unknown top-level fields and unknown
 //! properties are kept, never rejected: real tracking clients add their own.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{error, invalid, Error, ErrorKind};
 use crate::json::Value;
 use crate::time;

@@ -5,6 +5,9 @@
 //! evaluates with its profile and the context of the customer's latest event; offline replays use
 //! the same [`ProfileFacts`]. One implementation, so all three agree on who is in a segment.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use std::borrow::Cow;
 
 use crate::json::Value as Json;

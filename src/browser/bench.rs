@@ -4,7 +4,10 @@
 //! Each function runs the operation `reps` times and returns the mean milliseconds per run, timed
 //! with `performance.now()` in the page; the harness takes many samples and reports medians.
 
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 

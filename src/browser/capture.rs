@@ -1,6 +1,9 @@
 //! Capture without shop code: page views (SPA navigations too), schema.org markup, site search,
 //! cart forms, checkout and order confirmation, each named as the e-commerce spec names it.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::JsCast;
 
 use super::{emit, render, sys, transport, with_state};

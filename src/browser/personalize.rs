@@ -17,6 +17,9 @@
 //! config and the stored profile, so on a return visit it is made as soon as the Wasm runs and the
 //! DOM is parsed; on a first visit it waits for the config.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::JsCast;
 
 use super::{sys, with_state, State};

@@ -34,6 +34,9 @@
 //!
 //! An empty result leaves the slot empty, so shops can hide its section with `:empty`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::JsCast;
 
 use super::{emit, sys, with_state, State};

@@ -3,6 +3,9 @@
 //! Everything else in `browser/` goes through these helpers, so the list of things the page module
 //! touches in the browser is in one place.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

@@ -5,6 +5,9 @@
 //! the edge has answered for them; the edge applies each `messageId` once, so a retry after a lost
 //! answer is harmless.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -29,7 +32,7 @@ pub(super) fn persist_queue(s: &State) {
 /// Flushes after `ms` milliseconds unless a flush is already scheduled (events arriving
 /// together travel together).
 pub(super) fn schedule_flush(ms: i32) {
-    let schedule = with_state(|s| !std::mem::replace(&mut s.flush_pending, true));
+    let schedule = with_state(|s| !core::mem::replace(&mut s.flush_pending, true));
     if schedule == Some(true) {
         sys::set_timeout(ms, || {
             with_state(|s| s.flush_pending = false);

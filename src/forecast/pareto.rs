@@ -6,6 +6,9 @@
 //! series converges slowly near 1; Euler's transformation turns it into ₂F₁(1, ·; ·; z), a series
 //! of positive, shrinking terms, and every term is combined in logarithms.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::special::{hyp2f1, ln_gamma};
 use super::{fit_positive, Customer, Fitted, RepeatBuying, Rows};
 use crate::Error;

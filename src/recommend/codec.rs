@@ -24,6 +24,9 @@
 //! shoppers, see [`crate::recommend::level`]) instead of exact counts, and stores each row's
 //! scale as a one-byte code (`2^((code − 128) / 8)`) instead of an f32.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{Error, ErrorKind};
 use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
 use crate::error::message;
@@ -85,7 +88,7 @@ impl Model {
             let meta = &self.meta;
             // Renumber the string table in order of first use (drops strings no item uses).
             let mut table: Vec<&str> = Vec::new();
-            let mut lookup = std::collections::HashMap::new();
+            let mut lookup = HashMap::new();
             let mut intern = |k: u32| -> u64 {
                 match meta.table_str(k) {
                     None => 0,
@@ -185,7 +188,7 @@ impl Model {
             ids.extend_from_within(prev.start..prev.start + shared as usize);
             ids.extend_from_slice(suffix);
             let id = start..ids.len();
-            if std::str::from_utf8(&ids[id.clone()]).is_err() {
+            if core::str::from_utf8(&ids[id.clone()]).is_err() {
                 return Err(r.corrupt(message!("md10", "text is not valid UTF-8")));
             }
             if start > 0 && ids[prev.clone()] >= ids[id.clone()] {
@@ -323,7 +326,7 @@ impl<'a> Reader<'a> {
         let len = self.count(1)?;
         let (bytes, pos) = (self.bytes, self.pos);
         self.take(len)?;
-        std::str::from_utf8(&bytes[pos..pos + len])
+        core::str::from_utf8(&bytes[pos..pos + len])
             .map_err(|_| self.corrupt(message!("md10", "text is not valid UTF-8")))
     }
 

@@ -3,12 +3,15 @@
 //! Part of the page build: the set can be built from decoded rules ([`SegmentSet::decode`]) with
 //! no parser.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::ast::Rule;
 use super::codec::{DecodeError, DecodeErrorKind, Reader, Writer, SEGMENT_SET_MAGIC};
 use super::error::{Error, ErrorKind};
 use super::eval::Ctx;
 use super::facts::Facts;
-use std::cell::Cell;
+use core::cell::Cell;
 use std::collections::BTreeMap;
 
 /// Named segments compiled together: references resolved, cycles rejected, evaluation order
