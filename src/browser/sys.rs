@@ -66,7 +66,13 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
     // Significant digits and the position of the decimal point relative to their start.
     let all = [int, frac].concat();
     let lead = all.len() - all.trim_start_matches('0').len();
-    let mut digits = all[lead..].trim_end_matches('0').to_string();
+    // `.get` (ASCII digits: never `None`): a str index would link the char-boundary panic and its
+    // formatting.
+    let mut digits = all
+        .get(lead..)
+        .unwrap_or("")
+        .trim_end_matches('0')
+        .to_string();
     let mut point = int.len() as i32 - lead as i32 + exp;
     if let Some((s, p10)) = exact_decimal(n) {
         let mut s_text = String::new();
@@ -93,9 +99,12 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
         out.push_str(&digits);
         zeros(out, point - digits.len() as i32);
     } else {
-        out.push_str(&digits[..point as usize]);
+        let (int, frac) = digits
+            .split_at_checked(point as usize)
+            .unwrap_or((&digits, ""));
+        out.push_str(int);
         out.push('.');
-        out.push_str(&digits[point as usize..]);
+        out.push_str(frac);
     }
 }
 
