@@ -280,16 +280,28 @@ pub fn format_price(amount: f64, currency: &str) -> String {
         .to_locale_string(&JsValue::UNDEFINED, &options)
 }
 
+/// A one-shot JS callback running `f`. Every caller's closure goes through this one boxed type, so
+/// wasm-bindgen's callback shims exist once, not once per closure.
+fn once(f: Box<dyn FnOnce()>) -> JsValue {
+    Closure::once_into_js(f)
+}
+
 /// Runs `f` after `ms` milliseconds, once.
 pub fn set_timeout(ms: i32, f: impl FnOnce() + 'static) {
-    let cb = Closure::once_into_js(f);
+    timeout(ms, once(Box::new(f)));
+}
+
+fn timeout(ms: i32, cb: JsValue) {
     let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
 }
 
 /// Runs `f` once when the browser is idle (`requestIdleCallback`, at most 1 s later), or after the
 /// current task where the browser lacks it.
 pub fn when_idle(f: impl FnOnce() + 'static) {
-    let cb = Closure::once_into_js(f);
+    idle(once(Box::new(f)));
+}
+
+fn idle(cb: JsValue) {
     let w = window();
     let idle = js_sys::Reflect::get(&w, &"requestIdleCallback".into())
         .ok()
@@ -309,7 +321,17 @@ pub fn listen(
     capture: bool,
     f: impl FnMut(web_sys::Event) + 'static,
 ) {
-    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    add_listener(target, kind, capture, Box::new(f));
+}
+
+/// [`listen`] for every closure type alike (one set of callback shims).
+fn add_listener(
+    target: &web_sys::EventTarget,
+    kind: &str,
+    capture: bool,
+    f: Box<dyn FnMut(web_sys::Event)>,
+) {
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::wrap(f);
     let _ = target.add_event_listener_with_callback_and_bool(
         kind,
         cb.as_ref().unchecked_ref(),
