@@ -19,8 +19,11 @@ wasm-opt -Oz --converge --strip-debug --strip-producers --minify-imports-and-exp
   --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm" >"$PKG/names.json"
 node .ci/minify-glue.mjs "$PKG/affinity_core.js" "$PKG/names.json" "$PKG/affinity_core_bg.wasm"
 rm "$PKG/names.json"
-"$ESBUILD_BIN" "$PKG/affinity_core.js" --minify --format=esm --target=es2020 --log-level=warning \
-  --allow-overwrite --outfile="$PKG/affinity_core.js"
+# --bundle: the JS snippets of `#[wasm_bindgen(inline_js)]` (target/pkg/snippets) become part of
+# the one glue file.
+"$ESBUILD_BIN" "$PKG/affinity_core.js" --bundle --minify --format=esm --target=es2020 \
+  --log-level=warning --allow-overwrite --outfile="$PKG/affinity_core.js"
+rm -rf "$PKG/snippets"
 
 rm -rf "$OUT"
 node demo-site/build.mjs "$OUT"

@@ -8,7 +8,6 @@ use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -146,54 +145,91 @@ fn exact_decimal(n: f64) -> Option<(u64, i32)> {
     }
 }
 
+/// The page's network and Cache Storage calls, in JS: each takes a callback, so the page module
+/// needs no futures runtime. Bundled into the glue by `.ci/build-site.sh`.
+#[wasm_bindgen(inline_js = r#"
+const no = () => {};
+const bytes = (r) => r.arrayBuffer().then((b) => new Uint8Array(b));
+export function affinity_fetch(url, body, kind, done) {
+  const init = { referrerPolicy: "no-referrer" };
+  if (body != null) Object.assign(init, { method: "POST", body, keepalive: true });
+  fetch(url, init)
+    .then((r) => (kind == 0 ? r.status : !r.ok ? undefined : kind == 1 ? r.text() : bytes(r)))
+    .then(done, () => done(undefined));
+}
+export function affinity_cache_get(url, done) {
+  Promise.resolve()
+    .then(() => caches.match(url))
+    .then((r) => r && bytes(r))
+    .then(done, () => done(undefined));
+}
+export function affinity_cache_put(name, url, view, done) {
+  const copy = view.slice();
+  Promise.resolve()
+    .then(() => caches.delete(name))
+    .catch(no)
+    .then(() => caches.open(name))
+    .then((c) => c.put(url, new Response(copy)))
+    .catch(no)
+    .then(done);
+}
+"#)]
+extern "C" {
+    /// `fetch(url)` without a referrer, or a keepalive `POST` of `body`; calls `done` with the
+    /// status (`kind` 0), else, for an OK answer, its text (1) or bytes (2); `undefined` when
+    /// the request fails (or the answer is not OK).
+    fn affinity_fetch(url: &str, body: Option<&str>, kind: u32, done: &JsValue);
+    /// Calls `done` with the bytes Cache Storage holds for `url`, else `undefined`.
+    fn affinity_cache_get(url: &str, done: &JsValue);
+    /// Replaces the cache `name` with one entry, `bytes` for `url`, then calls `done` (also when
+    /// Cache Storage fails or is missing).
+    fn affinity_cache_put(name: &str, url: &str, bytes: &[u8], done: &JsValue);
+}
+
 #[wasm_bindgen]
 extern "C" {
-    /// `caches.open(name)` (Cache Storage; throws where the context is not secure).
-    #[wasm_bindgen(js_namespace = caches, js_name = open, catch)]
-    fn caches_open(name: &str) -> Result<js_sys::Promise, JsValue>;
-    /// `caches.delete(name)`.
+    /// `caches.delete(name)` (Cache Storage; throws where the context is not secure).
     #[wasm_bindgen(js_namespace = caches, js_name = delete, catch)]
     fn caches_delete(name: &str) -> Result<js_sys::Promise, JsValue>;
-    /// `caches.match(url)`: reads every cache, creates none.
-    #[wasm_bindgen(js_namespace = caches, js_name = match, catch)]
-    fn caches_match(url: &str) -> Result<js_sys::Promise, JsValue>;
-    /// One named cache of Cache Storage.
-    type Cache;
-    #[wasm_bindgen(method, catch)]
-    fn put(
-        this: &Cache,
-        url: &str,
-        response: &web_sys::Response,
-    ) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// The bytes Cache Storage holds for `url`, if any.
-pub async fn cache_get(url: &str) -> Option<Vec<u8>> {
-    let found = JsFuture::from(caches_match(url).ok()?).await.ok()?;
-    let response: web_sys::Response = found.dyn_into().ok()?;
-    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+/// What [`fetch`] answers with.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// The status code.
+    Status = 0,
+    /// The body of an OK answer, as text.
+    Text = 1,
+    /// The body of an OK answer, as bytes.
+    Bytes = 2,
 }
 
-/// Replaces the cache `name` with one entry: `bytes` for `url`. Failures are ignored (the page
-/// keeps working; the next visit fetches again).
-pub async fn cache_put(name: &str, url: &str, bytes: &[u8]) {
-    if let Ok(p) = caches_delete(name) {
-        let _ = JsFuture::from(p).await;
-    }
-    let Some(cache) = (match caches_open(name) {
-        Ok(p) => JsFuture::from(p).await.ok(),
-        Err(_) => None,
-    }) else {
-        return;
-    };
-    let mut copy = bytes.to_vec();
-    let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)) else {
-        return;
-    };
-    if let Ok(p) = cache.unchecked_into::<Cache>().put(url, &response) {
-        let _ = JsFuture::from(p).await;
-    }
+/// A one-shot JS callback taking one value (one boxed type for every caller, as [`once`]).
+fn once_with(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
+    Closure::once_into_js(f)
+}
+
+/// Fetches `url` (a keepalive `POST` of `body` when given) and calls `done` with the
+/// [`Answer`]'s value: a number, a string or a `Uint8Array`; `undefined` when it failed.
+pub fn fetch(url: &str, body: Option<&str>, answer: Answer, done: impl FnOnce(JsValue) + 'static) {
+    affinity_fetch(url, body, answer as u32, &once_with(Box::new(done)));
+}
+
+/// The bytes of a `Uint8Array` answer.
+pub fn bytes(v: &JsValue) -> Option<Vec<u8>> {
+    v.dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+}
+
+/// Calls `done` with the bytes Cache Storage holds for `url`, if any.
+pub fn cache_get(url: &str, done: impl FnOnce(Option<Vec<u8>>) + 'static) {
+    affinity_cache_get(url, &once_with(Box::new(move |v| done(bytes(&v)))));
+}
+
+/// Replaces the cache `name` with one entry, `bytes` for `url`, then calls `done`. Failures are
+/// ignored (the page keeps working; the next visit fetches again).
+pub fn cache_put(name: &str, url: &str, bytes: &[u8], done: impl FnOnce() + 'static) {
+    affinity_cache_put(name, url, bytes, &once(Box::new(done)));
 }
 
 /// Deletes the cache `name` (in the background).
