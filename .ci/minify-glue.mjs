@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const [gluePath, mapPath, wasmPath] = process.argv.slice(2);
 let glue = readFileSync(gluePath, "utf8");
-// wasm-opt prints one mapping per run of the pass; the build runs it once.
+// The first mapping: --converge repeats the pass, whose later mappings map each name to itself.
 const text = readFileSync(mapPath, "utf8");
 const map = JSON.parse(text.slice(0, text.indexOf("\n}") + 2));
 const fail = (why) => {
@@ -15,20 +15,29 @@ const fail = (why) => {
   process.exit(1);
 };
 
-const modules = new Map();
+// wasm-opt merges every import module into one and gives each import a unique short name. The
+// glue's own functions are the keys of its object `import0` (module "./<name>_bg.js"); imports
+// straight from a JS snippet (`inline_js`) are members of a module namespace (`import1`, …).
+const object = glue.match(/"([^"]+)": import0,/);
+if (!object) fail("no import object import0");
+const main = object[1];
+const namespaces = new Map(
+  [...glue.matchAll(/^\s+"([^"]+)": (import[1-9]\d*),$/gm)].map((m) => [m[1], m[2]]),
+);
 const imports = new Map();
+const direct = [];
 for (const [module, name, short] of map.imports) {
-  imports.set(name, short);
-  modules.set(module, null);
+  if (module === main) imports.set(name, short);
+  else if (namespaces.has(module)) direct.push([short, `${namespaces.get(module)}.${name}`]);
+  else fail(`an import from a module the glue does not name: ${module}`);
 }
-if (modules.size !== 1) fail(`expected one import module, found ${[...modules.keys()]}`);
 const exports = new Map(map.exports);
 
 // Exports: every use is `wasm.<name>`.
 glue = glue.replace(/\bwasm\.([A-Za-z_$][\w$]*)/g, (all, name) => {
   const short = exports.get(name);
   if (short === undefined) fail(`the glue uses an export the module lacks: ${name}`);
-  return `wasm.${JSON.stringify(short).slice(1, -1)}`;
+  return `wasm.${short}`;
 });
 // Imports: the keys of the import object (`name: function(…`); keys wasm-opt dropped as unused
 // keep their names and are never looked up.
@@ -40,16 +49,18 @@ glue = glue.replace(/^(\s+)([A-Za-z_$][\w$]*): function\(/gm, (all, indent, name
   return `${indent}${JSON.stringify(short)}: function(`;
 });
 if (renamed !== imports.size) fail(`renamed ${renamed} of ${imports.size} imports`);
-// The one import module, e.g. `"./affinity_core_bg.js": import0`.
-const [module] = modules.keys();
-const key = `${JSON.stringify(module)}: import0`;
-if (!glue.includes(key)) fail(`no import module key ${key}`);
-// Its new name, and a check that every import the module has is a key of the glue's object.
+// The snippets' functions join the object under their short names.
+const head = "const import0 = {\n        __proto__: null,\n";
+if (!glue.includes(head)) fail("no import0 object head");
+glue = glue.replace(head, head + direct.map(([k, v]) => `        ${JSON.stringify(k)}: ${v},\n`).join(""));
+// The one merged module, and a check that every import it has is a key of the object.
 const wanted = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmPath)));
 const names = new Set(wanted.map((i) => i.module));
 if (names.size !== 1) fail(`the module imports from ${[...names]}`);
-const shorts = new Set(imports.values());
+const shorts = new Set([...imports.values(), ...direct.map(([k]) => k)]);
 const missing = wanted.filter((i) => !shorts.has(i.name));
 if (missing.length) fail(`imports without a glue function: ${missing.map((i) => i.name)}`);
-glue = glue.replace(key, `${JSON.stringify([...names][0])}: import0`);
+const returned = /return \{\n\s+__proto__: null,\n(\s+"[^"]+": import\d+,\n)+\s+\};/;
+if (!returned.test(glue)) fail("no returned import object");
+glue = glue.replace(returned, `return { ${JSON.stringify([...names][0])}: import0 };`);
 writeFileSync(gluePath, glue);

@@ -31,22 +31,16 @@ const WAIT_CLASS: &str = "affinity-wait";
 
 /// The page's context for rules: URL, referrer, UTM parameters, device.
 pub fn page_context() -> Context {
-    let loc = sys::window().location();
-    let doc = sys::document();
-    let search = loc.search().unwrap_or_default();
-    let campaign = crate::markup::campaign(&search).unwrap_or_default();
+    let page = sys::page();
+    let campaign = crate::markup::campaign(&page.search).unwrap_or_default();
     Context {
-        url: loc.href().unwrap_or_default(),
-        path: loc.pathname().unwrap_or_default(),
-        referrer: doc.referrer(),
-        title: doc.title(),
+        url: page.url,
+        path: page.path,
+        referrer: page.referrer,
+        title: page.title,
         utm: ["source", "medium", "name", "term", "content"]
             .map(|k| campaign.get_str(k).map(str::to_string)),
-        device_type: sys::window()
-            .navigator()
-            .user_agent()
-            .ok()
-            .map(|ua| device_type(&ua).to_string()),
+        device_type: Some(device_type(&page.user_agent).to_string()),
     }
 }
 

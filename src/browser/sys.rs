@@ -11,14 +11,6 @@ use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
-    /// A JS number, for `Number.prototype.toLocaleString`.
-    type JsNumber;
-    #[wasm_bindgen(method, js_name = toLocaleString)]
-    fn to_locale_string(this: &JsNumber, locale: &JsValue, options: &js_sys::Object) -> String;
-}
-
-#[wasm_bindgen]
-extern "C" {
     /// `String(n)`: the JS engine's shortest round-trip digits of a number.
     #[wasm_bindgen(js_name = String)]
     fn number_text(n: f64) -> String;
@@ -157,6 +149,23 @@ export function affinity_fetch(url, body, kind, done) {
     .then((r) => (kind == 0 ? r.status : !r.ok ? undefined : kind == 1 ? r.text() : bytes(r)))
     .then(done, () => done(undefined));
 }
+export function affinity_page() {
+  const l = location, d = document, n = navigator;
+  return JSON.stringify([l.pathname, l.href, l.search, d.title, d.referrer, n.userAgent, n.language]);
+}
+export function affinity_privacy() {
+  const n = navigator;
+  return (n.globalPrivacyControl === true ? 1 : 0) | (n.doNotTrack === "1" ? 2 : 0);
+}
+export function affinity_price(amount, currency) {
+  return amount.toLocaleString(undefined, { style: "currency", currency });
+}
+export function affinity_idle(f) {
+  try {
+    if (typeof requestIdleCallback == "function") return void requestIdleCallback(f, { timeout: 1000 });
+  } catch (e) {}
+  setTimeout(f, 0);
+}
 export function affinity_cache_get(url, done) {
   Promise.resolve()
     .then(() => caches.match(url))
@@ -184,6 +193,54 @@ extern "C" {
     /// Replaces the cache `name` with one entry, `bytes` for `url`, then calls `done` (also when
     /// Cache Storage fails or is missing).
     fn affinity_cache_put(name: &str, url: &str, bytes: &[u8], done: &JsValue);
+    /// The page's location, title, referrer, user agent and language, as a JSON array of
+    /// strings (one call instead of seven).
+    fn affinity_page() -> String;
+    /// The privacy signals: 1 Global Privacy Control, 2 Do Not Track.
+    fn affinity_privacy() -> u32;
+    /// `amount.toLocaleString(undefined, {style: "currency", currency})`.
+    fn affinity_price(amount: f64, currency: &str) -> String;
+    /// `requestIdleCallback(f, {timeout: 1000})`, or `setTimeout(f, 0)` where it is missing.
+    fn affinity_idle(f: &JsValue);
+}
+
+/// What the page's URL and document say, read in one call.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// `location.pathname`.
+    pub path: String,
+    /// `location.href`.
+    pub url: String,
+    /// `location.search`.
+    pub search: String,
+    /// `document.title`.
+    pub title: String,
+    /// `document.referrer`.
+    pub referrer: String,
+    /// `navigator.userAgent`.
+    pub user_agent: String,
+    /// `navigator.language`.
+    pub locale: String,
+}
+
+/// Reads the [`Page`].
+pub fn page() -> Page {
+    let parsed = crate::json::parse(&affinity_page()).ok();
+    let texts = parsed
+        .as_ref()
+        .and_then(crate::json::Value::as_array)
+        .unwrap_or(&[]);
+    let mut it = texts.iter().map(|v| v.as_str().unwrap_or("").to_string());
+    let mut next = || it.next().unwrap_or_default();
+    Page {
+        path: next(),
+        url: next(),
+        search: next(),
+        title: next(),
+        referrer: next(),
+        user_agent: next(),
+        locale: next(),
+    }
 }
 
 #[wasm_bindgen]
@@ -239,12 +296,8 @@ pub fn cache_delete(name: &str) {
 
 /// The browser's privacy signals: (Global Privacy Control, Do Not Track).
 pub fn privacy_signals() -> (bool, bool) {
-    let nav = window().navigator();
-    let get = |k: &str| js_sys::Reflect::get(&nav, &k.into()).unwrap_or(JsValue::UNDEFINED);
-    (
-        get("globalPrivacyControl").as_bool() == Some(true),
-        get("doNotTrack").as_string().as_deref() == Some("1"),
-    )
+    let signals = affinity_privacy();
+    (signals & 1 != 0, signals & 2 != 0)
 }
 
 /// The window. The page module only ever runs in a window (the loader is a classic script).
@@ -308,12 +361,7 @@ pub fn remove(key: &str) {
 
 /// Formats a price in the shopper's locale, e.g. `$49.00`.
 pub fn format_price(amount: f64, currency: &str) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"style".into(), &"currency".into());
-    let _ = js_sys::Reflect::set(&options, &"currency".into(), &currency.into());
-    JsValue::from_f64(amount)
-        .unchecked_into::<JsNumber>()
-        .to_locale_string(&JsValue::UNDEFINED, &options)
+    affinity_price(amount, currency)
 }
 
 /// A one-shot JS callback running `f`. Every caller's closure goes through this one boxed type, so
@@ -334,19 +382,7 @@ fn timeout(ms: i32, cb: JsValue) {
 /// Runs `f` once when the browser is idle (`requestIdleCallback`, at most 1 s later), or after the
 /// current task where the browser lacks it.
 pub fn when_idle(f: impl FnOnce() + 'static) {
-    idle(once(Box::new(f)));
-}
-
-fn idle(cb: JsValue) {
-    let w = window();
-    let idle = js_sys::Reflect::get(&w, &"requestIdleCallback".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"timeout".into(), &1_000.into());
-    if idle.is_none_or(|f| f.call2(&w, &cb, &options).is_err()) {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
-    }
+    affinity_idle(&once(Box::new(f)));
 }
 
 /// Adds a listener that lives as long as the page (it is never removed, so the closure is
