@@ -33,7 +33,7 @@ pub fn install() {
         transport::flush(true);
     });
     sys::listen(&doc, "visibilitychange", false, |_| {
-        if sys::document().visibility_state() == web_sys::VisibilityState::Hidden {
+        if sys::hidden() {
             super::persist();
             transport::flush(true);
         }

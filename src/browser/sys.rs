@@ -160,6 +160,20 @@ export function affinity_privacy() {
 export function affinity_price(amount, currency) {
   return amount.toLocaleString(undefined, { style: "currency", currency });
 }
+export function affinity_random_id() {
+  const b = new Uint8Array(16);
+  try {
+    crypto.getRandomValues(b);
+  } catch (e) {
+    for (let i = 0; i < 16; i++) b[i] = Math.random() * 256;
+  }
+  let h = "";
+  for (const x of b) h += (x | 256).toString(16).slice(1);
+  return h;
+}
+export function affinity_hidden() {
+  return document.visibilityState == "hidden";
+}
 export function affinity_idle(f) {
   try {
     if (typeof requestIdleCallback == "function") return void requestIdleCallback(f, { timeout: 1000 });
@@ -200,6 +214,11 @@ extern "C" {
     fn affinity_privacy() -> u32;
     /// `amount.toLocaleString(undefined, {style: "currency", currency})`.
     fn affinity_price(amount: f64, currency: &str) -> String;
+    /// 32 random hex digits (see [`random_id`]).
+    fn affinity_random_id() -> String;
+    /// `document.visibilityState == "hidden"` (web-sys's enum would link its conversion panic).
+    #[wasm_bindgen(js_name = affinity_hidden)]
+    pub fn hidden() -> bool;
     /// `requestIdleCallback(f, {timeout: 1000})`, or `setTimeout(f, 0)` where it is missing.
     fn affinity_idle(f: &JsValue);
 }
@@ -317,22 +336,10 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-/// A random id: 16 bytes from the platform's CSPRNG as 32 hex digits.
+/// A random id: 16 bytes from the platform's CSPRNG (`crypto.getRandomValues`; `Math.random`
+/// in a very old browser without it, still unique enough for ids) as 32 hex digits.
 pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No crypto (very old browser): fall back to Math.random, still unique enough for ids.
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out
+    affinity_random_id()
 }
 
 /// `localStorage`, when the browser allows it (it throws in some privacy modes).
