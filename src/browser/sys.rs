@@ -171,6 +171,14 @@ export function affinity_random_id() {
   for (const x of b) h += (x | 256).toString(16).slice(1);
   return h;
 }
+export function affinity_store(op, key, value) {
+  try {
+    const s = localStorage;
+    if (op == 0) return s.getItem(key) ?? undefined;
+    if (op == 1) s.setItem(key, value);
+    else s.removeItem(key);
+  } catch (e) {}
+}
 export function affinity_hidden() {
   return document.visibilityState == "hidden";
 }
@@ -214,6 +222,9 @@ extern "C" {
     fn affinity_privacy() -> u32;
     /// `amount.toLocaleString(undefined, {style: "currency", currency})`.
     fn affinity_price(amount: f64, currency: &str) -> String;
+    /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
+    /// (storage forbidden, full) reads as nothing.
+    fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
     /// 32 random hex digits (see [`random_id`]).
     fn affinity_random_id() -> String;
     /// `document.visibilityState == "hidden"` (web-sys's enum would link its conversion panic).
@@ -342,28 +353,20 @@ pub fn random_id() -> String {
     affinity_random_id()
 }
 
-/// `localStorage`, when the browser allows it (it throws in some privacy modes).
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-/// Reads a `localStorage` item.
+/// Reads a `localStorage` item (`None` also where the browser forbids storage: it throws in some
+/// privacy modes).
 pub fn load(key: &str) -> Option<String> {
-    storage()?.get_item(key).ok().flatten()
+    affinity_store(0, key, "")
 }
 
 /// Writes a `localStorage` item; a full or disabled storage is ignored (the page keeps working).
 pub fn save(key: &str, value: &str) {
-    if let Some(s) = storage() {
-        let _ = s.set_item(key, value);
-    }
+    affinity_store(1, key, value);
 }
 
 /// Removes a `localStorage` item.
 pub fn remove(key: &str) {
-    if let Some(s) = storage() {
-        let _ = s.remove_item(key);
-    }
+    affinity_store(2, key, "");
 }
 
 /// Formats a price in the shopper's locale, e.g. `$49.00`.
