@@ -179,6 +179,12 @@ export function affinity_store(op, key, value) {
     else s.removeItem(key);
   } catch (e) {}
 }
+export function affinity_window() {
+  return window;
+}
+export function affinity_document() {
+  return document;
+}
 export function affinity_hidden() {
   return document.visibilityState == "hidden";
 }
@@ -225,6 +231,10 @@ extern "C" {
     /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
     /// (storage forbidden, full) reads as nothing.
     fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
+    /// `window`, typed (web-sys's `window()` searches the global object and checks its type).
+    fn affinity_window() -> web_sys::Window;
+    /// `document`, typed.
+    fn affinity_document() -> web_sys::Document;
     /// 32 random hex digits (see [`random_id`]).
     fn affinity_random_id() -> String;
     /// `document.visibilityState == "hidden"` (web-sys's enum would link its conversion panic).
@@ -332,14 +342,12 @@ pub fn privacy_signals() -> (bool, bool) {
 
 /// The window. The page module only ever runs in a window (the loader is a classic script).
 pub fn window() -> web_sys::Window {
-    web_sys::window().expect_throw("unreachable: affinity runs in a window")
+    affinity_window()
 }
 
 /// The document.
 pub fn document() -> web_sys::Document {
-    window()
-        .document()
-        .expect_throw("unreachable: a window has a document")
+    affinity_document()
 }
 
 /// Wall-clock time, Unix ms.
