@@ -293,7 +293,7 @@ fn stores(s: &State) -> bool {
 /// Reports a failure in the console as `affinity: <what> <code>`: the page keeps the engine's
 /// short error codes only; the edge answers the same input with the full message.
 fn warn(what: &str, code: &str) {
-    web_sys::console::warn_1(&["affinity: ", what, " ", code].concat().into());
+    sys::warn(&["affinity: ", what, " ", code].concat());
 }
 
 fn parse_object(text: &str) -> Value {

@@ -185,6 +185,13 @@ export function affinity_window() {
 export function affinity_document() {
   return document;
 }
+export function affinity_beacon(url, body) {
+  try {
+    return navigator.sendBeacon(url, body);
+  } catch (e) {
+    return false;
+  }
+}
 export function affinity_hidden() {
   return document.visibilityState == "hidden";
 }
@@ -231,6 +238,8 @@ extern "C" {
     /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
     /// (storage forbidden, full) reads as nothing.
     fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
+    /// `navigator.sendBeacon(url, body)`; false also when it throws.
+    fn affinity_beacon(url: &str, body: &str) -> bool;
     /// `window`, typed (web-sys's `window()` searches the global object and checks its type).
     fn affinity_window() -> web_sys::Window;
     /// `document`, typed.
@@ -285,6 +294,12 @@ pub fn page() -> Page {
 
 #[wasm_bindgen]
 extern "C" {
+    /// `setTimeout(f, ms)`.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_js(f: &JsValue, ms: i32);
+    /// `console.warn(text)`.
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(text: &str);
     /// `caches.delete(name)` (Cache Storage; throws where the context is not secure).
     #[wasm_bindgen(js_namespace = caches, js_name = delete, catch)]
     fn caches_delete(name: &str) -> Result<js_sys::Promise, JsValue>;
@@ -390,11 +405,17 @@ fn once(f: Box<dyn FnOnce()>) -> JsValue {
 
 /// Runs `f` after `ms` milliseconds, once.
 pub fn set_timeout(ms: i32, f: impl FnOnce() + 'static) {
-    timeout(ms, once(Box::new(f)));
+    set_timeout_js(&once(Box::new(f)), ms);
 }
 
-fn timeout(ms: i32, cb: JsValue) {
-    let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+/// Sends `body` to `url` with `navigator.sendBeacon`; true when the browser took it.
+pub fn send_beacon(url: &str, body: &str) -> bool {
+    affinity_beacon(url, body)
+}
+
+/// Writes `text` to the console as a warning.
+pub fn warn(text: &str) {
+    console_warn(text);
 }
 
 /// Runs `f` once when the browser is idle (`requestIdleCallback`, at most 1 s later), or after the

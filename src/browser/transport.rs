@@ -70,10 +70,7 @@ pub(super) fn flush(beacon: bool) {
         return;
     };
     if beacon {
-        let accepted = sys::window()
-            .navigator()
-            .send_beacon_with_opt_str(&url, Some(&body))
-            .unwrap_or(false);
+        let accepted = sys::send_beacon(&url, &body);
         // The browser takes a beacon without knowing whether it arrives: only while the edge
         // answers (and no request hangs) is it as good as delivered; else the next page resends
         // (the edge applies each messageId once).
