@@ -103,7 +103,5 @@ pub fn apply() {
             }
         }
     }
-    if let Some(root) = doc.document_element() {
-        let _ = root.class_list().remove_1(WAIT_CLASS);
-    }
+    sys::unmark_root(WAIT_CLASS);
 }

@@ -192,6 +192,18 @@ export function affinity_beacon(url, body) {
     return false;
   }
 }
+export function affinity_style(id, css) {
+  const d = document;
+  if (d.getElementById(id) || !d.head) return;
+  const s = d.createElement("style");
+  s.id = id;
+  s.textContent = css;
+  d.head.appendChild(s);
+}
+export function affinity_unmark(name) {
+  const r = document.documentElement;
+  if (r) r.classList.remove(name);
+}
 export function affinity_hidden() {
   return document.visibilityState == "hidden";
 }
@@ -238,6 +250,12 @@ extern "C" {
     /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
     /// (storage forbidden, full) reads as nothing.
     fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
+    /// Adds `<style id="{id}">{css}</style>` to the head unless an element has that id.
+    #[wasm_bindgen(js_name = affinity_style)]
+    pub fn add_style(id: &str, css: &str);
+    /// Removes the class `name` from `<html>`.
+    #[wasm_bindgen(js_name = affinity_unmark)]
+    pub fn unmark_root(name: &str);
     /// `navigator.sendBeacon(url, body)`; false also when it throws.
     fn affinity_beacon(url: &str, body: &str) -> bool;
     /// `window`, typed (web-sys's `window()` searches the global object and checks its type).
