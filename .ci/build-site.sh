@@ -8,11 +8,22 @@ OUT="$ROOT/target/site"
 PKG="$ROOT/target/pkg"
 
 # The page crate on its own: building it with the Worker would unify features (pitfall 11).
-cargo build --release --target wasm32-unknown-unknown -p affinity --lib
+cargo build --release --target wasm32-unknown-unknown -p affinity --lib --features page
 rm -rf "$PKG"
 wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$PKG" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/affinity.wasm"
-wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm"
+# With short import, export and module names instead of wasm-bindgen's hashed ones (~95 in each
+# file); the glue's side is renamed from the mapping wasm-opt prints (the first one: --converge
+# repeats the pass, which then maps each name to itself), then the glue is minified.
+wasm-opt -Oz --converge --strip-debug --strip-producers --minify-imports-and-exports-and-modules \
+  --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm" >"$PKG/names.json"
+node .ci/minify-glue.mjs "$PKG/affinity_core.js" "$PKG/names.json" "$PKG/affinity_core_bg.wasm"
+rm "$PKG/names.json"
+# --bundle: the JS snippets of `#[wasm_bindgen(inline_js)]` (target/pkg/snippets) become part of
+# the one glue file.
+"$ESBUILD_BIN" "$PKG/affinity_core.js" --bundle --minify --format=esm --target=es2020 \
+  --log-level=warning --allow-overwrite --outfile="$PKG/affinity_core.js"
+rm -rf "$PKG/snippets"
 
 rm -rf "$OUT"
 node demo-site/build.mjs "$OUT"

@@ -6,6 +6,9 @@
 //! declares `extern crate self as affinity` under the `bench` feature).
 #![allow(dead_code)]
 
+// Spelled out for the page build's no_std prelude (`std` is alloc there; `bench,page`).
+use std::{string::String, string::ToString, vec::Vec};
+
 use affinity::event::{names, Event};
 use affinity::profile::Profile;
 use affinity::recommend::metrics::SplitMix64;

@@ -5,6 +5,9 @@
 //! always land in the same bucket, in the browser, at the edge and offline, so the page and the
 //! dashboard agree on who was held out without ever exchanging the assignment.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Number of buckets: results are basis points, `0..BUCKETS`.
 pub const BUCKETS: u32 = 10_000;
 

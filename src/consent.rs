@@ -10,6 +10,9 @@
 //!
 //! `docs/consent.md` is the merchant's version of this table.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::event::Event;
 use crate::json::Value;
 

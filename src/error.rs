@@ -1,5 +1,8 @@
 //! The engine's error type for events, JSON and profiles.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 /// What went wrong, broadly. Grows over time, so match with a wildcard arm.
@@ -97,4 +100,4 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}

@@ -6,6 +6,9 @@
 //! any Segment-compatible client can send to Affinity. Unknown top-level fields and unknown
 //! properties are kept, never rejected: real tracking clients add their own.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{error, invalid, Error, ErrorKind};
 use crate::json::Value;
 use crate::time;
@@ -132,10 +135,6 @@ fn id_field(raw: &Value, key: &str) -> Result<Option<String>, Error> {
     match raw.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) if s.len() > MAX_ID_BYTES => Err(invalid!(
-            "ev1",
-            "`{key}` is longer than {MAX_ID_BYTES} bytes"
-        )),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         // Segment accepts numeric user ids; keep them as text.
         Some(Value::Number(n)) if n.fract() == 0.0 => {
@@ -189,16 +188,11 @@ impl Event {
             invalid!("ev6", "`type` must be one of track, page, screen, identify, alias, group (got {kind_text:?})")
         })?;
         let name = match kind {
-            Kind::Track => {
-                let name = raw
-                    .get_str("event")
-                    .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| invalid!("ev7", "`event` is required for track calls"))?;
-                if name.len() > 200 {
-                    return Err(invalid!("ev8", "`event` is longer than 200 bytes"));
-                }
-                Some(name.to_string())
-            }
+            Kind::Track => match raw.get("event") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => return Err(invalid!("ev7", "`event` is required for track calls")),
+            },
             _ => match raw.get("name") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(s.clone()),
@@ -207,22 +201,8 @@ impl Event {
         };
         let anonymous_id = id_field(raw, "anonymousId")?;
         let user_id = id_field(raw, "userId")?;
-        if anonymous_id.is_none() && user_id.is_none() {
-            return Err(invalid!("ev10", "`anonymousId` or `userId` is required"));
-        }
         let previous_id = id_field(raw, "previousId")?;
-        if kind == Kind::Alias && (previous_id.is_none() || user_id.is_none()) {
-            return Err(invalid!(
-                "ev11",
-                "`previousId` and `userId` are required for alias calls",
-            ));
-        }
-        let message_id = id_field(raw, "messageId")?.ok_or_else(|| {
-            invalid!(
-                "ev12",
-                "`messageId` is required (it makes delivery idempotent)"
-            )
-        })?;
+        let message_id = id_field(raw, "messageId")?.unwrap_or_default();
         let timestamp_ms = match raw.get("timestamp") {
             None | Some(Value::Null) => received_ms,
             Some(Value::String(s)) => time::parse_rfc3339(s).ok_or_else(|| {
@@ -256,8 +236,61 @@ impl Event {
             context,
             extra,
         };
-        event.check_ecommerce()?;
+        event.check()?;
         Ok(event)
+    }
+
+    /// The rules an event obeys beyond the types of its JSON fields: a track call's name, the ids
+    /// (lengths, which are required), the e-commerce properties. [`Event::from_json_at`] applies
+    /// them after decoding; the page checks the events it builds with them directly.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.kind == Kind::Track {
+            let name = self.name.as_deref().unwrap_or("");
+            if name.trim().is_empty() {
+                return Err(invalid!("ev7", "`event` is required for track calls"));
+            }
+            if name.len() > 200 {
+                return Err(invalid!("ev8", "`event` is longer than 200 bytes"));
+            }
+        }
+        fn id(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.is_empty())
+        }
+        let ids = [
+            ("anonymousId", id(&self.anonymous_id)),
+            ("userId", id(&self.user_id)),
+            ("previousId", id(&self.previous_id)),
+            (
+                "messageId",
+                Some(self.message_id.as_str()).filter(|s| !s.is_empty()),
+            ),
+        ];
+        if let Some((key, _)) = ids
+            .iter()
+            .find(|(_, v)| v.is_some_and(|s| s.len() > MAX_ID_BYTES))
+        {
+            return Err(invalid!(
+                "ev1",
+                "`{key}` is longer than {MAX_ID_BYTES} bytes"
+            ));
+        }
+        let [(_, anonymous_id), (_, user_id), (_, previous_id), (_, message_id)] = ids;
+        if anonymous_id.is_none() && user_id.is_none() {
+            return Err(invalid!("ev10", "`anonymousId` or `userId` is required"));
+        }
+        if self.kind == Kind::Alias && (previous_id.is_none() || user_id.is_none()) {
+            return Err(invalid!(
+                "ev11",
+                "`previousId` and `userId` are required for alias calls",
+            ));
+        }
+        if message_id.is_none() {
+            return Err(invalid!(
+                "ev12",
+                "`messageId` is required (it makes delivery idempotent)"
+            ));
+        }
+        self.check_ecommerce()
     }
 
     /// [`Event::from_json_at`] with the current time unknown (`timestamp` then becomes required).
@@ -551,6 +584,66 @@ mod tests {
             assert!(err.is_invalid(), "{text}");
             assert!(err.message().contains(expected), "{text}: {err}");
         }
+    }
+
+    /// The page checks the events it builds with `check`, the edge decodes their JSON with
+    /// `from_json`: both accept the same events and refuse the others with the same message.
+    #[test]
+    fn check_agrees_with_decoding_the_json() {
+        let base = || Event::track("Signed Up", "anon", "m1", 1_700_000_000_000);
+        let mut cases = vec![base()];
+        let mut e = base();
+        e.properties = parse(r#"{"product_id":"p1","price":12.5}"#).unwrap();
+        cases.push(e.clone());
+        e.properties = parse(r#"{"product_id":"p1","price":"cheap"}"#).unwrap();
+        cases.push(e);
+        for name in ["", "   ", &"x".repeat(201), "Order Completed", "Signed Up"] {
+            let mut e = base();
+            e.name = Some(name.to_string());
+            cases.push(e);
+        }
+        let long = "i".repeat(MAX_ID_BYTES + 1);
+        for field in 0..4 {
+            let mut e = base();
+            match field {
+                0 => e.anonymous_id = Some(long.clone()),
+                1 => e.user_id = Some(long.clone()),
+                2 => e.previous_id = Some(long.clone()),
+                _ => e.message_id = long.clone(),
+            }
+            cases.push(e);
+        }
+        let mut e = base();
+        e.anonymous_id = Some(String::new());
+        cases.push(e.clone());
+        e.user_id = Some("u1".into());
+        cases.push(e.clone());
+        e.kind = Kind::Alias;
+        e.name = None;
+        cases.push(e.clone());
+        e.previous_id = Some("anon".into());
+        cases.push(e.clone());
+        e.message_id = String::new();
+        cases.push(e);
+        let mut e = base();
+        e.kind = Kind::Page;
+        e.name = None;
+        cases.push(e);
+        let (mut accepted, mut refused) = (0, 0);
+        for e in cases {
+            let page = e.check().map_err(|err| err.message().to_string());
+            let edge = Event::from_json(&e.to_json())
+                .map(|_| ())
+                .map_err(|err| err.message().to_string());
+            assert_eq!(page, edge, "{e:?}");
+            if page.is_ok() {
+                accepted += 1
+            } else {
+                refused += 1
+            }
+        }
+        // Both outcomes are exercised.
+        assert_eq!((accepted, refused), (6, 12));
     }
 
     #[test]

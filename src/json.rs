@@ -5,6 +5,9 @@
 //! limit, and [`Value::write`]. The same code reads events at the edge, so the browser and the
 //! Worker agree byte for byte on what an event is.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{error, Error, ErrorKind};
 
 /// Deepest nesting [`parse`] accepts; deeper input is an error, never a stack overflow.

@@ -23,6 +23,9 @@
 //!   default and never shipped.
 //! - `browser` (default): the browser seam in `src/browser`, compiled only for
 //!   `wasm32-unknown-unknown`: capture, local storage, transport, rendering, JS exports.
+//! - `page`: the shipped page module on `wasm32-unknown-unknown` (`.ci/build-site.sh`): the crate
+//!   is `no_std` (core + alloc) with a panic handler that traps, so no panic formatting is linked,
+//!   and the modules only the edge uses are left out. Tests and benches build without it.
 //!
 //! # Example
 //!
@@ -39,11 +42,24 @@
 //! # Ok::<(), affinity::Error>(())
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
+#![cfg_attr(
+    all(feature = "page", target_arch = "wasm32", target_os = "unknown"),
+    no_std
+)]
+
+// The page build: `alloc` under the name `std`, so `std::string::String`, `std::format!` and the
+// like name the same items in both builds (what only std has is named through `core`).
+#[cfg(all(feature = "page", target_arch = "wasm32", target_os = "unknown"))]
+#[macro_use]
+extern crate alloc as std;
+
+mod prelude;
 
 pub mod bucket;
 pub mod consent;
 mod error;
 pub mod event;
+#[cfg(not(all(feature = "page", target_arch = "wasm32", target_os = "unknown")))]
 pub mod forecast;
 pub mod json;
 pub mod markup;

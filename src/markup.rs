@@ -5,6 +5,9 @@
 //! markup instead of asking the shop for tracking code; this module is the pure, natively tested
 //! half of that: it turns decoded JSON-LD into the properties the e-commerce spec names.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::json::Value;
 
 /// Flattens decoded JSON-LD blocks into their nodes: arrays and `@graph` members are expanded.

@@ -7,6 +7,9 @@
 //! by the JS engine when the module starts, and the engine never imports that seam. Integers are
 //! written here in both builds ([`write_int`]), with the same digits as `{}`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Number text functions a platform provides (the page module's browser seam fills them).
 #[derive(Debug, Clone, Copy)]
 pub struct Numbers {
@@ -19,17 +22,25 @@ pub struct Numbers {
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
 mod hook {
     use super::Numbers;
-    use std::sync::OnceLock;
+    use core::cell::OnceCell;
 
-    static NUMBERS: OnceLock<Numbers> = OnceLock::new();
+    /// The installed functions. wasm32-unknown-unknown without the `atomics` feature runs one
+    /// thread, so a cell is enough (and needs no std).
+    struct Hook(OnceCell<Numbers>);
+    // SAFETY: one thread (see above); nothing else can see the cell.
+    unsafe impl Sync for Hook {}
+    #[cfg(target_feature = "atomics")]
+    compile_error!("the page module assumes one thread (no `atomics` target feature)");
+
+    static NUMBERS: Hook = Hook(OnceCell::new());
 
     /// Installs the platform's number functions (the first call wins).
     pub fn set_numbers(numbers: Numbers) {
-        let _ = NUMBERS.set(numbers);
+        let _ = NUMBERS.0.set(numbers);
     }
 
     pub(super) fn get() -> Option<&'static Numbers> {
-        NUMBERS.get()
+        NUMBERS.0.get()
     }
 }
 

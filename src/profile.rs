@@ -13,6 +13,9 @@
 //! | category / brand affinities | [`MAX_AFFINITIES`] each |
 //! | recent searches | [`MAX_SEARCHES`] |
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::invalid;
 use crate::event::{names, product_key, Event, Kind};
 use crate::json::Value;

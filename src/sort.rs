@@ -5,6 +5,9 @@
 //! sorts nine kinds of things. Here one non-generic core orders indices (a stable bottom-up merge
 //! sort through a `dyn` comparator) and thin generic wrappers apply that order.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::cmp::Ordering;
 
 /// Sorts `v` stably by `cmp` (equal elements keep their order), like `slice::sort_by`.

@@ -3,6 +3,9 @@
 //! The engine takes "now" as a parameter everywhere (the browser, the Worker and tests each pass
 //! their own clock); this module only converts.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 86_400_000;
 

@@ -13,7 +13,7 @@ const here = import.meta.dirname;
 const root = path.resolve(here, "../..");
 const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
 const pkg = path.join(target, "bench-browser", "pkg");
-execFileSync("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "affinity", "--lib", "--features", "bench"],
+execFileSync("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "affinity", "--lib", "--features", "bench,page"],
   { cwd: root, stdio: "inherit" });
 fs.rmSync(pkg, { recursive: true, force: true });
 execFileSync("wasm-bindgen", ["--target", "web", "--out-name", "affinity_core", "--no-typescript", "--out-dir", pkg,

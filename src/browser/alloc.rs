@@ -6,6 +6,9 @@
 //! blocks (the item model's bytes) take whole 64 KB pages and are reused first-fit. Memory is never
 //! returned to the browser, which Wasm cannot do anyway.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;

@@ -4,7 +4,10 @@
 //! Each function runs the operation `reps` times and returns the mean milliseconds per run, timed
 //! with `performance.now()` in the page; the harness takes many samples and reports medians.
 
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
@@ -16,9 +19,12 @@ use crate::segments::{Context, ProfileFacts};
 #[path = "../../benches/fixtures.rs"]
 mod fixtures;
 
-thread_local! {
-    static FIXTURES: RefCell<Option<Fixtures>> = const { RefCell::new(None) };
-}
+/// The fixtures, in a static cell as the page's state (one thread; builds with `page` too, so
+/// the harness can time the shipped no_std build).
+struct Global(RefCell<Option<Fixtures>>);
+// SAFETY: wasm32-unknown-unknown without `atomics` runs one thread.
+unsafe impl Sync for Global {}
+static FIXTURES: Global = Global(RefCell::new(None));
 
 struct Fixtures {
     segments: SegmentSet,
@@ -68,34 +74,30 @@ pub fn bench_setup() -> Vec<f64> {
         device_type: Some("mobile".into()),
         ..Context::default()
     };
-    FIXTURES.with(|f| {
-        *f.borrow_mut() = Some(Fixtures {
-            segments,
-            trivial,
-            profile: fixtures::profile_200(),
-            context,
-            model,
-        })
+    *FIXTURES.0.borrow_mut() = Some(Fixtures {
+        segments,
+        trivial,
+        profile: fixtures::profile_200(),
+        context,
+        model,
     });
     vec![bytes.len() as f64, decode_ms]
 }
 
 fn timed(reps: u32, mut f: impl FnMut(&Fixtures) -> usize) -> f64 {
-    FIXTURES.with(|fx| {
-        let fx = fx.borrow();
-        let fx = fx.as_ref().expect_throw("call bench_setup first");
-        let mut sink = 0;
-        let t = now();
-        for _ in 0..reps {
-            sink += f(fx);
-        }
-        let ms = (now() - t) / f64::from(reps.max(1));
-        // Keep the work observable so it is not optimised away.
-        if sink == usize::MAX {
-            web_sys::console::log_1(&"unreachable".into());
-        }
-        ms
-    })
+    let fx = FIXTURES.0.borrow();
+    let fx = fx.as_ref().expect_throw("call bench_setup first");
+    let mut sink = 0;
+    let t = now();
+    for _ in 0..reps {
+        sink += f(fx);
+    }
+    let ms = (now() - t) / f64::from(reps.max(1));
+    // Keep the work observable so it is not optimised away.
+    if sink == usize::MAX {
+        web_sys::console::log_1(&"unreachable".into());
+    }
+    ms
 }
 
 /// Mean ms to evaluate the 100 merchant segments against the 200-event profile.

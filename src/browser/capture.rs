@@ -1,6 +1,9 @@
 //! Capture without shop code: page views (SPA navigations too), schema.org markup, site search,
 //! cart forms, checkout and order confirmation, each named as the e-commerce spec names it.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::JsCast;
 
 use super::{emit, render, sys, transport, with_state};
@@ -30,7 +33,7 @@ pub fn install() {
         transport::flush(true);
     });
     sys::listen(&doc, "visibilitychange", false, |_| {
-        if sys::document().visibility_state() == web_sys::VisibilityState::Hidden {
+        if sys::hidden() {
             super::persist();
             transport::flush(true);
         }
@@ -39,23 +42,20 @@ pub fn install() {
 
 /// Page context for every event (Segment's `context`).
 pub fn context() -> Value {
-    let doc = sys::document();
-    let loc = sys::window().location();
-    let search = loc.search().unwrap_or_default();
+    let p = sys::page();
     let mut page = Value::object();
-    page.set("path", loc.pathname().unwrap_or_default().into());
-    page.set("url", loc.href().unwrap_or_default().into());
-    page.set("search", search.as_str().into());
-    page.set("title", doc.title().into());
-    page.set("referrer", doc.referrer().into());
+    page.set("path", p.path.into());
+    page.set("url", p.url.into());
+    page.set("search", p.search.as_str().into());
+    page.set("title", p.title.into());
+    page.set("referrer", p.referrer.into());
     let mut ctx = Value::object();
     ctx.set("page", page);
-    if let Some(c) = markup::campaign(&search) {
+    if let Some(c) = markup::campaign(&p.search) {
         ctx.set("campaign", c);
     }
-    let nav = sys::window().navigator();
-    ctx.set("userAgent", nav.user_agent().unwrap_or_default().into());
-    ctx.set("locale", nav.language().into());
+    ctx.set("userAgent", p.user_agent.into());
+    ctx.set("locale", p.locale.into());
     let mut lib = Value::object();
     lib.set("name", "affinity".into());
     lib.set("version", super::VERSION.into());
@@ -100,9 +100,8 @@ fn page_products(blocks: &[Value]) -> Vec<Value> {
 pub fn capture_page() {
     // A new page view (or SPA navigation): its events read the page context afresh.
     with_state(|s| s.context = None);
-    let loc = sys::window().location();
-    let path = loc.pathname().unwrap_or_default();
-    let search = loc.search().unwrap_or_default();
+    let page = sys::page();
+    let (path, search) = (page.path, page.search);
     // After an SPA navigation, markup left over from the previous view describes that view, not
     // this one: only blocks that changed since the last capture produce events.
     let texts = json_ld_texts();
@@ -131,8 +130,8 @@ pub fn capture_page() {
         .and_then(|p| p.get_str("product_id").map(str::to_string));
     let mut props = Value::object();
     props.set("path", path.as_str().into());
-    props.set("url", loc.href().unwrap_or_default().into());
-    props.set("title", sys::document().title().into());
+    props.set("url", page.url.into());
+    props.set("title", page.title.into());
     emit(Kind::Page, None, props);
 
     for node in markup::nodes(&blocks) {

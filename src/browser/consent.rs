@@ -12,6 +12,9 @@
 //! to the edge: the change itself (`Segment Consent Preference Updated`, no identity beyond the
 //! device's id), so campaigns learn it; then nothing more.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 use super::{sys, transport, with_state, State, KEYS_DATA, KEY_CONSENT, KEY_ID, KEY_OPTOUT};
@@ -139,7 +142,7 @@ pub(super) fn update() {
         if !new.sends() {
             s.queue.clear();
         } else if !new.identifies() {
-            let queue = std::mem::take(&mut s.queue);
+            let queue = core::mem::take(&mut s.queue);
             s.queue = queue
                 .into_iter()
                 .filter_map(|e| stamp(e, new, source))
@@ -155,7 +158,7 @@ pub(super) fn update() {
             s.profile.user_id = None;
             s.profile.traits = Value::object();
         }
-        for json in std::mem::take(&mut s.held) {
+        for json in core::mem::take(&mut s.held) {
             enqueue(s, json, new);
         }
         s.queue.extend(last);

@@ -7,6 +7,9 @@
 //!
 //! Compiled only for `wasm32-unknown-unknown` with the default `browser` feature.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod alloc;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -20,7 +23,7 @@ pub use consent::consent;
 pub use sys::install_platform;
 mod transport;
 
-use std::cell::RefCell;
+use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
@@ -111,13 +114,28 @@ struct State {
 #[global_allocator]
 static ALLOC: alloc::PageAlloc = alloc::PageAlloc::new();
 
-thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-}
+/// The page's one state. wasm32-unknown-unknown without the `atomics` feature runs one thread,
+/// so a plain static cell serves (no `thread_local!`, which needs std).
+struct Global(RefCell<Option<State>>);
+// SAFETY: one thread (see above): no other thread can see the cell.
+unsafe impl Sync for Global {}
+#[cfg(target_feature = "atomics")]
+compile_error!("the page module assumes one thread (no `atomics` target feature)");
+
+static STATE: Global = Global(RefCell::new(None));
 
 /// Runs `f` on the state if [`start`] has run.
 fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
-    STATE.with(|s| s.borrow_mut().as_mut().map(f))
+    STATE.0.borrow_mut().as_mut().map(f)
+}
+
+/// The page build's panic handler: a trap, as `panic = "abort"` ends in anyway. Nothing formats
+/// the message (std's handler would, for a stderr the browser does not have), so `core::fmt` and
+/// the panic sites' messages are not linked.
+#[cfg(feature = "page")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
 }
 
 /// Starts the plugin: `key` is the shop's write key, `edge` the origin serving `/v1/*`,
@@ -179,7 +197,7 @@ pub fn start(key: &str, edge: &str, choice: &str) {
         model_url: None,
         edge_ok: true,
     };
-    STATE.with(|s| *s.borrow_mut() = Some(state));
+    *STATE.0.borrow_mut() = Some(state);
     consent::update();
     // Last visit's config: segments decide the first paint before the network answers, and its
     // model renders the slots even when the edge does not answer.
@@ -275,7 +293,7 @@ fn stores(s: &State) -> bool {
 /// Reports a failure in the console as `affinity: <what> <code>`: the page keeps the engine's
 /// short error codes only; the edge answers the same input with the full message.
 fn warn(what: &str, code: &str) {
-    web_sys::console::warn_1(&["affinity: ", what, " ", code].concat().into());
+    sys::warn(&["affinity: ", what, " ", code].concat());
 }
 
 fn parse_object(text: &str) -> Value {
@@ -317,7 +335,7 @@ fn emit(kind: Kind, name: Option<&str>, properties: Value) {
 fn persist() {
     settle(usize::MAX);
     with_state(|s| {
-        if !std::mem::take(&mut s.dirty) {
+        if !core::mem::take(&mut s.dirty) {
             return;
         }
         // Segments follow every event; the page's content switches only at the next page
@@ -344,13 +362,14 @@ fn settle(limit: usize) -> bool {
         return false;
     };
     for event in events {
-        let json = event.to_json();
-        // The edge validates with the same code; refusing here gives the shop's developer the
-        // error in the console instead of a silent 400.
-        if let Err(err) = Event::from_json(&json) {
+        // The edge validates with the same rules (`Event::from_json` ends in `check`); refusing
+        // here gives the shop's developer the error in the console instead of a silent 400. The
+        // page builds its events with the right JSON types, so the rules are all that can fail.
+        if let Err(err) = event.check() {
             warn("event", err.message());
             continue;
         }
+        let json = event.to_json();
         with_state(|s| {
             s.profile.apply(&event);
             match s.level {
@@ -377,7 +396,7 @@ fn on_idle() {
 fn record(event: Event) {
     let first = with_state(|s| {
         s.pending.push(event);
-        !std::mem::replace(&mut s.dirty, true)
+        !core::mem::replace(&mut s.dirty, true)
     });
     if first == Some(true) {
         sys::when_idle(on_idle);

@@ -17,6 +17,9 @@
 //! config and the stored profile, so on a return visit it is made as soon as the Wasm runs and the
 //! DOM is parsed; on a first visit it waits for the config.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::JsCast;
 
 use super::{sys, with_state, State};
@@ -28,22 +31,16 @@ const WAIT_CLASS: &str = "affinity-wait";
 
 /// The page's context for rules: URL, referrer, UTM parameters, device.
 pub fn page_context() -> Context {
-    let loc = sys::window().location();
-    let doc = sys::document();
-    let search = loc.search().unwrap_or_default();
-    let campaign = crate::markup::campaign(&search).unwrap_or_default();
+    let page = sys::page();
+    let campaign = crate::markup::campaign(&page.search).unwrap_or_default();
     Context {
-        url: loc.href().unwrap_or_default(),
-        path: loc.pathname().unwrap_or_default(),
-        referrer: doc.referrer(),
-        title: doc.title(),
+        url: page.url,
+        path: page.path,
+        referrer: page.referrer,
+        title: page.title,
         utm: ["source", "medium", "name", "term", "content"]
             .map(|k| campaign.get_str(k).map(str::to_string)),
-        device_type: sys::window()
-            .navigator()
-            .user_agent()
-            .ok()
-            .map(|ua| device_type(&ua).to_string()),
+        device_type: Some(device_type(&page.user_agent).to_string()),
     }
 }
 
@@ -106,7 +103,5 @@ pub fn apply() {
             }
         }
     }
-    if let Some(root) = doc.document_element() {
-        let _ = root.class_list().remove_1(WAIT_CLASS);
-    }
+    sys::unmark_root(WAIT_CLASS);
 }

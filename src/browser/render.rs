@@ -34,6 +34,9 @@
 //!
 //! An empty result leaves the slot empty, so shops can hide its section with `:empty`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::JsCast;
 
 use super::{emit, sys, with_state, State};
@@ -285,12 +288,8 @@ pub fn render_slots() {
     let Ok(slots) = doc.query_selector_all("[data-affinity-slot]") else {
         return;
     };
-    if slots.length() > 0 && doc.get_element_by_id("affinity-css").is_none() {
-        if let (Ok(style), Some(head)) = (doc.create_element("style"), doc.head()) {
-            style.set_id("affinity-css");
-            style.set_text_content(Some(CSS));
-            let _ = head.append_child(&style);
-        }
+    if slots.length() > 0 {
+        sys::add_style("affinity-css", CSS);
     }
     let mut impressions = Vec::new();
     // What earlier slots on the page show: later slots skip it.

@@ -3,17 +3,11 @@
 //! Everything else in `browser/` goes through these helpers, so the list of things the page module
 //! touches in the browser is in one place.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-
-#[wasm_bindgen]
-extern "C" {
-    /// A JS number, for `Number.prototype.toLocaleString`.
-    type JsNumber;
-    #[wasm_bindgen(method, js_name = toLocaleString)]
-    fn to_locale_string(this: &JsNumber, locale: &JsValue, options: &js_sys::Object) -> String;
-}
 
 #[wasm_bindgen]
 extern "C" {
@@ -63,7 +57,13 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
     // Significant digits and the position of the decimal point relative to their start.
     let all = [int, frac].concat();
     let lead = all.len() - all.trim_start_matches('0').len();
-    let mut digits = all[lead..].trim_end_matches('0').to_string();
+    // `.get` (ASCII digits: never `None`): a str index would link the char-boundary panic and its
+    // formatting.
+    let mut digits = all
+        .get(lead..)
+        .unwrap_or("")
+        .trim_end_matches('0')
+        .to_string();
     let mut point = int.len() as i32 - lead as i32 + exp;
     if let Some((s, p10)) = exact_decimal(n) {
         let mut s_text = String::new();
@@ -90,9 +90,12 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
         out.push_str(&digits);
         zeros(out, point - digits.len() as i32);
     } else {
-        out.push_str(&digits[..point as usize]);
+        let (int, frac) = digits
+            .split_at_checked(point as usize)
+            .unwrap_or((&digits, ""));
+        out.push_str(int);
         out.push('.');
-        out.push_str(&digits[point as usize..]);
+        out.push_str(frac);
     }
 }
 
@@ -134,54 +137,229 @@ fn exact_decimal(n: f64) -> Option<(u64, i32)> {
     }
 }
 
+/// The page's network and Cache Storage calls, in JS: each takes a callback, so the page module
+/// needs no futures runtime. Bundled into the glue by `.ci/build-site.sh`.
+#[wasm_bindgen(inline_js = r#"
+const no = () => {};
+const bytes = (r) => r.arrayBuffer().then((b) => new Uint8Array(b));
+export function affinity_fetch(url, body, kind, done) {
+  const init = { referrerPolicy: "no-referrer" };
+  if (body != null) Object.assign(init, { method: "POST", body, keepalive: true });
+  fetch(url, init)
+    .then((r) => (kind == 0 ? r.status : !r.ok ? undefined : kind == 1 ? r.text() : bytes(r)))
+    .then(done, () => done(undefined));
+}
+export function affinity_page() {
+  const l = location, d = document, n = navigator;
+  return JSON.stringify([l.pathname, l.href, l.search, d.title, d.referrer, n.userAgent, n.language]);
+}
+export function affinity_privacy() {
+  const n = navigator;
+  return (n.globalPrivacyControl === true ? 1 : 0) | (n.doNotTrack === "1" ? 2 : 0);
+}
+export function affinity_price(amount, currency) {
+  return amount.toLocaleString(undefined, { style: "currency", currency });
+}
+export function affinity_random_id() {
+  const b = new Uint8Array(16);
+  try {
+    crypto.getRandomValues(b);
+  } catch (e) {
+    for (let i = 0; i < 16; i++) b[i] = Math.random() * 256;
+  }
+  let h = "";
+  for (const x of b) h += (x | 256).toString(16).slice(1);
+  return h;
+}
+export function affinity_store(op, key, value) {
+  try {
+    const s = localStorage;
+    if (op == 0) return s.getItem(key) ?? undefined;
+    if (op == 1) s.setItem(key, value);
+    else s.removeItem(key);
+  } catch (e) {}
+}
+export function affinity_window() {
+  return window;
+}
+export function affinity_document() {
+  return document;
+}
+export function affinity_beacon(url, body) {
+  try {
+    return navigator.sendBeacon(url, body);
+  } catch (e) {
+    return false;
+  }
+}
+export function affinity_style(id, css) {
+  const d = document;
+  if (d.getElementById(id) || !d.head) return;
+  const s = d.createElement("style");
+  s.id = id;
+  s.textContent = css;
+  d.head.appendChild(s);
+}
+export function affinity_unmark(name) {
+  const r = document.documentElement;
+  if (r) r.classList.remove(name);
+}
+export function affinity_hidden() {
+  return document.visibilityState == "hidden";
+}
+export function affinity_idle(f) {
+  try {
+    if (typeof requestIdleCallback == "function") return void requestIdleCallback(f, { timeout: 1000 });
+  } catch (e) {}
+  setTimeout(f, 0);
+}
+export function affinity_cache_get(url, done) {
+  Promise.resolve()
+    .then(() => caches.match(url))
+    .then((r) => r && bytes(r))
+    .then(done, () => done(undefined));
+}
+export function affinity_cache_put(name, url, view, done) {
+  const copy = view.slice();
+  Promise.resolve()
+    .then(() => caches.delete(name))
+    .catch(no)
+    .then(() => caches.open(name))
+    .then((c) => c.put(url, new Response(copy)))
+    .catch(no)
+    .then(done);
+}
+"#)]
+extern "C" {
+    /// `fetch(url)` without a referrer, or a keepalive `POST` of `body`; calls `done` with the
+    /// status (`kind` 0), else, for an OK answer, its text (1) or bytes (2); `undefined` when
+    /// the request fails (or the answer is not OK).
+    fn affinity_fetch(url: &str, body: Option<&str>, kind: u32, done: &JsValue);
+    /// Calls `done` with the bytes Cache Storage holds for `url`, else `undefined`.
+    fn affinity_cache_get(url: &str, done: &JsValue);
+    /// Replaces the cache `name` with one entry, `bytes` for `url`, then calls `done` (also when
+    /// Cache Storage fails or is missing).
+    fn affinity_cache_put(name: &str, url: &str, bytes: &[u8], done: &JsValue);
+    /// The page's location, title, referrer, user agent and language, as a JSON array of
+    /// strings (one call instead of seven).
+    fn affinity_page() -> String;
+    /// The privacy signals: 1 Global Privacy Control, 2 Do Not Track.
+    fn affinity_privacy() -> u32;
+    /// `amount.toLocaleString(undefined, {style: "currency", currency})`.
+    fn affinity_price(amount: f64, currency: &str) -> String;
+    /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
+    /// (storage forbidden, full) reads as nothing.
+    fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
+    /// Adds `<style id="{id}">{css}</style>` to the head unless an element has that id.
+    #[wasm_bindgen(js_name = affinity_style)]
+    pub fn add_style(id: &str, css: &str);
+    /// Removes the class `name` from `<html>`.
+    #[wasm_bindgen(js_name = affinity_unmark)]
+    pub fn unmark_root(name: &str);
+    /// `navigator.sendBeacon(url, body)`; false also when it throws.
+    fn affinity_beacon(url: &str, body: &str) -> bool;
+    /// `window`, typed (web-sys's `window()` searches the global object and checks its type).
+    fn affinity_window() -> web_sys::Window;
+    /// `document`, typed.
+    fn affinity_document() -> web_sys::Document;
+    /// 32 random hex digits (see [`random_id`]).
+    fn affinity_random_id() -> String;
+    /// `document.visibilityState == "hidden"` (web-sys's enum would link its conversion panic).
+    #[wasm_bindgen(js_name = affinity_hidden)]
+    pub fn hidden() -> bool;
+    /// `requestIdleCallback(f, {timeout: 1000})`, or `setTimeout(f, 0)` where it is missing.
+    fn affinity_idle(f: &JsValue);
+}
+
+/// What the page's URL and document say, read in one call.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// `location.pathname`.
+    pub path: String,
+    /// `location.href`.
+    pub url: String,
+    /// `location.search`.
+    pub search: String,
+    /// `document.title`.
+    pub title: String,
+    /// `document.referrer`.
+    pub referrer: String,
+    /// `navigator.userAgent`.
+    pub user_agent: String,
+    /// `navigator.language`.
+    pub locale: String,
+}
+
+/// Reads the [`Page`].
+pub fn page() -> Page {
+    let parsed = crate::json::parse(&affinity_page()).ok();
+    let texts = parsed
+        .as_ref()
+        .and_then(crate::json::Value::as_array)
+        .unwrap_or(&[]);
+    let mut it = texts.iter().map(|v| v.as_str().unwrap_or("").to_string());
+    let mut next = || it.next().unwrap_or_default();
+    Page {
+        path: next(),
+        url: next(),
+        search: next(),
+        title: next(),
+        referrer: next(),
+        user_agent: next(),
+        locale: next(),
+    }
+}
+
 #[wasm_bindgen]
 extern "C" {
-    /// `caches.open(name)` (Cache Storage; throws where the context is not secure).
-    #[wasm_bindgen(js_namespace = caches, js_name = open, catch)]
-    fn caches_open(name: &str) -> Result<js_sys::Promise, JsValue>;
-    /// `caches.delete(name)`.
+    /// `setTimeout(f, ms)`.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_js(f: &JsValue, ms: i32);
+    /// `console.warn(text)`.
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(text: &str);
+    /// `caches.delete(name)` (Cache Storage; throws where the context is not secure).
     #[wasm_bindgen(js_namespace = caches, js_name = delete, catch)]
     fn caches_delete(name: &str) -> Result<js_sys::Promise, JsValue>;
-    /// `caches.match(url)`: reads every cache, creates none.
-    #[wasm_bindgen(js_namespace = caches, js_name = match, catch)]
-    fn caches_match(url: &str) -> Result<js_sys::Promise, JsValue>;
-    /// One named cache of Cache Storage.
-    type Cache;
-    #[wasm_bindgen(method, catch)]
-    fn put(
-        this: &Cache,
-        url: &str,
-        response: &web_sys::Response,
-    ) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// The bytes Cache Storage holds for `url`, if any.
-pub async fn cache_get(url: &str) -> Option<Vec<u8>> {
-    let found = JsFuture::from(caches_match(url).ok()?).await.ok()?;
-    let response: web_sys::Response = found.dyn_into().ok()?;
-    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+/// What [`fetch`] answers with.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// The status code.
+    Status = 0,
+    /// The body of an OK answer, as text.
+    Text = 1,
+    /// The body of an OK answer, as bytes.
+    Bytes = 2,
 }
 
-/// Replaces the cache `name` with one entry: `bytes` for `url`. Failures are ignored (the page
-/// keeps working; the next visit fetches again).
-pub async fn cache_put(name: &str, url: &str, bytes: &[u8]) {
-    if let Ok(p) = caches_delete(name) {
-        let _ = JsFuture::from(p).await;
-    }
-    let Some(cache) = (match caches_open(name) {
-        Ok(p) => JsFuture::from(p).await.ok(),
-        Err(_) => None,
-    }) else {
-        return;
-    };
-    let mut copy = bytes.to_vec();
-    let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)) else {
-        return;
-    };
-    if let Ok(p) = cache.unchecked_into::<Cache>().put(url, &response) {
-        let _ = JsFuture::from(p).await;
-    }
+/// A one-shot JS callback taking one value (one boxed type for every caller, as [`once`]).
+fn once_with(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
+    Closure::once_into_js(f)
+}
+
+/// Fetches `url` (a keepalive `POST` of `body` when given) and calls `done` with the
+/// [`Answer`]'s value: a number, a string or a `Uint8Array`; `undefined` when it failed.
+pub fn fetch(url: &str, body: Option<&str>, answer: Answer, done: impl FnOnce(JsValue) + 'static) {
+    affinity_fetch(url, body, answer as u32, &once_with(Box::new(done)));
+}
+
+/// The bytes of a `Uint8Array` answer.
+pub fn bytes(v: &JsValue) -> Option<Vec<u8>> {
+    v.dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+}
+
+/// Calls `done` with the bytes Cache Storage holds for `url`, if any.
+pub fn cache_get(url: &str, done: impl FnOnce(Option<Vec<u8>>) + 'static) {
+    affinity_cache_get(url, &once_with(Box::new(move |v| done(bytes(&v)))));
+}
+
+/// Replaces the cache `name` with one entry, `bytes` for `url`, then calls `done`. Failures are
+/// ignored (the page keeps working; the next visit fetches again).
+pub fn cache_put(name: &str, url: &str, bytes: &[u8], done: impl FnOnce() + 'static) {
+    affinity_cache_put(name, url, bytes, &once(Box::new(done)));
 }
 
 /// Deletes the cache `name` (in the background).
@@ -191,24 +369,18 @@ pub fn cache_delete(name: &str) {
 
 /// The browser's privacy signals: (Global Privacy Control, Do Not Track).
 pub fn privacy_signals() -> (bool, bool) {
-    let nav = window().navigator();
-    let get = |k: &str| js_sys::Reflect::get(&nav, &k.into()).unwrap_or(JsValue::UNDEFINED);
-    (
-        get("globalPrivacyControl").as_bool() == Some(true),
-        get("doNotTrack").as_string().as_deref() == Some("1"),
-    )
+    let signals = affinity_privacy();
+    (signals & 1 != 0, signals & 2 != 0)
 }
 
 /// The window. The page module only ever runs in a window (the loader is a classic script).
 pub fn window() -> web_sys::Window {
-    web_sys::window().expect_throw("unreachable: affinity runs in a window")
+    affinity_window()
 }
 
 /// The document.
 pub fn document() -> web_sys::Document {
-    window()
-        .document()
-        .expect_throw("unreachable: a window has a document")
+    affinity_document()
 }
 
 /// Wall-clock time, Unix ms.
@@ -216,77 +388,58 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-/// A random id: 16 bytes from the platform's CSPRNG as 32 hex digits.
+/// A random id: 16 bytes from the platform's CSPRNG (`crypto.getRandomValues`; `Math.random`
+/// in a very old browser without it, still unique enough for ids) as 32 hex digits.
 pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No crypto (very old browser): fall back to Math.random, still unique enough for ids.
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out
+    affinity_random_id()
 }
 
-/// `localStorage`, when the browser allows it (it throws in some privacy modes).
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-/// Reads a `localStorage` item.
+/// Reads a `localStorage` item (`None` also where the browser forbids storage: it throws in some
+/// privacy modes).
 pub fn load(key: &str) -> Option<String> {
-    storage()?.get_item(key).ok().flatten()
+    affinity_store(0, key, "")
 }
 
 /// Writes a `localStorage` item; a full or disabled storage is ignored (the page keeps working).
 pub fn save(key: &str, value: &str) {
-    if let Some(s) = storage() {
-        let _ = s.set_item(key, value);
-    }
+    affinity_store(1, key, value);
 }
 
 /// Removes a `localStorage` item.
 pub fn remove(key: &str) {
-    if let Some(s) = storage() {
-        let _ = s.remove_item(key);
-    }
+    affinity_store(2, key, "");
 }
 
 /// Formats a price in the shopper's locale, e.g. `$49.00`.
 pub fn format_price(amount: f64, currency: &str) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"style".into(), &"currency".into());
-    let _ = js_sys::Reflect::set(&options, &"currency".into(), &currency.into());
-    JsValue::from_f64(amount)
-        .unchecked_into::<JsNumber>()
-        .to_locale_string(&JsValue::UNDEFINED, &options)
+    affinity_price(amount, currency)
+}
+
+/// A one-shot JS callback running `f`. Every caller's closure goes through this one boxed type, so
+/// wasm-bindgen's callback shims exist once, not once per closure.
+fn once(f: Box<dyn FnOnce()>) -> JsValue {
+    Closure::once_into_js(f)
 }
 
 /// Runs `f` after `ms` milliseconds, once.
 pub fn set_timeout(ms: i32, f: impl FnOnce() + 'static) {
-    let cb = Closure::once_into_js(f);
-    let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+    set_timeout_js(&once(Box::new(f)), ms);
+}
+
+/// Sends `body` to `url` with `navigator.sendBeacon`; true when the browser took it.
+pub fn send_beacon(url: &str, body: &str) -> bool {
+    affinity_beacon(url, body)
+}
+
+/// Writes `text` to the console as a warning.
+pub fn warn(text: &str) {
+    console_warn(text);
 }
 
 /// Runs `f` once when the browser is idle (`requestIdleCallback`, at most 1 s later), or after the
 /// current task where the browser lacks it.
 pub fn when_idle(f: impl FnOnce() + 'static) {
-    let cb = Closure::once_into_js(f);
-    let w = window();
-    let idle = js_sys::Reflect::get(&w, &"requestIdleCallback".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"timeout".into(), &1_000.into());
-    if idle.is_none_or(|f| f.call2(&w, &cb, &options).is_err()) {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 0);
-    }
+    affinity_idle(&once(Box::new(f)));
 }
 
 /// Adds a listener that lives as long as the page (it is never removed, so the closure is
@@ -297,7 +450,17 @@ pub fn listen(
     capture: bool,
     f: impl FnMut(web_sys::Event) + 'static,
 ) {
-    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    add_listener(target, kind, capture, Box::new(f));
+}
+
+/// [`listen`] for every closure type alike (one set of callback shims).
+fn add_listener(
+    target: &web_sys::EventTarget,
+    kind: &str,
+    capture: bool,
+    f: Box<dyn FnMut(web_sys::Event)>,
+) {
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::wrap(f);
     let _ = target.add_event_listener_with_callback_and_bool(
         kind,
         cb.as_ref().unchecked_ref(),

@@ -5,10 +5,10 @@
 //! the edge has answered for them; the edge applies each `messageId` once, so a retry after a lost
 //! answer is harmless.
 
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+#[allow(unused_imports)]
+use crate::prelude::*;
 
+use super::sys::Answer;
 use super::{render, sys, with_state, State, KEY_QUEUE};
 use crate::json::{self, Value};
 use crate::recommend::Model;
@@ -29,7 +29,7 @@ pub(super) fn persist_queue(s: &State) {
 /// Flushes after `ms` milliseconds unless a flush is already scheduled (events arriving
 /// together travel together).
 pub(super) fn schedule_flush(ms: i32) {
-    let schedule = with_state(|s| !std::mem::replace(&mut s.flush_pending, true));
+    let schedule = with_state(|s| !core::mem::replace(&mut s.flush_pending, true));
     if schedule == Some(true) {
         sys::set_timeout(ms, || {
             with_state(|s| s.flush_pending = false);
@@ -70,10 +70,7 @@ pub(super) fn flush(beacon: bool) {
         return;
     };
     if beacon {
-        let accepted = sys::window()
-            .navigator()
-            .send_beacon_with_opt_str(&url, Some(&body))
-            .unwrap_or(false);
+        let accepted = sys::send_beacon(&url, &body);
         // The browser takes a beacon without knowing whether it arrives: only while the edge
         // answers (and no request hangs) is it as good as delivered; else the next page resends
         // (the edge applies each messageId once).
@@ -84,8 +81,8 @@ pub(super) fn flush(beacon: bool) {
         return;
     }
     with_state(|s| s.in_flight.extend(ids.iter().cloned()));
-    wasm_bindgen_futures::spawn_local(async move {
-        let status = post(&url, &body).await;
+    sys::fetch(&url, Some(&body), Answer::Status, move |answer| {
+        let status = answer.as_f64().map(|code| code as u16);
         with_state(|s| {
             s.in_flight.retain(|id| !ids.contains(id));
             s.edge_ok = status.is_some_and(|code| code < 500 && code != 429);
@@ -113,45 +110,6 @@ fn delivered(ids: &[String]) {
     });
 }
 
-/// Request options of every plugin fetch: no `Referer` (the page URL may carry what the shop
-/// put in it, e.g. a checkout's query string; events say what the level allows instead).
-fn init() -> web_sys::RequestInit {
-    let init = web_sys::RequestInit::new();
-    let _ = js_sys::Reflect::set(&init, &"referrerPolicy".into(), &"no-referrer".into());
-    init
-}
-
-async fn post(url: &str, body: &str) -> Option<u16> {
-    let init = init();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    // web-sys has no setter for it: survives navigation like a beacon, but we see the answer.
-    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
-    let promise = sys::window().fetch_with_str_and_init(url, &init);
-    let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
-    Some(response.status())
-}
-
-async fn get(url: &str) -> Option<web_sys::Response> {
-    let promise = sys::window().fetch_with_str_and_init(url, &init());
-    let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
-    response.ok().then_some(response)
-}
-
-async fn get_text(url: &str) -> Option<String> {
-    let response = get(url).await?;
-    JsFuture::from(response.text().ok()?)
-        .await
-        .ok()?
-        .as_string()
-}
-
-async fn get_bytes(url: &str) -> Option<Vec<u8>> {
-    let response = get(url).await?;
-    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    Some(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
 /// Name of the Cache Storage cache that keeps the last model on the device.
 const MODEL_CACHE: &str = "affinity";
 
@@ -171,11 +129,11 @@ pub(super) fn fetch_model(cached: Option<Value>) {
     };
     let last = cached.as_ref().and_then(|c| model_url(&edge, c));
     if let Some(url) = last.clone() {
-        wasm_bindgen_futures::spawn_local(async move { load_model(url).await });
+        load_model(url);
     }
     let url = [&edge, "/v1/config?key=", &key].concat();
-    wasm_bindgen_futures::spawn_local(async move {
-        let Some(config) = get_text(&url).await.and_then(|t| json::parse(&t).ok()) else {
+    sys::fetch(&url, None, Answer::Text, move |answer| {
+        let Some(config) = answer.as_string().and_then(|t| json::parse(&t).ok()) else {
             return;
         };
         with_state(|s| super::apply_config(s, &config));
@@ -187,7 +145,7 @@ pub(super) fn fetch_model(cached: Option<Value>) {
         let fresh = model_url(&edge, &config);
         with_state(|s| s.model_url = fresh.clone());
         match fresh {
-            Some(url) if Some(&url) != last.as_ref() => load_model(url).await,
+            Some(url) if Some(&url) != last.as_ref() => load_model(url),
             _ => {}
         }
     });
@@ -206,29 +164,42 @@ fn model_url(edge: &str, config: &Value) -> Option<String> {
 /// Loads the model at `url` — from the device first when it keeps that version, else from the
 /// network (the browser's HTTP cache holds versions for a year), keeping it on the device where
 /// the level allows — and renders the slots with it.
-async fn load_model(url: String) {
-    let stores = with_state(|s| super::stores(s)) == Some(true);
-    let kept = if stores {
-        sys::cache_get(&url).await
+fn load_model(url: String) {
+    if with_state(|s| super::stores(s)) == Some(true) {
+        sys::cache_get(&url.clone(), move |kept| match kept {
+            Some(bytes) => open_model(&url, Model::decode(&bytes)),
+            None => download_model(url),
+        });
     } else {
-        None
-    };
-    let bytes = match kept {
-        Some(bytes) => bytes,
-        None => {
-            let Some(bytes) = get_bytes(&url).await else {
-                return;
-            };
-            if with_state(|s| super::stores(s)) == Some(true) {
-                sys::cache_put(MODEL_CACHE, &url, &bytes).await;
-            }
-            bytes
+        download_model(url);
+    }
+}
+
+/// Fetches the model at `url`, keeps it on the device where the level allows, then opens it.
+fn download_model(url: String) {
+    sys::fetch(&url.clone(), None, Answer::Bytes, move |answer| {
+        let Some(bytes) = sys::bytes(&answer) else {
+            return;
+        };
+        let model = Model::decode(&bytes);
+        if with_state(|s| super::stores(s)) == Some(true) {
+            // Rendered once kept: the next page finds the model on the device.
+            sys::cache_put(MODEL_CACHE, &url.clone(), &bytes, move || {
+                open_model(&url, model)
+            });
+        } else {
+            open_model(&url, model);
         }
-    };
-    match Model::decode(&bytes) {
+    });
+}
+
+/// Takes the model decoded from `url` and renders the slots with it, unless a fresher config
+/// names another model.
+fn open_model(url: &str, decoded: Result<Model, crate::recommend::Error>) {
+    match decoded {
         Ok(model) => {
             let current = with_state(|s| {
-                let current = s.model_url.as_ref().is_none_or(|u| *u == url);
+                let current = s.model_url.as_deref().is_none_or(|u| u == url);
                 if current {
                     s.model = Some(model);
                 }

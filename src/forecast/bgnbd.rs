@@ -5,6 +5,9 @@
 //! paper and the P(alive) of its technical note, worked in logarithms so that large counts and
 //! long histories neither overflow nor lose the small terms.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::special::{hyp2f1, integrate_unit, ln_beta, ln_gamma};
 use super::{fit_summaries, log_add, Customer, Fitted, RepeatBuying, Rows};
 use crate::Error;

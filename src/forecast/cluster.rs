@@ -7,6 +7,9 @@
 //! `predicted.group = g` with the centroids and the standardisation documented by [`Groups`];
 //! [`Groups::conditions`] gives the approximate plain-words conditions.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::invalid;
 use crate::Error;
 

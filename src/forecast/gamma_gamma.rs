@@ -5,6 +5,9 @@
 //! mean z̄ of x transactions then has the likelihood
 //! Γ(px+q) / (Γ(px) Γ(q)) · γ^q x^(px) z̄^(px−1) / (γ + x z̄)^(px+q).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::fit_positive;
 use super::special::ln_gamma;
 use super::Fitted;

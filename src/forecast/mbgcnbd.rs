@@ -18,6 +18,9 @@
 //! and [`MbgCnbd::interval_log_term`] adds it back when likelihoods of different k are compared
 //! (it needs Σ ln Δᵢ, a summary beyond (x, tₓ, T)). Every term is worked in logarithms.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::special::{ln_beta, ln_beta_inc, ln_gamma};
 use super::{fit_positive, fit_summaries, log_add, Customer, Fitted, Rows};
 use crate::error::invalid;

@@ -47,6 +47,9 @@
 //! # Ok::<(), affinity::Error>(())
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod bgnbd;
 pub mod cluster;
 mod gamma_gamma;

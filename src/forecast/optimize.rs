@@ -9,6 +9,9 @@
 //! for finite differences (the Pareto/NBD valley). Non-finite values are treated as +∞, so both
 //! simply step back from regions where a likelihood overflows.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// The result of a minimisation.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Minimum {

@@ -6,6 +6,9 @@
 //! series converges slowly near 1; Euler's transformation turns it into ₂F₁(1, ·; ·; z), a series
 //! of positive, shrinking terms, and every term is combined in logarithms.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::special::{hyp2f1, integrate_unit, ln_gamma};
 use super::{fit_summaries, Customer, Fitted, RepeatBuying, Rows};
 use crate::Error;

@@ -15,6 +15,9 @@
 //! C = ∏Δᵢᵏ⁻¹/Γ(k)ˣ. The remaining integral is one dimension per customer, taken by tanh-sinh
 //! after v = (β+tₓ)(e^(pℓ) − 1), ℓ = ln(1 + u/(β+tₓ)), which makes it smooth for any u.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::special::{integrate_unit, integrate_unit_coarse, ln_beta, ln_beta_inc_given, ln_gamma};
 use super::{fit_positive, log_add, Customer, Fitted, Rows};
 use crate::error::invalid;

@@ -5,6 +5,9 @@
 //! P(T = t) = B(a+1, b+t−1)/B(a, b) and S(t) = B(a, b+t)/B(a, b), computed here with the paper's
 //! recursions P(1) = a/(a+b), P(t) = (b+t−2)/(a+b+t−1) · P(t−1), S(t) = S(t−1) − P(t).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::fit_positive;
 use super::Fitted;
 use crate::error::invalid;

@@ -3,6 +3,9 @@
 //! compiles unchanged for `wasm32-unknown-unknown`; each is checked against published values in
 //! the tests below.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::f64::consts::PI;
 
 /// Lanczos coefficients for g = 7, n = 9 (the widely published set; |error| < 2e-15 in Γ).

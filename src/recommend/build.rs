@@ -21,7 +21,8 @@
 //! [`ModelBuilder::build`]): a differentially private mode would add calibrated noise to the
 //! bounded sums at release, with the bounds above as its sensitivity.
 
-use std::collections::HashMap;
+#[allow(unused_imports)]
+use crate::prelude::*;
 
 use super::model::{ItemMeta, Model, Rows, ScoreParams};
 
@@ -51,7 +52,7 @@ pub fn level_value(level: u8) -> f64 {
     const QUARTERS: [f64; 4] = [
         1.0,
         1.189_207_115_002_721,
-        std::f64::consts::SQRT_2,
+        core::f64::consts::SQRT_2,
         1.681_792_830_507_429,
     ];
     if level == 0 {
@@ -538,7 +539,7 @@ impl ModelBuilder {
 }
 
 /// Folds one source's sums into the model-wide aggregates (each source capped).
-fn fold<K: std::hash::Hash + Eq>(into: &mut HashMap<K, Agg>, sums: HashMap<K, u64>) {
+fn fold<K: core::hash::Hash + Ord>(into: &mut HashMap<K, Agg>, sums: HashMap<K, u64>) {
     for (k, units) in sums {
         into.entry(k).or_default().add_source(units);
     }

@@ -26,6 +26,9 @@
 //! scale as a one-byte code (`2^((code − 128) / 8)`) instead of an f32. Version 5 adds the
 //! weight of two-step viewed-together neighbours (`hop_together`) to the params.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{Error, ErrorKind};
 use super::model::{put_varint, Meta, MetaItem, Model, RowRef, Rows, ScoreParams};
 use crate::error::message;
@@ -88,7 +91,7 @@ impl Model {
             let meta = &self.meta;
             // Renumber the string table in order of first use (drops strings no item uses).
             let mut table: Vec<&str> = Vec::new();
-            let mut lookup = std::collections::HashMap::new();
+            let mut lookup = HashMap::new();
             let mut intern = |k: u32| -> u64 {
                 match meta.table_str(k) {
                     None => 0,
@@ -189,7 +192,7 @@ impl Model {
             ids.extend_from_within(prev.start..prev.start + shared as usize);
             ids.extend_from_slice(suffix);
             let id = start..ids.len();
-            if std::str::from_utf8(&ids[id.clone()]).is_err() {
+            if core::str::from_utf8(&ids[id.clone()]).is_err() {
                 return Err(r.corrupt(message!("md10", "text is not valid UTF-8")));
             }
             if start > 0 && ids[prev.clone()] >= ids[id.clone()] {
@@ -327,7 +330,7 @@ impl<'a> Reader<'a> {
         let len = self.count(1)?;
         let (bytes, pos) = (self.bytes, self.pos);
         self.take(len)?;
-        std::str::from_utf8(&bytes[pos..pos + len])
+        core::str::from_utf8(&bytes[pos..pos + len])
             .map_err(|_| self.corrupt(message!("md10", "text is not valid UTF-8")))
     }
 

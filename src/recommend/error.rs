@@ -1,5 +1,8 @@
 //! The one error type of the recommend module.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 /// What went wrong, broadly. Grows over time, so match with a wildcard arm.
@@ -68,7 +71,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

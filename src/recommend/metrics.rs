@@ -4,6 +4,9 @@
 //! `0..=p`, predict item `p + 1`. HR@k is the share of cases whose true next item is in the top
 //! k; MRR@k is the mean of 1/rank, 0 beyond k.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// 1-based rank of `target` in `list` within the first `cutoff` entries.
 pub fn rank_of<T: PartialEq>(list: &[T], target: &T, cutoff: usize) -> Option<usize> {
     list.iter()

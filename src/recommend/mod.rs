@@ -38,6 +38,9 @@
 //! # Ok::<(), affinity::recommend::Error>(())
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod build;
 mod codec;
 mod error;

@@ -1,6 +1,12 @@
 //! The item model: what the edge builds and ships, and what the page ranks with.
 
-use std::collections::HashMap;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+// The page is single-threaded and has no std: a cell in place of the lock.
+#[cfg(all(feature = "page", target_arch = "wasm32", target_os = "unknown"))]
+use core::cell::OnceCell as OnceLock;
+#[cfg(not(all(feature = "page", target_arch = "wasm32", target_os = "unknown")))]
 use std::sync::OnceLock;
 
 /// Which item→item relation of the model.
@@ -277,7 +283,7 @@ pub(crate) fn scale_of(code: u8) -> f32 {
         1.090_507_7,
         1.189_207_1,
         1.296_839_6,
-        std::f32::consts::SQRT_2,
+        core::f32::consts::SQRT_2,
         1.542_210_8,
         1.681_792_8,
         1.834_008,
@@ -399,7 +405,7 @@ impl Meta {
             .text
             .get(range.0 as usize..range.1 as usize)
             .unwrap_or(&[]);
-        std::str::from_utf8(bytes).unwrap_or("")
+        core::str::from_utf8(bytes).unwrap_or("")
     }
 
     pub(crate) fn table_str(&self, k: u32) -> Option<&str> {

@@ -1,5 +1,8 @@
 //! Ranking: strategies, merchandising rules, reasons.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::model::{Model, Relation};
 
 /// Longest history the for-you strategy reads (the most recent items).
@@ -274,7 +277,7 @@ impl ItemSet {
         if i >= self.0.len() {
             self.0.resize(i + 1, false);
         }
-        !std::mem::replace(&mut self.0[i], true)
+        !core::mem::replace(&mut self.0[i], true)
     }
 }
 
@@ -395,7 +398,7 @@ impl Model {
                 let mut hist: Vec<(usize, &(String, i64))> =
                     query.history.iter().enumerate().collect();
                 crate::sort::sort_by_key(&mut hist, |&(n, &(_, t))| {
-                    (std::cmp::Reverse(t), std::cmp::Reverse(n))
+                    (core::cmp::Reverse(t), core::cmp::Reverse(n))
                 });
                 let mut out = Vec::new();
                 for (_, (id, _)) in hist {

@@ -4,6 +4,9 @@
 //! encodes and what the evaluator reads. Every construct of the language has exactly one node, so
 //! `print → parse` gives back the same tree.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Deepest nesting of `(`, `not`, `and` and `or` accepted by the parser and the decoder.
 ///
 /// The bound keeps the recursive evaluator, printer and decoder far from the stack limit.

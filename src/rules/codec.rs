@@ -10,6 +10,9 @@
 //! a zig-zag LEB128 integer (whole numbers up to 2⁵³) or 8 little-endian IEEE-754 bytes; text is
 //! a length and UTF-8 bytes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::ast::{
     Condition, Count, Duration, EventCondition, Filter, Literal, Path, Rule, Sequence, Test, Unit,
     Window, MAX_AMOUNT,
@@ -96,7 +99,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
 
 impl From<DecodeError> for super::Error {
     fn from(e: DecodeError) -> Self {
@@ -634,7 +637,7 @@ mod tests {
 
     fn nots(n: usize) -> Vec<u8> {
         let mut b = vec![RULE_MAGIC, FORMAT_VERSION];
-        b.extend(std::iter::repeat_n(2u8, n));
+        b.extend(core::iter::repeat_n(2u8, n));
         b.extend([4, 1, b'x']);
         b
     }

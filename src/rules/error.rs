@@ -1,5 +1,8 @@
 //! The rule language's error type: a kind, a message for the merchant, and where in the text.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 /// What went wrong, broadly. Grows over time, so match with a wildcard arm.
@@ -216,7 +219,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

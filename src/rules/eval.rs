@@ -9,10 +9,13 @@
 //! window (each with one more binary search for `followed by`); every other condition is one
 //! property read.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::ast::{Condition, Count, EventCondition, Literal, Rule, Sequence, Test, Window};
 use super::facts::{Facts, PastEvent, Value};
+use core::cell::OnceCell;
 use core::cmp::Ordering;
-use std::cell::OnceCell;
 
 /// One event of the snapshot: its name and time read once.
 struct Entry<'a> {

@@ -5,6 +5,9 @@
 //! [`Facts`] over their own data (the profile, the current page, the cart), so the rules stay one
 //! engine wherever the data lives.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::ast::Path;
 use std::borrow::Cow;
 

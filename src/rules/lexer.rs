@@ -1,5 +1,8 @@
 //! Splits rule text into tokens with their byte positions (edge and dashboard only).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{Error, ErrorKind};
 
 /// A token of the rule language.

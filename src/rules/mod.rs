@@ -50,6 +50,9 @@
 //! # Ok::<(), rules::Error>(())
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod ast;
 mod codec;
 mod error;

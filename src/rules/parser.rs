@@ -29,6 +29,9 @@
 //! unit       = minute(s) | hour(s) | day(s) | week(s) | month(s)
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::ast::{
     Condition, Count, Duration, EventCondition, Filter, Literal, Path, Rule, Sequence, Test, Unit,
     Window, MAX_AMOUNT, MAX_DEPTH,

@@ -6,6 +6,9 @@
 //! parts of `performed` in the order `where`, `followed by`, count, window, and the top-level
 //! `and`/`or` parts one per line. Comments are not kept.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::ast::{
     Condition, Count, Duration, EventCondition, Literal, Path, Rule, Sequence, Test, Unit, Window,
 };

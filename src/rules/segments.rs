@@ -3,13 +3,15 @@
 //! Part of the page build: the set can be built from decoded rules ([`SegmentSet::decode`]) with
 //! no parser.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::ast::Rule;
 use super::codec::{DecodeError, DecodeErrorKind, Reader, Writer, SEGMENT_SET_MAGIC};
 use super::error::{Error, ErrorKind};
 use super::eval::Ctx;
 use super::facts::Facts;
-use std::cell::Cell;
-use std::collections::BTreeMap;
+use core::cell::Cell;
 
 /// Named segments compiled together: references resolved, cycles rejected, evaluation order
 /// fixed so that a segment is evaluated after the segments it refers to.
@@ -17,7 +19,9 @@ use std::collections::BTreeMap;
 pub struct SegmentSet {
     names: Vec<String>,
     rules: Vec<Rule>,
-    index: BTreeMap<String, usize>,
+    /// Indexes into `names`, sorted by name: the name lookup is a binary search (no map code in
+    /// the page).
+    index: Vec<usize>,
     /// Indexes into `names`, dependencies first.
     order: Vec<usize>,
 }
@@ -32,7 +36,7 @@ pub struct Membership<'s> {
 impl Membership<'_> {
     /// True when the customer is in segment `name` (false for names not in the set).
     pub fn contains(&self, name: &str) -> bool {
-        self.set.index.get(name).is_some_and(|&i| self.member[i])
+        self.set.position(name).is_some_and(|i| self.member[i])
     }
 
     /// `(name, member)` for every segment, in the order the set was given.
@@ -108,20 +112,28 @@ impl SegmentSet {
     fn compile(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Invalid> {
         let mut names = Vec::with_capacity(segments.len());
         let mut rules = Vec::with_capacity(segments.len());
-        let mut index = BTreeMap::new();
-        for (i, (name, rule)) in segments.into_iter().enumerate() {
-            if index.insert(name.clone(), i).is_some() {
-                return Err(Invalid::Duplicate(name));
-            }
+        for (name, rule) in segments {
             names.push(name);
             rules.push(rule);
+        }
+        let mut index: Vec<usize> = (0..names.len()).collect();
+        // Stable: equal names stay in the order given, so the first name given again is the
+        // smallest later index of an equal pair.
+        crate::sort::sort_by(&mut index, |&a, &b| names[a].cmp(&names[b]));
+        let again = index
+            .windows(2)
+            .filter(|w| names[w[0]] == names[w[1]])
+            .map(|w| w[1])
+            .min();
+        if let Some(i) = again {
+            return Err(Invalid::Duplicate(names.swap_remove(i)));
         }
         let mut deps = Vec::with_capacity(rules.len());
         for (i, rule) in rules.iter().enumerate() {
             let mut d = Vec::new();
             for r in rule.segment_references() {
-                match index.get(r) {
-                    Some(&j) => d.push(j),
+                match position(&names, &index, r) {
+                    Some(j) => d.push(j),
                     None => {
                         return Err(Invalid::Unknown {
                             segment: i,
@@ -145,6 +157,11 @@ impl SegmentSet {
         })
     }
 
+    /// The position of segment `name` in [`SegmentSet::names`].
+    fn position(&self, name: &str) -> Option<usize> {
+        position(&self.names, &self.index, name)
+    }
+
     /// Segment names, in the order given.
     pub fn names(&self) -> &[String] {
         &self.names
@@ -152,7 +169,7 @@ impl SegmentSet {
 
     /// The rule of segment `name`.
     pub fn rule(&self, name: &str) -> Option<&Rule> {
-        self.index.get(name).map(|&i| &self.rules[i])
+        self.position(name).map(|i| &self.rules[i])
     }
 
     /// Number of segments.
@@ -170,7 +187,7 @@ impl SegmentSet {
     /// The customer's events are read once for the whole set.
     pub fn evaluate<F: Facts + ?Sized>(&self, facts: &F, now_ms: i64) -> Membership<'_> {
         let results: Vec<Cell<bool>> = vec![Cell::new(false); self.names.len()];
-        let lookup = |name: &str| self.index.get(name).is_some_and(|&j| results[j].get());
+        let lookup = |name: &str| self.position(name).is_some_and(|j| results[j].get());
         let ctx = Ctx::new(facts, now_ms, &lookup);
         for &i in &self.order {
             results[i].set(ctx.rule(&self.rules[i]));
@@ -236,6 +253,14 @@ enum Invalid {
 
 /// Dependencies first; a cycle is reported with its path (segment indices, the first segment
 /// repeated at the end). Iterative, so long chains of segments cannot overflow the stack.
+/// The position of `name` in `names`, through `index` (positions sorted by name).
+fn position(names: &[String], index: &[usize], name: &str) -> Option<usize> {
+    let k = index
+        .binary_search_by(|&i| names[i].as_str().cmp(name))
+        .ok()?;
+    index.get(k).copied()
+}
+
 fn topological_order(n: usize, deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -333,6 +358,12 @@ mod tests {
         let e = SegmentSet::new(vec![("a".into(), refs(&[])), ("a".into(), refs(&[]))])
             .expect_err("duplicate");
         assert!(e.is_duplicate_segment());
+        // The first name given a second time, in the order given ("b" at 2, before "a" at 3).
+        let named = |n: &[&str]| n.iter().map(|n| (n.to_string(), refs(&[]))).collect();
+        let e = SegmentSet::new(named(&["b", "a", "b", "a"])).expect_err("duplicates");
+        assert_eq!(e.segment(), Some("b"));
+        let e = SegmentSet::new(named(&["c", "a", "b", "a", "c"])).expect_err("duplicates");
+        assert_eq!(e.segment(), Some("a"));
     }
 
     #[test]
