@@ -101,7 +101,7 @@ const range = `from=${days[0]}&to=${days[2]}`;
 before(async () => {
   const r = await fetch(`${EDGE}/v1/operator/shops`, {
     method: "POST", headers: { authorization: `Bearer ${OPERATOR}`, "content-type": "application/json" },
-    body: JSON.stringify({ id: SHOP.id, name: SHOP.name, write_key: SHOP.key, admin_secret: SHOP.secret, time_zone: "Asia/Kolkata" }),
+    body: JSON.stringify({ id: SHOP.id, name: SHOP.name, write_key: SHOP.key, admin_secret: SHOP.secret, time_zone: "Asia/Kolkata", currency: "INR" }),
   });
   assert.equal(r.status, 201, await r.text());
   const sent = await batch({ writeKey: SHOP.key, sentAt: new Date().toISOString(), batch: events });
@@ -131,7 +131,7 @@ test("overview: period figures, refunds off revenue, the trend by local day, fre
   assert.equal(await value("#sessions"), want.sessions);
   close(await value("#aov"), want.revenue / want.orders, "AOV after refunds");
   close(await value("#conversion"), want.buyers / want.visitors, "conversion");
-  assert.equal(await page.textContent("#revenue"), `$${want.revenue.toFixed(2)}`);
+  assert.equal(await page.textContent("#revenue"), `₹${want.revenue.toFixed(2)}`);
   assert.match(await page.textContent("#time-zone"), /Asia\/Kolkata \(UTC\+05:30\)/);
   // One bar per local day, worth that day's orders minus its refunds: the 23:30 order is on the
   // second day and the 00:15 order on the third, though both are on the second day in UTC.
@@ -139,7 +139,7 @@ test("overview: period figures, refunds off revenue, the trend by local day, fre
   assert.deepEqual(bars, days.map((d) => [d, perDay[d]]));
   assert.notEqual(localDay(dayAt(2, 0, 15)), new Date(dayAt(2, 0, 15)).toISOString().slice(0, 10));
   const title = await page.textContent(`#revenue-chart rect.bar[data-label="${days[1]}"] title`);
-  assert.equal(title, `${days[1]}: $${perDay[days[1]]} net revenue (USD)`);
+  assert.equal(title, `${days[1]}: ₹${perDay[days[1]]} net revenue`);
   const dots = await page.$$eval("#revenue-chart circle.dot", (cs) => cs.map((c) => Number(c.dataset.value)));
   assert.deepEqual(dots, days.map((d) => orders.filter((o) => localDay(ts(o)) === d).length));
   const pageViews = events.filter((e) => e.type === "page").length;
@@ -223,8 +223,8 @@ test("retention, customers (RFM, top customers) and products", async () => {
     const row = page.locator(`#products tr[data-product-id="${id}"]`);
     assert.equal(await row.locator('[data-col="views"]').textContent(), String(views), id);
     assert.equal(await row.locator('[data-col="units"]').textContent(), String(units), id);
-    assert.equal(await row.locator('[data-col="revenue"]').textContent(), `$${revenue.toFixed(2)}`, id);
-    assert.equal(await row.locator('[data-col="refunded"]').textContent(), `$${refunded.toFixed(2)}`, id);
+    assert.equal(await row.locator('[data-col="revenue"]').textContent(), `₹${revenue.toFixed(2)}`, id);
+    assert.equal(await row.locator('[data-col="refunded"]').textContent(), `₹${refunded.toFixed(2)}`, id);
   }
   assert.match(await page.textContent(`#products tr[data-product-id="${P.p2.product_id}"] td.with`), /Mug \(1\)/);
 });
@@ -259,9 +259,9 @@ test("the customer view: orders with refunds, consent and recommendations (empty
   const row = page.locator(`#customer-orders tr[data-order-id="${o.properties.order_id}"]`);
   await eventually(async () => {
     await page.goto(`${EDGE}/dashboard/customers/${encodeURIComponent(A)}`);
-    return (await row.locator('[data-col="refunded"]').textContent()) === `$${refundOf(o.properties.order_id).toFixed(2)}`;
+    return (await row.locator('[data-col="refunded"]').textContent()) === `₹${refundOf(o.properties.order_id).toFixed(2)}`;
   }, 15_000);
-  assert.equal(await row.locator('[data-col="net"]').textContent(), `$${net(o).toFixed(2)}`);
+  assert.equal(await row.locator('[data-col="net"]').textContent(), `₹${net(o).toFixed(2)}`);
   assert.match(await page.textContent("#consent-history"), /No consent recorded|No consent change/);
   assert.match(await page.textContent("#recommendations-shown"), /No recommendations shown/);
 });

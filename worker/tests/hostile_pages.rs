@@ -17,6 +17,7 @@ use affinity_worker::dashboard::{
     self, ConsentChange, CustomerExtras, CustomerRow, OrderRefunds, OrderRow, Overview, Shown,
     TimelineEntry, TopProduct,
 };
+use affinity_worker::platform::html::{in_currency, Currency};
 use affinity_worker::platform::store::dashboard::{
     BoughtWith, CohortCell, Freshness, FunnelCounts, NewReturning, ProductStats, RfmCount,
     SlotTotals, TopCustomer,
@@ -636,6 +637,28 @@ fn sign_in_and_not_found() {
         &dashboard::not_found_page(&evil("shop"), &evil("what")),
         &[],
     );
+}
+
+#[test]
+fn pages_write_the_shops_currency() {
+    // Every amount the overview writes in dollars it writes in the shop's currency instead, and
+    // no dollar sign is left; yen are whole.
+    let o = hostile_overview();
+    let usd = insights::overview_page("Shop", &o, NOW);
+    let dollars = usd.matches('$').count();
+    assert!(dollars >= 3, "{dollars} amounts in dollars");
+    let eur = in_currency(&Currency::of("EUR"), || {
+        insights::overview_page("Shop", &o, NOW)
+    });
+    assert_eq!(eur.matches('$').count(), 0);
+    assert_eq!(eur.matches('€').count(), dollars);
+    let yen = in_currency(&Currency::of("JPY"), || {
+        insights::overview_page("Shop", &o, NOW)
+    });
+    assert_eq!(yen.matches('¥').count(), dollars);
+    assert!(!yen.contains("¥0.") && !yen.contains('$'));
+    // Outside the render the page is in dollars again.
+    assert_eq!(insights::overview_page("Shop", &o, NOW), usd);
 }
 
 #[test]

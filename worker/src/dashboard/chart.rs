@@ -79,7 +79,8 @@ struct Dot {
 /// What the bars and the line measure.
 #[derive(Debug, Clone, Copy)]
 pub struct Series {
-    /// The bars' name with its unit, on the axis and in each hover title: `net revenue (USD)`.
+    /// The bars' name, on the axis and in each hover title: `net revenue` (the values carry the
+    /// unit: `$10 net revenue`).
     pub bars: &'static str,
     /// The line's, when there is one: `orders`.
     pub line: Option<&'static str>,

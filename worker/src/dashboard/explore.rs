@@ -334,9 +334,9 @@ pub fn page(
     let unit: &'static str = match q.metric {
         Metric::Visitors => "visitors",
         Metric::Orders => "orders",
-        Metric::Revenue => "net revenue (USD)",
+        Metric::Revenue => "net revenue",
         Metric::Conversion => "conversion (share of visitors)",
-        Metric::Aov => "average order value (USD)",
+        Metric::Aov => "average order value",
         Metric::ItemsPerOrder => "items per order",
     };
     let metric = q.metric;
@@ -371,7 +371,7 @@ pub fn page(
             },
             move |v| match metric {
                 Metric::Conversion => percent(v),
-                Metric::Revenue | Metric::Aov => format!("${v:.0}"),
+                Metric::Revenue | Metric::Aov => crate::platform::html::money_whole(v),
                 Metric::ItemsPerOrder => format!("{v:.1}"),
                 _ => count(v),
             },

@@ -9,6 +9,7 @@ use super::period::{Grain, Period, Zone};
 use super::{CustomerExtras, Overview, TimelineEntry};
 use crate::platform::auth;
 use crate::platform::d1;
+use crate::platform::html::{in_currency, Currency};
 use crate::platform::http::form_value;
 use crate::platform::store::{dashboard as sql, segments as seg_sql, shops};
 use crate::platform::web::{self, call_customer, Ctx};
@@ -61,13 +62,15 @@ pub fn logout() -> Result<Response> {
     web::redirect("/dashboard/login", Some(&auth::clear_cookie()))
 }
 
-/// The shop's time zone (its setting; UTC when unset).
-async fn zone(db: &worker::D1Database, shop: &str) -> Result<Zone> {
-    let tz = d1::first(db, &shops::settings(shop))
-        .await?
-        .and_then(|s| s.time_zone)
-        .unwrap_or_else(|| "UTC".into());
-    Ok(Zone::or_utc(&tz))
+/// The shop's time zone (UTC when unset) and currency (dollars when unset): how its pages
+/// write days and money.
+async fn local(db: &worker::D1Database, shop: &str) -> Result<(Zone, Currency)> {
+    let s = d1::first(db, &shops::settings(shop)).await?;
+    let (tz, currency) = s.map(|s| (s.time_zone, s.currency)).unwrap_or_default();
+    Ok((
+        Zone::or_utc(tz.as_deref().unwrap_or("UTC")),
+        Currency::of(currency.as_deref().unwrap_or("USD")),
+    ))
 }
 
 /// The period of the request's `from` and `to` (the last 30 days by default), or a 400 that
@@ -87,7 +90,7 @@ pub async fn overview(ctx: Ctx) -> Result<Response> {
     let shop = ctx.signed_in().await?;
     let db = ctx.db()?;
     let id = shop.id.as_str();
-    let zone = zone(&db, id).await?;
+    let (zone, cur) = local(&db, id).await?;
     let period = period(&ctx, &zone)?;
     let grain = Grain::parse(&ctx.param("grain").unwrap_or_default());
     let buckets = period.buckets(&zone, grain);
@@ -117,7 +120,10 @@ pub async fn overview(ctx: Ctx) -> Result<Response> {
         period,
         grain,
     };
-    web::html(200, insights::overview_page(&shop.name, &data, ctx.now))
+    web::html(
+        200,
+        in_currency(&cur, || insights::overview_page(&shop.name, &data, ctx.now)),
+    )
 }
 
 /// `GET /dashboard/customers[?q=prefix]`: RFM grid, top customers, new vs returning (last 30
@@ -127,7 +133,7 @@ pub async fn customers(ctx: Ctx) -> Result<Response> {
     let db = ctx.db()?;
     let q = ctx.param("q").unwrap_or_default();
     let q = q.trim();
-    let zone = zone(&db, &shop.id).await?;
+    let (zone, cur) = local(&db, &shop.id).await?;
     let (start, end) = Period::last_days(&zone, ctx.now, 30).range(&zone);
     let data = CustomerInsights {
         rfm: d1::all(&db, &sql::rfm_counts(&shop.id, ctx.now)).await?,
@@ -137,18 +143,18 @@ pub async fn customers(ctx: Ctx) -> Result<Response> {
             .unwrap_or_default(),
     };
     let rows = d1::all(&db, &sql::customers(&shop.id, q, 100)).await?;
-    let card = insights::customer_insights(&data, ctx.now);
-    web::html(
-        200,
-        super::customers_page(&shop.name, &card, q, &rows, ctx.now),
-    )
+    let page = in_currency(&cur, || {
+        let card = insights::customer_insights(&data, ctx.now);
+        super::customers_page(&shop.name, &card, q, &rows, ctx.now)
+    });
+    web::html(200, page)
 }
 
 /// `GET /dashboard/funnel[?from=&to=&window=1h|1d|7d|30d&segment=]`.
 pub async fn funnel(ctx: Ctx) -> Result<Response> {
     let shop = ctx.signed_in().await?;
     let db = ctx.db()?;
-    let zone = zone(&db, &shop.id).await?;
+    let (zone, _) = local(&db, &shop.id).await?;
     let period = period(&ctx, &zone)?;
     let (window_value, window_ms) = insights::window(&ctx.param("window").unwrap_or_default());
     let names: Vec<String> = d1::all(&db, &seg_sql::stored(&shop.id))
@@ -187,7 +193,7 @@ pub async fn funnel(ctx: Ctx) -> Result<Response> {
 pub async fn retention(ctx: Ctx) -> Result<Response> {
     let shop = ctx.signed_in().await?;
     let db = ctx.db()?;
-    let zone = zone(&db, &shop.id).await?;
+    let (zone, cur) = local(&db, &shop.id).await?;
     let period = period(&ctx, &zone)?;
     let span = d1::first(&db, &sql::order_span(&shop.id))
         .await?
@@ -209,7 +215,9 @@ pub async fn retention(ctx: Ctx) -> Result<Response> {
         .unwrap_or_default();
     web::html(
         200,
-        insights::retention_page(&shop.name, &zone, &period, &cohorts, &nr, ctx.now),
+        in_currency(&cur, || {
+            insights::retention_page(&shop.name, &zone, &period, &cohorts, &nr, ctx.now)
+        }),
     )
 }
 
@@ -217,7 +225,7 @@ pub async fn retention(ctx: Ctx) -> Result<Response> {
 pub async fn products(ctx: Ctx) -> Result<Response> {
     let shop = ctx.signed_in().await?;
     let db = ctx.db()?;
-    let zone = zone(&db, &shop.id).await?;
+    let (zone, cur) = local(&db, &shop.id).await?;
     let period = period(&ctx, &zone)?;
     let (start, end) = period.range(&zone);
     let stats = d1::all(&db, &sql::product_stats(&shop.id, start, end, 50)).await?;
@@ -229,7 +237,9 @@ pub async fn products(ctx: Ctx) -> Result<Response> {
     };
     web::html(
         200,
-        insights::products_page(&shop.name, &zone, &period, &stats, &with, ctx.now),
+        in_currency(&cur, || {
+            insights::products_page(&shop.name, &zone, &period, &stats, &with, ctx.now)
+        }),
     )
 }
 
@@ -239,7 +249,7 @@ pub async fn explore(ctx: Ctx) -> Result<Response> {
     use crate::platform::store::explore as exq;
     let shop = ctx.signed_in().await?;
     let db = ctx.db()?;
-    let zone = zone(&db, &shop.id).await?;
+    let (zone, cur) = local(&db, &shop.id).await?;
     let period = period(&ctx, &zone)?;
     let q = Question::parse(
         ctx.param("metric").as_deref(),
@@ -269,7 +279,9 @@ pub async fn explore(ctx: Ctx) -> Result<Response> {
     }
     web::html(
         200,
-        ex::page(&shop.name, &zone, &period, &q, &rows, ctx.now),
+        in_currency(&cur, || {
+            ex::page(&shop.name, &zone, &period, &q, &rows, ctx.now)
+        }),
     )
 }
 
@@ -305,8 +317,8 @@ pub async fn customer(ctx: Ctx, id: &str) -> Result<Response> {
     } else {
         Vec::new()
     };
-    web::html(
-        200,
+    let (_, cur) = local(&ctx.db()?, &shop.id).await?;
+    let page = in_currency(&cur, || {
         super::customer_page(
             &shop.name,
             &profile,
@@ -314,6 +326,7 @@ pub async fn customer(ctx: Ctx, id: &str) -> Result<Response> {
             &timeline,
             &extras,
             ctx.now,
-        ),
-    )
+        )
+    });
+    web::html(200, page)
 }

@@ -18,7 +18,9 @@ use askama::Template;
 use super::chart::{Chart, Point, Series};
 use super::period::{Bucket, Grain, Period, Zone};
 use super::{CustomerLink, OrderRow, TopProduct};
-use crate::platform::html::{count, filters, money, percent, render, Frame, Nav, Time};
+use crate::platform::html::{
+    count, filters, money, money_short, percent, render, Frame, Nav, Time,
+};
 use crate::platform::store::dashboard::{
     BoughtWith, CohortCell, Freshness, FunnelCounts, NewReturning, ProductStats, RfmCount,
     SlotTotals, TopCustomer,
@@ -82,15 +84,6 @@ pub fn change(now: f64, before: f64, days: i64) -> String {
         return format!("no change {against}");
     }
     format!("{}{} {against}", if c > 0.0 { "+" } else { "" }, percent(c))
-}
-
-/// A money amount for an axis: `$1.2k`, `$40`.
-fn money_short(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("${:.1}k", v / 1000.0)
-    } else {
-        format!("${v:.0}")
-    }
 }
 
 /// The period chooser every analytics page has.
@@ -266,7 +259,7 @@ pub fn overview_page(shop_name: &str, o: &Overview, now_ms: i64) -> String {
         format!("Net revenue and orders per {grain}"),
         &points(&|t| t.revenue - t.refunded, &|t| t.orders),
         Series {
-            bars: "net revenue (USD)",
+            bars: "net revenue",
             line: Some("orders"),
         },
         money_short,

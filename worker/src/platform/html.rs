@@ -12,15 +12,107 @@ use askama::Template;
 
 use affinity::time;
 
-/// A money amount: `$1,234.50`.
+/// How the dashboard writes a shop's money: the currency's symbol (or its ISO 4217 code and a
+/// space when it has none here) and its minor digits. Amounts are not converted: the shop's
+/// events carry its own currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Currency {
+    symbol: String,
+    decimals: u32,
+}
+
+impl Currency {
+    /// The currency of an ISO 4217 code (`USD` when empty); symbols for the common ones, the
+    /// code itself for the rest (`SEK 1,234.50`). Yen, won and the other currencies without
+    /// minor units are written whole.
+    pub fn of(code: &str) -> Currency {
+        let code = code.trim().to_ascii_uppercase();
+        let symbol = match code.as_str() {
+            "" | "USD" => "$",
+            "EUR" => "€",
+            "GBP" => "£",
+            "JPY" => "¥",
+            "INR" => "₹",
+            "KRW" => "₩",
+            "CNY" => "CN¥",
+            "BRL" => "R$",
+            "CAD" => "CA$",
+            "AUD" => "A$",
+            "NZD" => "NZ$",
+            "MXN" => "MX$",
+            _ => "",
+        };
+        let symbol = if symbol.is_empty() {
+            format!("{code} ")
+        } else {
+            symbol.to_string()
+        };
+        let whole = [
+            "JPY", "KRW", "VND", "CLP", "ISK", "PYG", "UGX", "XAF", "XOF",
+        ];
+        Currency {
+            symbol,
+            decimals: if whole.contains(&code.as_str()) { 0 } else { 2 },
+        }
+    }
+
+    fn write(&self, x: f64, decimals: u32) -> String {
+        let scale = 10i64.pow(decimals);
+        let minor = (x * scale as f64).round() as i64;
+        let (sign, minor) = if minor < 0 {
+            ("-", -minor)
+        } else {
+            ("", minor)
+        };
+        let whole = group_thousands(minor / scale);
+        match decimals {
+            0 => format!("{sign}{}{whole}", self.symbol),
+            d => format!(
+                "{sign}{}{whole}.{:0w$}",
+                self.symbol,
+                minor % scale,
+                w = d as usize
+            ),
+        }
+    }
+}
+
+thread_local! {
+    static CURRENCY: std::cell::RefCell<Currency> = std::cell::RefCell::new(Currency::of("USD"));
+}
+
+/// Renders with money in `currency`: every [`money`], [`money_whole`] and [`money_short`] inside
+/// `render` writes it. Building a page is synchronous (no `await` inside), so another request
+/// the isolate serves meanwhile cannot see or change it; the previous currency is back after.
+pub fn in_currency<T>(currency: &Currency, render: impl FnOnce() -> T) -> T {
+    let before = CURRENCY.with(|c| c.replace(currency.clone()));
+    let out = render();
+    CURRENCY.with(|c| c.replace(before));
+    out
+}
+
+/// A money amount in the page's currency ([`in_currency`]; dollars outside it): `$1,234.50`,
+/// `€1,234.50`, `¥1,235`.
 pub fn money(x: f64) -> String {
-    let cents = (x * 100.0).round() as i64;
-    let (sign, cents) = if cents < 0 {
-        ("-", -cents)
+    CURRENCY.with(|c| {
+        let c = c.borrow();
+        c.write(x, c.decimals)
+    })
+}
+
+/// A whole money amount, for axes and hover values: `$40`.
+pub fn money_whole(x: f64) -> String {
+    CURRENCY.with(|c| c.borrow().write(x, 0))
+}
+
+/// A money amount for an axis, thousands shortened: `$1.2k`, `$40`.
+pub fn money_short(x: f64) -> String {
+    if x >= 1000.0 {
+        let symbol = CURRENCY.with(|c| c.borrow().symbol.clone());
+        format!("{symbol}{:.1}k", x / 1000.0)
     } else {
-        ("", cents)
-    };
-    format!("{sign}${}.{:02}", group_thousands(cents / 100), cents % 100)
+        money_whole(x)
+    }
 }
 
 /// An integer with thousands separators: `12,345`.
@@ -309,6 +401,23 @@ mod tests {
 
     #[test]
     fn numbers() {
+        assert_eq!(
+            in_currency(&Currency::of("eur"), || (money(1234.5), money(-3.456))),
+            ("€1,234.50".to_string(), "-€3.46".to_string())
+        );
+        assert_eq!(
+            in_currency(&Currency::of("JPY"), || money(1234.5)),
+            "¥1,235"
+        );
+        assert_eq!(in_currency(&Currency::of("SEK"), || money(0.5)), "SEK 0.50");
+        assert_eq!(
+            in_currency(&Currency::of("GBP"), || (
+                money_whole(40.4),
+                money_short(1234.0)
+            )),
+            ("£40".to_string(), "£1.2k".to_string())
+        );
+        // Outside a render, and after one: dollars.
         assert_eq!(money(1234.5), "$1,234.50");
         assert_eq!(money(0.0), "$0.00");
         assert_eq!(money(-3.456), "-$3.46");

@@ -1,5 +1,6 @@
 //! The dashboard's recommendations page and its "Rebuild now" button.
 
+use crate::platform::html::{in_currency, Currency};
 use worker::Response;
 
 use super::RecsPage;
@@ -39,7 +40,11 @@ pub async fn page(ctx: Ctx) -> Result<Response> {
         holdout,
         notice,
     };
-    web::html(200, super::recs_page(&shop.name, &data, ctx.now))
+    let currency = Currency::of(&s.currency);
+    web::html(
+        200,
+        in_currency(&currency, || super::recs_page(&shop.name, &data, ctx.now)),
+    )
 }
 
 /// `POST /dashboard/recommendations/rebuild`: rebuild (the merchant asked for it), then back to
