@@ -565,6 +565,23 @@ fn expectation(fits: &Fits, c: &Customer, t: f64, which: usize) -> f64 {
     }
 }
 
+/// Each row's P(at least one purchase in `t`) under a fitted timing model, and the fit described
+/// for the printout.
+fn timing_scores<M: std::fmt::Debug>(
+    rows: &[Row],
+    t: f64,
+    fit: Result<affinity::forecast::Fitted<M>, affinity::Error>,
+    p: impl Fn(&M, &Customer, f64) -> f64,
+) -> (Vec<f64>, String) {
+    let f = fit.expect("fit");
+    let scores = rows.iter().map(|r| p(&f.model, &r.summary, t)).collect();
+    let described = format!(
+        "{:?} (LL without C {:.2}, {} evaluations)",
+        f.model, f.log_likelihood, f.evaluations
+    );
+    (scores, described)
+}
+
 fn affinity(rows: &[Row], fits: &Fits, split: Split, choice: &Choice) -> Forecast {
     let t = weeks(split);
     let expected: Vec<f64> = rows
@@ -583,34 +600,14 @@ fn affinity(rows: &[Row], fits: &Fits, split: Split, choice: &Choice) -> Forecas
         Ranking::Timing(family, k) => {
             let s: Vec<Customer> = rows.iter().map(|r| r.summary).collect();
             let started = Instant::now();
-            let (scores, fitted): (Vec<f64>, String) = if *family == 0 {
-                let f = ParetoGamma::fit_given_k(&s, *k).expect("fit");
-                let m = f.model;
-                let v = rows
-                    .iter()
-                    .map(|r| m.probability_any_purchase(&r.summary, t))
-                    .collect();
-                (
-                    v,
-                    format!(
-                        "{m:?} (LL without C {:.2}, {} evaluations)",
-                        f.log_likelihood, f.evaluations
-                    ),
-                )
+            let (scores, fitted) = if *family == 0 {
+                timing_scores(rows, t, ParetoGamma::fit_given_k(&s, *k), |m, c, t| {
+                    m.probability_any_purchase(c, t)
+                })
             } else {
-                let f = MbgGamma::fit_given_k(&s, *k).expect("fit");
-                let m = f.model;
-                let v = rows
-                    .iter()
-                    .map(|r| m.probability_any_purchase(&r.summary, t))
-                    .collect();
-                (
-                    v,
-                    format!(
-                        "{m:?} (LL without C {:.2}, {} evaluations)",
-                        f.log_likelihood, f.evaluations
-                    ),
-                )
+                timing_scores(rows, t, MbgGamma::fit_given_k(&s, *k), |m, c, t| {
+                    m.probability_any_purchase(c, t)
+                })
             };
             println!(
                 "  Affinity's ranking model refitted on this split: {fitted}; fit and {} scores in {:.0} ms",
