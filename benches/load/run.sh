@@ -5,6 +5,9 @@
 # ids, spread over many customers) side by side: requests/s, p50 / p99, errors, workerd CPU per
 # request; then waits for the objects to mirror to D1 and checks that every acknowledged event
 # is counted at the edge.  LOAD_SECONDS (default 15), LOAD_CONNECTIONS (16), LOAD_THREADS (2);
+# Each row is followed by the CPU per request of each workerd process (wrangler dev runs two: its
+# entry proxy, and the Worker with its Durable Objects and the local D1, on one thread).
+# LOAD_WRANGLER_ARGS passes more arguments to wrangler dev (e.g. `--var NAME:VALUE`).
 # LOAD_PROFILE=1 also CPU-profiles the Worker's isolate during the batch run (benches/load/profile.mjs,
 # written to target/load.cpuprofile).
 set -euo pipefail
@@ -21,21 +24,23 @@ bash "$ROOT/.ci/migrate.sh" "$STATE"
 cd "$ROOT/worker"
 INSPECT=(); [ -n "${LOAD_PROFILE:-}" ] && INSPECT=(--inspector-port "${LOAD_INSPECTOR_PORT:-9241}")
 CI=true setsid wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" "${INSPECT[@]}" \
-  --show-interactive-dev-session=false </dev/null >"$STATE/wrangler.log" 2>&1 &
+  --show-interactive-dev-session=false ${LOAD_WRANGLER_ARGS:-} </dev/null >"$STATE/wrangler.log" 2>&1 &
 WRANGLER=$!
 trap 'kill -- -$WRANGLER 2>/dev/null || true; rm -rf "$STATE"' EXIT
 bash "$ROOT/.ci/demo-shop.sh" "$EDGE" >/dev/null
 curl -fs -o /dev/null "$EDGE/v1/config?key=pk_demo_4f9c2a7d1e" || { tail -30 "$STATE/wrangler.log"; exit 1; }
-workerd_cpu() { # user + system ticks of every workerd process
-  local t=0; for p in $(pgrep -f workerd); do
+workerd_cpu() { # user + system ticks of this run's workerd processes (its session: not other runs')
+  local t=0; for p in $(pgrep -s "$WRANGLER" workerd); do
     read -r -a f <"/proc/$p/stat"; t=$((t + f[13] + f[14])); done; echo "$t"; }
+per_process() { # "pid:ticks" of each workerd process
+  for p in $(pgrep -s "$WRANGLER" workerd); do read -r -a f <"/proc/$p/stat"; printf '%s:%s ' "$p" "$((f[13] + f[14]))"; done; }
 TICK=$(getconf CLK_TCK)
 row() { printf '%-22s %9s %9s %9s %8s %8s %14s\n' "$@"; }
 measure() { # name, lua, path, method
   local before after out
-  before=$(workerd_cpu)
+  before=$(workerd_cpu); local pb; pb=$(per_process)
   out=$(LOAD_DIR="$here" LOAD_RUN="r$RANDOM$RANDOM" wrk -t"$THREADS" -c"$CONN" -d"${SECONDS_RUN}s" --latency -s "$2" "$EDGE$3" | grep '^RESULT')
-  after=$(workerd_cpu)
+  after=$(workerd_cpu); local pa; pa=$(per_process)
   local requests rps p50 p99 ok non200 errs
   requests=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$out"); rps=$(sed 's/.*rps=\([0-9.]*\).*/\1/' <<<"$out")
   p50=$(sed 's/.*p50_ms=\([0-9.]*\).*/\1/' <<<"$out"); p99=$(sed 's/.*p99_ms=\([0-9.]*\).*/\1/' <<<"$out")
@@ -43,6 +48,12 @@ measure() { # name, lua, path, method
   errs=$(sed 's/.*socket_errors=\([0-9]*\).*/\1/' <<<"$out")
   local cpu_ms; cpu_ms=$(awk -v a="$before" -v b="$after" -v t="$TICK" -v n="$requests" 'BEGIN{printf "%.2f", (b-a)*1000/t/(n>0?n:1)}')
   row "$1" "$rps" "$p50" "$p99" "$non200" "$errs" "$cpu_ms"
+  local split="" p t0
+  for entry in $pa; do
+    p=${entry%%:*}; t0=$(tr ' ' '\n' <<<"$pb" | sed -n "s/^$p://p"); t0=${t0:-0}
+    split+=$(awk -v a="$t0" -v b="${entry#*:}" -v t="$TICK" -v n="$requests" 'BEGIN{printf " %.2f", (b-a)*1000/t/(n>0?n:1)}')
+  done
+  echo "  ms CPU per request by workerd process:$split"
   eval "${4}_RPS=$rps; ${4}_OK=$ok; ${4}_BAD=$((non200 + errs))"
 }
 here="$ROOT/benches/load"

@@ -94,3 +94,25 @@ test("the profile API needs the shop's admin secret", async () => {
   const wrong = await fetch(`${EDGE}/v1/profile/${customer}?shop=demo`, { headers: { authorization: "Bearer wrong" } });
   assert.equal(wrong.status, 401);
 });
+
+test("a linked anonymous id's later events reach its customer, also once this isolate's shortcut has expired", async () => {
+  const device = `${customer}-device`;
+  const user = `${customer}-user`;
+  const at = (id, fields) => ({ messageId: `${customer}-link-${id}`, timestamp: new Date().toISOString(), ...fields });
+  const viewed = (id) => at(id, { type: "track", event: "Product Viewed", anonymousId: device, properties: { product_id: "p0002" } });
+  const linked = await batch({ writeKey: KEY, batch: [at("identify", { type: "identify", anonymousId: device, userId: user, traits: { plan: "gold" } })] });
+  assert.equal(linked.status, 200, linked.text);
+  assert.equal(linked.json.accepted, 1);
+  // Right after the link: the Worker's per-isolate shortcut (or the device's object) routes it.
+  const soon = await batch({ writeKey: KEY, batch: [viewed("1")] });
+  assert.equal(soon.json.accepted, 1, soon.text);
+  // After the shortcut's 10 s: only the device's own object knows the link and forwards.
+  await new Promise((r) => setTimeout(r, 10_500));
+  const later = await batch({ writeKey: KEY, batch: [viewed("2")] });
+  assert.equal(later.json.accepted, 1, later.text);
+  const again = await batch({ writeKey: KEY, batch: [viewed("2")] });
+  assert.equal(again.json.duplicates, 1, "the forwarded delivery is idempotent too");
+  const p = await profile(user);
+  assert.equal(p.counters.product_views, 2, JSON.stringify(p.counters));
+  await assert.rejects(profile(device), /404/, "the device's object holds the link, not a profile");
+});

@@ -5,8 +5,9 @@
 //!
 //! `POST /apply` answers as soon as the new events, the profile and the outbox are committed to
 //! the object's storage (one synchronous block: one transaction). Everything else happens in the
-//! alarm, which `apply` sets to fire at once: evaluating the shop's segments (the engine's
-//! `SegmentSet`, read from D1 and cached by version), delivering the outbox to D1 in order, and
+//! alarm, which `apply` sets to fire [`COALESCE_MS`] later: evaluating the shop's segments (the
+//! engine's `SegmentSet`, cached per isolate, its version checked in D1 at most every
+//! [`crate::segments::SET_CHECK_MS`]), delivering the outbox to D1 in order, and
 //! re-arming at the set's `next_change_ms`, so a time window closing with no new event still
 //! moves the customer out.
 //!
@@ -16,7 +17,11 @@
 //! with their id and counted on the shop's health figure (`/v1/admin/health`).
 //!
 //! Internal endpoints (called by the Worker only):
-//! - `POST /apply` `{"shop","customer","events":[Segment JSON…]}` → `{"applied":n,"duplicates":d}`
+//! - `POST /apply` `{"shop","customer","events":[Segment JSON…]}` → `{"applied":n,"duplicates":d}`;
+//!   with `"follow_link":true` (the customer is an anonymous id) an object that holds a link
+//!   forwards the events to the linked customer's object and answers with its answer
+//! - `POST /link` `{"shop","customer","to"}` → `{"linked":true}`: this anonymous id is linked to
+//!   `to` (the latest link wins)
 //! - `GET /profile` → the engine's profile JSON plus `rfm`, `cart_value`, `segments` (names of
 //!   the segments the customer is in) and `segment_state` (404 if unknown)
 //! - `POST /evaluate` → re-evaluates segments now (after a segment was saved) and re-arms
@@ -218,6 +223,12 @@ impl Customer {
         }
         // Everything below is synchronous: the runtime commits it as one transaction.
         self.ensure_schema()?;
+        // An anonymous id linked to a customer: its events belong to that customer's object.
+        if root.get("follow_link").and_then(Value::as_bool) == Some(true) {
+            if let Some(to) = self.meta("linked_to")?.filter(|to| to != customer) {
+                return self.forward(shop, &to, raw_events, count_automated).await;
+            }
+        }
         if self.meta("shop")?.is_none() {
             self.set_meta("shop", shop)?;
             self.set_meta("customer", customer)?;
@@ -311,6 +322,60 @@ impl Customer {
             200,
             &serde_json::json!({ "applied": applied, "duplicates": duplicates }).to_string(),
         )
+    }
+
+    /// Hands an apply on to the object of the customer this anonymous id is linked to, and
+    /// answers with its answer.
+    async fn forward(
+        &self,
+        shop: &str,
+        to: &str,
+        events: &[Value],
+        count_automated: bool,
+    ) -> Result<Response> {
+        let mut body = Value::object();
+        body.set("shop", shop.into());
+        body.set("count_automated", Value::Bool(count_automated));
+        body.set("customer", to.into());
+        body.set("events", Value::Array(events.to_vec()));
+        let mut answer = crate::platform::web::call_customer(
+            &self.env,
+            shop,
+            to,
+            "/apply",
+            Some(&body.to_json()),
+        )
+        .await?;
+        let status = answer.status_code();
+        let text = answer.text().await?;
+        json(status, &text)
+    }
+
+    /// `POST /link` `{"shop","customer","to"}`: this anonymous id is linked to `to` (the latest
+    /// link wins); its later events are forwarded there.
+    async fn link(&self, mut req: Request) -> Result<Response> {
+        let body = req
+            .text()
+            .await
+            .map_err(|e| Error::bad_request(format!("link: the body could not be read: {e}")))?;
+        let root = affinity::json::parse(&body)
+            .map_err(|_| Error::bad_request("link: body is not JSON"))?;
+        let (Some(shop), Some(customer), Some(to)) = (
+            root.get_str("shop"),
+            root.get_str("customer"),
+            root.get_str("to"),
+        ) else {
+            return Err(Error::bad_request(
+                "link: `shop`, `customer` and `to` are required",
+            ));
+        };
+        self.ensure_schema()?;
+        if self.meta("shop")?.is_none() {
+            self.set_meta("shop", shop)?;
+            self.set_meta("customer", customer)?;
+        }
+        self.set_meta("linked_to", to)?;
+        json(200, "{\"linked\":true}")
     }
 
     /// Delivers the outbox to D1 in order; on failure, retries later from an alarm.
@@ -440,18 +505,25 @@ impl Customer {
 
     /// The alarm (and `POST /evaluate`): evaluates segments (a window may have closed, events
     /// arrived, or the set changed), delivers the outbox, re-arms.
-    async fn reevaluate(&self) -> Result<()> {
+    async fn reevaluate(&self, fresh: bool) -> Result<()> {
         self.ensure_schema()?;
         let (Some(shop), Some(customer)) = (self.meta("shop")?, self.meta("customer")?) else {
             return Ok(());
         };
         let mut next = None;
+        // The set this customer was last evaluated with: never evaluate with an older one.
+        let evaluated_with: i64 = self
+            .meta("set_version")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let set = match self.env.d1("DB") {
-            Ok(db) => crate::segments::handler::current_set(&db, &shop).await,
+            Ok(db) => {
+                crate::segments::handler::current_set(&db, &shop, fresh, evaluated_with).await
+            }
             Err(e) => Err(Error::from(e)),
         };
         match set {
-            Ok(Some((_, set))) => {
+            Ok(Some((version, set))) => {
                 let handed_over = self.handed_over.borrow_mut().take();
                 let profile = match handed_over {
                     Some(p) => Some(p),
@@ -459,6 +531,7 @@ impl Customer {
                 };
                 if let Some(profile) = profile {
                     next = self.evaluate_segments(&shop, &customer, &profile, &set, now_ms())?;
+                    self.set_meta("set_version", &version.to_string())?;
                 }
             }
             Ok(None) => {}
@@ -524,6 +597,7 @@ impl Customer {
         let method = req.method().to_string();
         match (method.as_str(), url.path()) {
             ("POST", "/apply") => self.apply(req).await,
+            ("POST", "/link") => self.link(req).await,
             ("GET", "/profile") => self.profile(),
             ("POST", "/erase") => {
                 // The shop is being deleted: everything this object stores goes, alarm included.
@@ -538,7 +612,7 @@ impl Customer {
             }
             ("POST", "/evaluate") => {
                 if self.has_tables()? {
-                    self.reevaluate().await?;
+                    self.reevaluate(true).await?;
                 }
                 json(200, "{\"evaluated\":true}")
             }
@@ -579,7 +653,7 @@ impl DurableObject for Customer {
 
     async fn alarm(&self) -> worker::Result<Response> {
         if self.schema_ready.get() || self.has_tables()? {
-            self.reevaluate().await?;
+            self.reevaluate(false).await?;
         }
         Response::ok("done")
     }

@@ -1,78 +1,54 @@
-//! `POST /v1/batch` (and the single-call routes): validate with the engine, resolve each event's
-//! customer through the shop's identity map, hand each customer's events to its Durable Object.
+//! `POST /v1/batch` (and the single-call routes): validate with the engine, group the events by
+//! customer (a `userId`, a link made in the batch or seen lately, else the anonymous id, whose
+//! object forwards them if it is linked), hand each customer's events to its Durable Object.
 //! The answer waits only until the events are durable in the objects; the objects mirror them
 //! to D1 afterwards (their outbox, delivered from an alarm).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use affinity::event::{parse_batch, MAX_BATCH_BYTES};
+use affinity::event::{parse_batch, Kind, MAX_BATCH_BYTES};
 use affinity::json::Value;
 use worker::Response;
 
 use super::{ItemError, Outcome};
 use crate::platform::auth;
 use crate::platform::d1;
+use crate::platform::store::events as ev;
 use crate::platform::store::shops::Shop;
-use crate::platform::store::{events as ev, MAX_PARAMS};
 use crate::platform::web::{self, call_customer, Ctx};
 use crate::platform::{Error, Result};
 
-/// How long an anonymous id's link (or its absence) is remembered per isolate: an `identify`
-/// handled by another isolate reaches this one's routing within this time.
+/// How long a link this isolate saw (anonymous id → customer) routes that id's events straight
+/// to the customer's object. Without it they go to the anonymous id's own object, which holds
+/// its link and forwards them: a link made through another isolate takes effect at once, and a
+/// relink reaches this isolate's shortcut within this time.
 const LINK_CACHE_MS: i64 = 10_000;
 
-/// (shop, anonymous id) → (linked customer, when looked up).
-type LinkCache = HashMap<(String, String), (Option<String>, i64)>;
+/// (shop, anonymous id) → (linked customer, when seen).
+type LinkCache = HashMap<(String, String), (String, i64)>;
 
 thread_local! {
     /// Per isolate: the identity links seen lately.
     static LINKS: RefCell<LinkCache> = RefCell::new(HashMap::new());
 }
 
-/// The customers `anonymous_ids` are linked to in the shop's identity map, from the per-isolate
-/// cache or D1.
-async fn resolve(
-    db: &worker::D1Database,
-    shop: &str,
-    anonymous_ids: Vec<String>,
-    now: i64,
-) -> Result<HashMap<String, String>> {
-    let mut known = HashMap::new();
-    let mut lookup = Vec::new();
+/// The customers this isolate saw `anonymous_ids` linked to lately (no storage is read: the
+/// anonymous ids' objects know the rest).
+fn cached_links(shop: &str, anonymous_ids: Vec<String>, now: i64) -> HashMap<String, String> {
     LINKS.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() > 50_000 {
             c.retain(|_, (_, at)| now - *at < LINK_CACHE_MS);
         }
-        for a in anonymous_ids {
-            match c.get(&(shop.to_string(), a.clone())) {
-                Some((link, at)) if now - at < LINK_CACHE_MS => {
-                    if let Some(customer) = link {
-                        known.insert(a, customer.clone());
-                    }
-                }
-                _ => lookup.push(a),
-            }
-        }
-    });
-    for chunk in lookup.chunks(MAX_PARAMS - 1) {
-        let found = d1::all(db, &ev::links_of(shop, chunk)).await?;
-        LINKS.with(|c| {
-            let mut c = c.borrow_mut();
-            for a in chunk {
-                let link = found
-                    .iter()
-                    .find(|l| &l.anonymous_id == a)
-                    .map(|l| l.customer_id.clone());
-                if let Some(customer) = &link {
-                    known.insert(a.clone(), customer.clone());
-                }
-                c.insert((shop.to_string(), a.clone()), (link, now));
-            }
-        });
-    }
-    Ok(known)
+        anonymous_ids
+            .into_iter()
+            .filter_map(|a| {
+                let (customer, at) = c.get(&(shop.to_string(), a.clone()))?;
+                (now - at < LINK_CACHE_MS).then(|| (a, customer.clone()))
+            })
+            .collect()
+    })
 }
 
 /// Who the events of a batch come from, for the model's source counting.
@@ -173,26 +149,18 @@ async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Re
     if let Some(cf) = ctx.req.cf() {
         super::with_edge_location(&mut valid, cf.country().as_deref(), cf.region().as_deref());
     }
-    let db = ctx.db()?;
     let links = super::links_in(&valid);
-    let lookup: Vec<String> = super::anonymous_ids_to_resolve(&valid)
-        .into_iter()
-        .filter(|a| !links.iter().any(|(l, _)| l == a))
-        .collect();
-    let known = resolve(&db, &shop.id, lookup, now).await?;
+    let known = cached_links(&shop.id, super::anonymous_ids_to_resolve(&valid), now);
     if !links.is_empty() {
         let stmts: Vec<_> = links
             .iter()
             .map(|(anon, customer)| ev::link(&shop.id, anon, customer, now))
             .collect();
-        d1::batch(&db, &stmts).await?;
+        d1::batch(&ctx.db()?, &stmts).await?;
         LINKS.with(|c| {
             let mut c = c.borrow_mut();
             for (anon, customer) in &links {
-                c.insert(
-                    (shop.id.clone(), anon.clone()),
-                    (Some(customer.clone()), now),
-                );
+                c.insert((shop.id.clone(), anon.clone()), (customer.clone(), now));
             }
         });
     }
@@ -215,9 +183,38 @@ async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Re
             e.context.set(super::SOURCE_KEY, source.as_str().into());
         }
     }
+    // Each new link is also kept by the anonymous id's object, which forwards that id's later
+    // events (the identity map is never read on this path).
+    let link_calls = links
+        .iter()
+        .map(|(anon, customer)| link_object(&ctx, &shop, anon, customer));
     let calls = groups.iter().map(|group| apply_group(&ctx, &shop, group));
-    let answers = futures_util::future::join_all(calls).await;
+    let (linked, answers) = futures_util::future::join(
+        futures_util::future::join_all(link_calls),
+        futures_util::future::join_all(calls),
+    )
+    .await;
     let mut unavailable = false;
+    for ((anon, customer), ok) in links.iter().zip(linked) {
+        if ok {
+            continue;
+        }
+        unavailable = true;
+        for e in groups.iter().flat_map(|g| &g.events) {
+            let from = match e.kind {
+                Kind::Alias => e.previous_id.as_deref(),
+                _ => e.anonymous_id.as_deref(),
+            };
+            if e.user_id.as_deref() == Some(customer) && from == Some(anon) {
+                outcome.errors.push(ItemError {
+                    index: index_of.get(&e.message_id).copied().unwrap_or(0),
+                    message_id: Some(e.message_id.clone()),
+                    error: "temporarily unavailable; retry the batch (delivery is idempotent)"
+                        .into(),
+                });
+            }
+        }
+    }
     for (group, answer) in groups.iter().zip(answers) {
         match answer {
             Some((applied, duplicates)) => {
@@ -249,13 +246,42 @@ async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Re
     respond(&outcome)
 }
 
+/// Tells an anonymous id's object which customer it is linked to; false when it could not be
+/// reached or refused (logged).
+async fn link_object(ctx: &Ctx, shop: &Shop, anon: &str, customer: &str) -> bool {
+    let mut body = Value::object();
+    body.set("shop", shop.id.as_str().into());
+    body.set("customer", anon.into());
+    body.set("to", customer.into());
+    match call_customer(&ctx.env, &shop.id, anon, "/link", Some(&body.to_json())).await {
+        Ok(r) if r.status_code() == 200 => true,
+        Ok(mut r) => {
+            let text = r.text().await.unwrap_or_default();
+            worker::console_error!("linking {anon}: {} {text}", r.status_code());
+            false
+        }
+        Err(e) => {
+            worker::console_error!("linking {anon}: {e}");
+            false
+        }
+    }
+}
+
 /// Sends one customer's events to its Durable Object; `(applied, duplicates)`, or `None` when
-/// the object could not be reached or refused them (logged).
+/// the object could not be reached or refused them (logged). A group that is an anonymous id's
+/// own (no link known here) asks the object to forward it if that id is linked.
 async fn apply_group(ctx: &Ctx, shop: &Shop, group: &super::Group) -> Option<(usize, usize)> {
     let mut body = Value::object();
     body.set("shop", shop.id.as_str().into());
     body.set("count_automated", Value::Bool(shop.count_automated != 0.0));
     body.set("customer", group.customer.as_str().into());
+    let anonymous = group
+        .events
+        .iter()
+        .all(|e| e.user_id.is_none() && e.anonymous_id.as_deref() == Some(group.customer.as_str()));
+    if anonymous {
+        body.set("follow_link", Value::Bool(true));
+    }
     body.set(
         "events",
         Value::Array(group.events.iter().map(|e| e.to_json()).collect()),

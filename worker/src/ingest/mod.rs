@@ -1,5 +1,5 @@
 //! Ingest: the pure logic here (bot flags, grouping events by customer through
-//! the identity map, and the batch response; the runtime handler is [`handler`]). Validation itself is the engine's
+//! the links known, and the batch response; the runtime handler is [`handler`]). Validation itself is the engine's
 //! ([`affinity::event::parse_batch`]); nothing here validates events a second time.
 
 use std::collections::HashMap;
@@ -146,7 +146,7 @@ pub fn links_in(events: &[Event]) -> Vec<(String, String)> {
     out
 }
 
-/// Anonymous ids of events without a `userId`, to look up in the identity map (deduplicated).
+/// Anonymous ids of events without a `userId`, to look up in the links seen lately (deduplicated).
 pub fn anonymous_ids_to_resolve(events: &[Event]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for e in events {
@@ -172,7 +172,8 @@ pub struct Group {
 
 /// Groups events by customer: an event with a `userId` belongs to that user; an anonymous event
 /// belongs to the customer its anonymous id is linked to (by this batch first, then by `known`,
-/// the shop's identity map), else to its anonymous id.
+/// the links this isolate saw lately), else to its anonymous id (whose object forwards the events
+/// if it holds a link).
 pub fn group_by_customer(events: Vec<Event>, known: &HashMap<String, String>) -> Vec<Group> {
     let batch_links: HashMap<String, String> = links_in(&events).into_iter().collect();
     let mut groups: Vec<Group> = Vec::new();

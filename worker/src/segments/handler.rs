@@ -20,11 +20,11 @@ use crate::segments::pages::{self, Editor, SegmentRoute};
 use crate::segments::{self, CountRow, Held, SegmentRow, StoredProfile};
 
 thread_local! {
-    /// Per isolate: shop → (set version, compiled set).
-    static SETS: RefCell<HashMap<String, (i64, Rc<SegmentSet>)>> = RefCell::new(HashMap::new());
+    /// Per isolate: shop → its set as last read, and when.
+    static SETS: RefCell<HashMap<String, CachedSet>> = RefCell::new(HashMap::new());
 }
 
-/// Forgets the shop's cached set in this isolate (its shop was deleted).
+/// Forgets the shop's cached set in this isolate (its shop was deleted, or its set changed here).
 pub fn forget(shop: &str) {
     SETS.with(|s| s.borrow_mut().remove(shop));
 }
@@ -45,23 +45,43 @@ pub async fn add_to_config(db: &D1Database, shop: &str, config_json: &str) -> Re
     Ok(segments::with_segments(config_json, &compiled, version))
 }
 
-/// The shop's set for evaluation: the version is read from D1 on every call, the set is decoded
-/// only when the version changed (cached per isolate). `None` when the shop has no segments.
-/// A stored set that does not decode is an error (logged and counted on the shop's health
-/// figure), never an empty set: evaluating against nothing would forget every membership.
-pub async fn current_set(db: &D1Database, shop: &str) -> Result<Option<(i64, Rc<SegmentSet>)>> {
+/// What an isolate knows of a shop's set: `(version, set)` or `None` (no segments), and when the
+/// version was read.
+type CachedSet = (Option<(i64, Rc<SegmentSet>)>, i64);
+
+/// The shop's set for evaluation. The version is read from D1 when `fresh`, when this isolate
+/// last read it more than [`segments::SET_CHECK_MS`] ago, or when its cached version is older than
+/// `at_least` (the version the customer was last evaluated with: an evaluation never goes back
+/// to an older set); the set is decoded only when the version changed. `None` when the shop has
+/// no segments. A stored set that does not decode is an error (logged and counted on the shop's
+/// health figure), never an empty set: evaluating against nothing would forget every membership.
+pub async fn current_set(
+    db: &D1Database,
+    shop: &str,
+    fresh: bool,
+    at_least: i64,
+) -> Result<Option<(i64, Rc<SegmentSet>)>> {
+    let now = now_ms();
+    let cached = SETS.with(|s| s.borrow().get(shop).cloned());
+    if let Some((known, checked_at)) = &cached {
+        let version = known.as_ref().map_or(0, |(v, _)| *v);
+        if segments::cached_set_usable(Some((version, *checked_at)), now, fresh, at_least) {
+            return Ok(known.clone());
+        }
+    }
     let version = d1::first(db, &sql::set_version(shop)).await?;
     let Some(version) = version.map(|v| v.version as i64) else {
+        SETS.with(|s| s.borrow_mut().insert(shop.to_string(), (None, now)));
         return Ok(None);
     };
-    let cached = SETS.with(|s| {
-        s.borrow()
-            .get(shop)
-            .filter(|(v, _)| *v == version)
-            .map(|(v, set)| (*v, set.clone()))
-    });
-    if cached.is_some() {
-        return Ok(cached);
+    if let Some((Some((v, set)), _)) =
+        cached.filter(|(k, _)| k.as_ref().is_some_and(|(v, _)| *v == version))
+    {
+        SETS.with(|s| {
+            s.borrow_mut()
+                .insert(shop.to_string(), (Some((v, set.clone())), now))
+        });
+        return Ok(Some((v, set)));
     }
     let (version, compiled) = shipped(db, shop).await?;
     let Some(set) = segments::decode_set(&compiled) else {
@@ -79,7 +99,7 @@ pub async fn current_set(db: &D1Database, shop: &str) -> Result<Option<(i64, Rc<
     let set = Rc::new(set);
     SETS.with(|s| {
         s.borrow_mut()
-            .insert(shop.to_string(), (version, set.clone()))
+            .insert(shop.to_string(), (Some((version, set.clone())), now))
     });
     Ok(Some((version, set)))
 }
@@ -345,6 +365,7 @@ pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
                         &segments::save_stmts(&shop.id, &name, &source, &rule, &set, now),
                     )
                     .await?;
+                    forget(&shop.id);
                     ctx.after_response(after_save(ctx.env.clone(), shop.id.clone(), set, name));
                     web::redirect("/dashboard/segments", None)
                 }
@@ -372,6 +393,7 @@ pub async fn handle(route: SegmentRoute, mut ctx: Ctx) -> Result<Response> {
                 }
             };
             d1::batch(&db, &segments::delete_stmts(&shop.id, &name, &set, now)).await?;
+            forget(&shop.id);
             web::redirect("/dashboard/segments", None)
         }
     }

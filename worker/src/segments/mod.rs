@@ -58,6 +58,26 @@ pub const PREVIEW_LIMIT: u32 = 2_000;
 /// asked to re-evaluate at once (subrequests per invocation are limited: 50 on the free plan).
 pub const NOTIFY_LIMIT: usize = 40;
 
+/// How long an isolate evaluates with a set whose version it checked, before it asks D1 again:
+/// a save made through another isolate reaches the alarms of this one within this time (the
+/// customers the save's backfill changed are told at once, and their `/evaluate` reads fresh).
+pub const SET_CHECK_MS: i64 = 10_000;
+
+/// Whether an evaluation may use the set this isolate holds (`cached`: its version, 0 for none,
+/// and when that was read) instead of reading the version from D1: not when `fresh` is asked
+/// (a save's `/evaluate`), not after [`SET_CHECK_MS`], and never when the customer was last
+/// evaluated with a newer version than the cached one (`at_least`): evaluation never goes back.
+pub fn cached_set_usable(
+    cached: Option<(i64, i64)>,
+    now_ms: i64,
+    fresh: bool,
+    at_least: i64,
+) -> bool {
+    cached.is_some_and(|(version, checked_at)| {
+        !fresh && now_ms - checked_at < SET_CHECK_MS && version >= at_least
+    })
+}
+
 /// True for a usable segment name: 1–64 characters of `a-z`, `0-9`, `-` and `_`, starting with a
 /// letter or digit (names appear in URLs, HTML attributes and shop markup), and not one of the
 /// editor's own path words ([`pages::RESERVED`]).
@@ -453,6 +473,32 @@ pub fn listing(rows: Vec<SegmentRow>, sizes: &[CountRow], history: &[SizeRow]) -
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cached_set_serves_until_its_check_expires_and_never_goes_back() {
+        let t = 1_000_000;
+        assert!(
+            !cached_set_usable(None, t, false, 0),
+            "nothing cached: read"
+        );
+        assert!(cached_set_usable(Some((3, t)), t + 9_999, false, 3));
+        assert!(
+            !cached_set_usable(Some((3, t)), t + 10_000, false, 3),
+            "checked too long ago"
+        );
+        assert!(
+            !cached_set_usable(Some((3, t)), t + 1, true, 0),
+            "a save asks for fresh"
+        );
+        assert!(
+            !cached_set_usable(Some((3, t)), t + 1, false, 4),
+            "the customer saw v4 already"
+        );
+        assert!(
+            cached_set_usable(Some((0, t)), t + 1, false, 0),
+            "no segments, known lately"
+        );
+    }
+
     use super::*;
     use crate::platform::store::Arg;
     use affinity::event::{names, Event};

@@ -263,8 +263,9 @@ pub struct Link {
     pub customer_id: String,
 }
 
-/// The customers some anonymous ids are linked to (at most [`super::MAX_PARAMS`] − 1 ids per
-/// query: callers chunk).
+/// The customers some anonymous ids are linked to in the shop's identity map (at most
+/// [`super::MAX_PARAMS`] − 1 ids per query: callers chunk). Ingest does not read it: each linked
+/// anonymous id's object holds its link.
 pub fn links_of(shop: &str, anonymous_ids: &[String]) -> Query<Link> {
     let mut sql = String::from(
         "SELECT anonymous_id, customer_id FROM identities WHERE shop = :shop AND anonymous_id IN (",

@@ -240,11 +240,12 @@ pub struct CustomerId {
 }
 
 /// Customers of a shop that may have a Durable Object (the mirror, the identity map and raw
-/// events name them), at most `limit`.
+/// events name them; a linked anonymous id's object holds its link), at most `limit`.
 pub fn object_customers(shop: &str, limit: usize) -> Query<CustomerId> {
     Query::named(
         "SELECT customer_id FROM customers WHERE shop = :shop \
          UNION SELECT customer_id FROM identities WHERE shop = :shop \
+         UNION SELECT anonymous_id FROM identities WHERE shop = :shop \
          UNION SELECT customer_id FROM events WHERE shop = :shop LIMIT :limit",
         &[("shop", shop.into()), ("limit", limit.into())],
     )
@@ -269,6 +270,11 @@ pub fn forget_customers(shop: &str, customers: &[String]) -> Vec<Stmt> {
                 &params,
             ));
         }
+        // An anonymous id's object holds its link.
+        out.push(Stmt::named(
+            &format!("DELETE FROM identities WHERE shop = :shop AND anonymous_id IN ({list})"),
+            &params,
+        ));
     }
     out
 }
