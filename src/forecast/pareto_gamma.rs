@@ -635,6 +635,68 @@ mod tests {
         assert!((got - want).abs() < 1e-8 * want.abs(), "{got} vs {want}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Over CDNOW-like and wider ranges of rows and parameters the fit's likelihood is the
+        /// reference's, and its gradient is finite.
+        #[test]
+        fn fit_path_matches_the_reference_anywhere(
+            x in 0u32..80,
+            share in 0.0f64..=1.0,
+            age in 0.0f64..300.0,
+            k in 0.2f64..3.0,
+            r in 0.05f64..5.0,
+            alpha in 0.1f64..100.0,
+            s in 0.05f64..5.0,
+            beta in 0.1f64..100.0,
+        ) {
+            let tx = if x == 0 { 0.0 } else { age * share };
+            let c = Customer::new(x, tx, age).unwrap();
+            let m = ParetoGamma { k, r, alpha, s, beta };
+            let got = m.log_likelihood(&[c]).unwrap();
+            let want = reference_log_likelihood(&m, &[c]);
+            proptest::prop_assert!(
+                (got - want).abs() < 1e-8 * want.abs().max(1.0),
+                "{:?} {:?}: {} vs {}", m, c, got, want
+            );
+            let (rows, rules) = (Rows::new(&[c]).unwrap(), Rules::new(k));
+            let (ll, g) = m.rows_log_likelihood(&rows, &rules, true);
+            proptest::prop_assert!(ll.is_finite() && g.iter().all(|v| v.is_finite()), "{:?}", g);
+            // The gradient against central differences in the log-parameters.
+            let p = [r, alpha, s, beta];
+            for i in 0..4 {
+                let at = |h: f64| {
+                    let mut q = p;
+                    q[i] *= h.exp();
+                    let m = ParetoGamma { k, r: q[0], alpha: q[1], s: q[2], beta: q[3] };
+                    m.rows_log_likelihood(&rows, &rules, false).0
+                };
+                let want = (at(1e-5) - at(-1e-5)) / 2e-5;
+                let got = g[i] * p[i];
+                proptest::prop_assert!(
+                    (got - want).abs() < 1e-5 * want.abs().max(1.0),
+                    "{:?} {:?} d{}: {} vs {}", m, c, i, got, want
+                );
+            }
+        }
+
+        /// Zero repeats, huge T, huge x: a finite log-likelihood and gradient.
+        #[test]
+        fn fit_path_is_finite_at_extremes(
+            x in 0u32..2_000_000,
+            share in 0.0f64..=1.0,
+            age in 0.0f64..1e8,
+            k in 0.2f64..12.0,
+        ) {
+            let tx = if x == 0 { 0.0 } else { age * share };
+            let c = Customer::new(x, tx, age).unwrap();
+            let m = with_k(k);
+            let (ll, g) = m.rows_log_likelihood(&Rows::new(&[c]).unwrap(), &Rules::new(k), true);
+            proptest::prop_assert!(ll.is_finite() && g.iter().all(|v| v.is_finite()), "{:?} {} {:?}", c, ll, g);
+        }
+    }
+
     #[test]
     fn a_fit_started_at_its_optimum_stays_there() {
         let customers = spread();

@@ -289,7 +289,7 @@ pub fn gauss_power_nodes(power: f64, n: usize) -> Vec<Node> {
 /// to x ≥ 6, then the asymptotic series ln x − 1/(2x) − Σ B₂ₙ/(2n x²ⁿ) to the x⁻¹² term
 /// (error below 1e-15 there).
 pub fn digamma(x: f64) -> f64 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return f64::NAN;
     }
     let mut x = x;
