@@ -442,18 +442,95 @@ mod tests {
     }
 
     /// The likelihood as it was fitted before the integration by parts: the bracket's two parts
-    /// with the 289-point rule and an incomplete beta at every node (slow, accurate).
-    fn reference_log_likelihood(m: &ParetoGamma, customers: &[Customer]) -> f64 {
-        customers
+    /// with an incomplete beta at every node of the 289-point rule (`fine`, slow and accurate)
+    /// or of the 73-point rule the fit used until f6fd038.
+    fn reference_rows(m: &ParetoGamma, rows: &Rows, fine: bool) -> f64 {
+        rows.rows
             .iter()
-            .map(|c| {
+            .map(|(c, n)| {
                 let rkx = m.r + m.k * f64::from(c.frequency);
-                let (alive, dead) = m.log_parts(c, true);
-                m.r * m.alpha.ln() - ln_gamma(m.r) + ln_gamma(rkx)
+                let (alive, dead) = m.log_parts(c, fine);
+                n * (m.r * m.alpha.ln() - ln_gamma(m.r) + ln_gamma(rkx)
                     - rkx * (m.alpha + c.recency).ln()
-                    + log_add(alive, dead)
+                    + log_add(alive, dead))
             })
             .sum()
+    }
+
+    fn reference_log_likelihood(m: &ParetoGamma, customers: &[Customer]) -> f64 {
+        reference_rows(m, &Rows::new(customers).unwrap(), true)
+    }
+
+    /// The fit as it was until f6fd038 (73-point rule, central differences, Nelder–Mead) beside
+    /// this one on the CDNOW cohort, with the fine reference's slopes at both optima and the rule
+    /// each row takes. Seconds in release, so not in the default run:
+    /// `cargo test --release -p affinity --lib earlier_fit -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn earlier_fit_beside_this_one_on_cdnow() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv"
+        );
+        let customers: Vec<Customer> = std::fs::read_to_string(path)
+            .expect("the CDNOW summary file")
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+                Customer::new(f[1] as u32, f[2], f[3]).unwrap()
+            })
+            .collect();
+        let rows = Rows::new(&customers).unwrap();
+        for k in [0.7, 1.5] {
+            let model = |p: &[f64]| ParetoGamma {
+                k,
+                r: p[0],
+                alpha: p[1],
+                s: p[2],
+                beta: p[3],
+            };
+            let started = std::time::Instant::now();
+            let new = ParetoGamma::fit_given_k(&customers, k).unwrap();
+            let new_s = started.elapsed().as_secs_f64();
+            let started = std::time::Instant::now();
+            let old =
+                super::super::fit_positive(&[1.0; 4], model, |m| reference_rows(m, &rows, false))
+                    .unwrap();
+            let old_s = started.elapsed().as_secs_f64();
+            println!("k {k}: this fit {new:?} in {new_s:.3} s\n  earlier {old:?} in {old_s:.3} s");
+            for (name, m) in [("this", new.model), ("earlier", old.model)] {
+                let p = [m.r, m.alpha, m.s, m.beta];
+                let slopes: Vec<String> = (0..4)
+                    .map(|i| {
+                        let at = |h: f64| {
+                            let mut q = p;
+                            q[i] *= h.exp();
+                            reference_rows(&model(&q), &rows, true)
+                        };
+                        format!("{:.1e}", (at(1e-4) - at(-1e-4)) / 2e-4)
+                    })
+                    .collect();
+                println!(
+                    "  {name}: reference LL {:.6}, its slopes in the log-parameters {slopes:?}",
+                    reference_rows(&m, &rows, true)
+                );
+            }
+            let (m, rules) = (new.model, Rules::new(k));
+            let mut gauss = 0;
+            for (c, _) in &rows.rows {
+                let f = Frequency::new(&m, c.frequency, false);
+                let (near, u) = (m.alpha + c.recency, c.age - c.recency);
+                let span = u / (near + u);
+                let cc = (m.alpha - m.beta) / (m.beta + c.recency);
+                let nodes = rules.pick(span, (f.rkx + m.s - 1.0) * span, cc * span);
+                gauss += usize::from(u > 0.0 && nodes.len() == rules.gauss.len());
+            }
+            println!(
+                "  rows {}, on the Gauss–Jacobi rule {gauss}",
+                rows.rows.len()
+            );
+        }
     }
 
     /// Customers spread over CDNOW's ranges (weeks) and past them.
