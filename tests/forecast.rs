@@ -129,7 +129,7 @@ fn pareto_gamma_reaches_the_earlier_fits_optimum() {
     for ((name, got), want) in ["r", "α", "s", "β"].iter().zip(got).zip(want) {
         within(name, got, want, 2e-5 * want);
     }
-    within("LL", fit.log_likelihood, -8155.884_983, 1e-5);
+    within("LL", fit.log_likelihood, -8_155.884_983, 1e-5);
 }
 
 #[test]
