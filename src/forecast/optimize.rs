@@ -164,6 +164,10 @@ fn bfgs(f: &mut impl Objective, start: &[f64], budget: usize) -> Quasi {
         .map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect())
         .collect();
     while fx.is_finite() && used < budget && g.iter().all(|v| v.is_finite()) {
+        if flat(&g, fx) {
+            // Started at a minimum (a warm start from a previous fit): no line search.
+            break;
+        }
         let d: Vec<f64> = (0..n).map(|i| -dot(&inv[i], &g)).collect();
         let slope = dot(&g, &d);
         if slope >= 0.0 {
