@@ -391,6 +391,7 @@ impl ParetoGamma {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fit_positive_with_gradient;
     use super::super::special::ln_beta_inc;
     use super::super::{ParetoNbd, RepeatBuying};
     use super::*;
@@ -461,18 +462,13 @@ mod tests {
         reference_rows(m, &Rows::new(customers).unwrap(), true)
     }
 
-    /// The fit as it was until f6fd038 (73-point rule, central differences, Nelder–Mead) beside
-    /// this one on the CDNOW cohort, with the fine reference's slopes at both optima and the rule
-    /// each row takes. Seconds in release, so not in the default run:
-    /// `cargo test --release -p affinity --lib earlier_fit -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn earlier_fit_beside_this_one_on_cdnow() {
+    /// The CDNOW summary cohort (`../shared/data`).
+    fn cdnow() -> Vec<Customer> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv"
         );
-        let customers: Vec<Customer> = std::fs::read_to_string(path)
+        std::fs::read_to_string(path)
             .expect("the CDNOW summary file")
             .lines()
             .skip(1)
@@ -480,7 +476,95 @@ mod tests {
                 let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
                 Customer::new(f[1] as u32, f[2], f[3]).unwrap()
             })
-            .collect();
+            .collect()
+    }
+
+    /// Each lever of the fit's cost on its own, in one process (median of 15 interleaved fits
+    /// at k = 0.7): the rules (tanh-sinh 1/8 for every row; 20 and 16 Gauss–Jacobi nodes), and
+    /// the analytic gradient against central differences of the same likelihood. In release:
+    /// `cargo test --release -p affinity --lib fit_levers -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn fit_levers_on_cdnow() {
+        let customers = cdnow();
+        let rows = Rows::new(&customers).unwrap();
+        let k = 0.7;
+        let model = |p: &[f64]| ParetoGamma {
+            k,
+            r: p[0],
+            alpha: p[1],
+            s: p[2],
+            beta: p[3],
+        };
+        let with_gauss = |n: usize| Rules {
+            gauss: gauss_power_nodes(k - 1.0, n),
+            ..Rules::new(k)
+        };
+        let tanh_sinh = Rules {
+            gauss: power_nodes(k - 1.0, 8),
+            ..Rules::new(k)
+        };
+        let variants: [(&str, Rules, bool); 4] = [
+            (
+                "tanh-sinh 1/8 (52 nodes) everywhere, analytic gradient",
+                tanh_sinh,
+                true,
+            ),
+            (
+                "20 Gauss-Jacobi nodes, analytic gradient",
+                with_gauss(20),
+                true,
+            ),
+            (
+                "16 Gauss-Jacobi nodes, analytic gradient (this fit)",
+                with_gauss(16),
+                true,
+            ),
+            (
+                "16 Gauss-Jacobi nodes, central differences",
+                with_gauss(16),
+                false,
+            ),
+        ];
+        let mut times = vec![Vec::new(); variants.len()];
+        let mut fits = Vec::new();
+        for round in 0..15 {
+            for (i, (_, rules, analytic)) in variants.iter().enumerate() {
+                let started = std::time::Instant::now();
+                let fit = if *analytic {
+                    fit_positive_with_gradient(&[1.0; 4], model, |m| {
+                        let (ll, g) = m.rows_log_likelihood(&rows, rules, true);
+                        (ll, g.to_vec())
+                    })
+                } else {
+                    super::super::fit_positive(&[1.0; 4], model, |m| {
+                        m.rows_log_likelihood(&rows, rules, false).0
+                    })
+                }
+                .unwrap();
+                times[i].push(started.elapsed().as_secs_f64() * 1e3);
+                if round == 0 {
+                    fits.push(fit);
+                }
+            }
+        }
+        for (((name, _, _), t), fit) in variants.iter().zip(&mut times).zip(&fits) {
+            t.sort_by(f64::total_cmp);
+            println!(
+                "{name}: median {:.1} ms (min {:.1}), {} evaluations, LL {:.6}, r {:.7} α {:.6} s {:.6} β {:.5}",
+                t[7], t[0], fit.evaluations, fit.log_likelihood, fit.model.r, fit.model.alpha, fit.model.s, fit.model.beta
+            );
+        }
+    }
+
+    /// The fit as it was until f6fd038 (73-point rule, central differences, Nelder–Mead) beside
+    /// this one on the CDNOW cohort, with the fine reference's slopes at both optima and the rule
+    /// each row takes. Seconds in release, so not in the default run:
+    /// `cargo test --release -p affinity --lib earlier_fit -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn earlier_fit_beside_this_one_on_cdnow() {
+        let customers = cdnow();
         let rows = Rows::new(&customers).unwrap();
         for k in [0.7, 1.5] {
             let model = |p: &[f64]| ParetoGamma {
