@@ -25,8 +25,9 @@
 //!
 //! ∫₀ᵘ f(1−G) dv = Yᵏ/B(k, R) ∫₀¹ yᵏ⁻¹ (1−Yy)^(R−1) (1 − ((1−Yy)/(1+cYy))ˢ) dy,
 //!
-//! both parts of S positive (no cancellation), the yᵏ⁻¹ folded into tanh-sinh weights computed
-//! once per fit, three logarithms or exponentials per node. The gradient is analytic: S = 1 − P
+//! both parts of S positive (no cancellation), the yᵏ⁻¹ folded into the weights of rules computed
+//! once per fit (Gauss–Jacobi or tanh-sinh, [`Rules`]), two logarithms and two exponentials per
+//! node (1 + cYy = (1−Yy)(1 + Yy(A/(β+tₓ))/(1−Yy)), so G takes one logarithm). The gradient is analytic: S = 1 − P
 //! with P = Yᵏ/B(k, R) ∫ yᵏ⁻¹ (1−Yy)^(R+s−1) (1+cYy)^(−s) dy, whose integrand differentiates
 //! in closed form (∂ ln B(k, R)/∂R = ψ(R) − ψ(R+k)); where S < 1e-6 that difference would lose
 //! digits, and that row's gradient is taken by central differences of its value instead.
@@ -241,6 +242,7 @@ impl ParetoGamma {
         let span = u / (near + u); // Y
         let rest = near / (near + u); // 1 − Y
         let cc = (self.alpha - self.beta) / b0;
+        let ratio = near / b0; // 1 + c, without c's cancellation when β ≫ α
         let nodes = rules.pick(span, (rkx + s - 1.0) * span, cc * span);
         // Σ weight·(1−Yy)^(R−1) (for I_Y(k, R)), the same times 1 − G (for J), and, for the
         // gradient, times G: alone (P) and with each log-derivative of the integrand.
@@ -250,10 +252,11 @@ impl ParetoGamma {
             let t = span * n.y;
             let one_t = rest + span * n.q;
             let l1 = one_t.ln();
-            let ct = 1.0 + cc * t;
-            let l2 = (cc * t).ln_1p();
+            // 1 + ct = (1−t)(1 + t(1+c)/(1−t)): ln G = s·ln((1−t)/(1+ct)) in one logarithm.
+            let ct = one_t + t * ratio;
+            let ln_kept = -(t * ratio / one_t).ln_1p();
             let base = n.weight * ((rkx - 1.0) * l1).exp();
-            let gone = (s * (l1 - l2)).exp_m1(); // G − 1
+            let gone = (s * ln_kept).exp_m1(); // G − 1
             mass += base;
             lost -= base * gone;
             if gradient {
@@ -262,7 +265,7 @@ impl ParetoGamma {
                 p_r += kept * l1;
                 p_y -= kept * n.y * ((rkx + s - 1.0) / one_t + s * cc / ct);
                 p_c -= kept * s * t / ct;
-                p_s += kept * (l1 - l2);
+                p_s += kept * ln_kept;
             }
         }
         let ln_front = k * span.ln() - f.ln_beta;
