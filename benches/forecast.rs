@@ -6,7 +6,7 @@
 //! LTO), the settings the page module is built with.
 
 use affinity::forecast::{
-    BgNbd, Customer, GammaGamma, MbgCnbd, ParetoGamma, ParetoNbd, Sbg, Spend,
+    BgNbd, Customer, GammaGamma, MbgCnbd, MbgGamma, ParetoGamma, ParetoNbd, Sbg, Spend,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -62,12 +62,15 @@ fn fits(c: &mut Criterion) {
     });
 }
 
-/// Affinity's ranking model (Pareto/NBD with gamma timing at the k the eval chooses): seconds
-/// per fit, so criterion's fewest samples.
+/// Affinity's ranking model (Pareto/NBD with gamma timing at the k the eval chooses) and its
+/// MBG relative at the same k (tens of ms per fit: criterion's fewest samples).
 fn slow_fits(c: &mut Criterion) {
     let (customers, _) = cohort();
     c.bench_function("fit Pareto/gamma-k, k 0.7 (2,357 customers)", |b| {
         b.iter(|| ParetoGamma::fit_given_k(black_box(&customers), 0.7))
+    });
+    c.bench_function("fit MBG/gamma-k, k 0.7 (2,357 customers)", |b| {
+        b.iter(|| MbgGamma::fit_given_k(black_box(&customers), 0.7))
     });
 }
 

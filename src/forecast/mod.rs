@@ -273,6 +273,37 @@ pub(crate) fn fit_positive<M>(
         0.5,
         20_000,
     );
+    fitted(m, model)
+}
+
+/// As [`fit_positive`] for a model that supplies its gradient: `log_likelihood` returns the
+/// log-likelihood and its gradient with respect to the parameters themselves (not their
+/// logarithms; the chain rule to the search's log scale is applied here).
+pub(crate) fn fit_positive_with_gradient<M>(
+    start: &[f64],
+    model: impl Fn(&[f64]) -> M,
+    log_likelihood: impl Fn(&M) -> (f64, Vec<f64>),
+) -> Result<Fitted<M>, Error> {
+    let logs: Vec<f64> = start.iter().map(|v| v.ln()).collect();
+    let mut params = vec![0.0; start.len()];
+    let m = optimize::minimize_with_gradient(
+        |z| {
+            for (p, z) in params.iter_mut().zip(z) {
+                *p = z.exp();
+            }
+            let (ll, g) = log_likelihood(&model(&params));
+            let g = g.iter().zip(&params).map(|(g, p)| -g * p).collect();
+            (-ll, g)
+        },
+        &logs,
+        0.5,
+        20_000,
+    );
+    fitted(m, model)
+}
+
+/// The fit at a minimum of the negative log-likelihood over log-parameters.
+fn fitted<M>(m: optimize::Minimum, model: impl Fn(&[f64]) -> M) -> Result<Fitted<M>, Error> {
     if !m.value.is_finite() {
         return Err(invalid!(
             "fc9",
