@@ -21,7 +21,9 @@ PORT="${LOAD_PORT:-8797}"; EDGE="http://127.0.0.1:$PORT"
 ROOT_DIR="${LOAD_STATE_ROOT:-/dev/shm}"; [ -w "$ROOT_DIR" ] || ROOT_DIR=/tmp
 STATE="$(mktemp -d "$ROOT_DIR/affinity-load-XXXXXX")"
 bash "$ROOT/.ci/migrate.sh" "$STATE"
-cd "$ROOT/worker"
+# LOAD_WORKER_DIR: a prebuilt copy of worker/ to serve instead (for A/B runs of two builds in
+# the same minutes: its wrangler.toml without [build]).
+cd "${LOAD_WORKER_DIR:-$ROOT/worker}"
 INSPECT=(); [ -n "${LOAD_PROFILE:-}" ] && INSPECT=(--inspector-port "${LOAD_INSPECTOR_PORT:-9241}")
 CI=true setsid wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" "${INSPECT[@]}" \
   --show-interactive-dev-session=false ${LOAD_WRANGLER_ARGS:-} </dev/null >"$STATE/wrangler.log" 2>&1 &

@@ -870,13 +870,16 @@ fn the_customer_objects_schema_and_statements() {
     let rows = all(&db, &object::outbox(10));
     assert_eq!(rows.len(), 3);
     exec(&db, &object::fail_outbox(rows[1].id));
-    exec(&db, &object::delete_outbox(rows[0].id));
+    exec(&db, &object::delete_delivered(rows[0].id));
     let left: Vec<f64> = all(&db, &object::outbox(10))
         .into_iter()
         .map(|r| r.id)
         .collect();
     assert_eq!(left, [rows[2].id], "the undecodable entry is skipped");
     assert_eq!(first(&db, &object::outbox_len()).map(|c| c.n), Some(1.0));
+    // Delivered up to the third: the failed entry between stays.
+    exec(&db, &object::delete_delivered(rows[2].id));
+    assert!(all(&db, &object::outbox(10)).is_empty());
     let kept: i64 = db
         .query_row(
             "SELECT COUNT(*) FROM outbox WHERE statements = 'not json'",
@@ -910,4 +913,50 @@ fn objects_created_before_a_column_get_it() {
         1,
         "old entries stay deliverable"
     );
+}
+
+#[test]
+fn a_batchs_raw_events_go_in_a_few_multi_row_inserts_once_each() {
+    let db = d1();
+    let events: Vec<_> = (0..12)
+        .map(|i| {
+            event(&format!(
+                r#"{{"type":"page","name":"P{i}","anonymousId":"c9","messageId":"mm{i}","timestamp":"{}"}}"#,
+                ts(i)
+            ))
+        })
+        .collect();
+    let mirror = Mirror {
+        version: 12,
+        was_bot: false,
+        count_automated: true,
+        now_ms: T0 + 3_600_000,
+    };
+    let f = fold("s1", "c9", &mut Profile::new("c9"), events.clone(), mirror);
+    let inserts: Vec<&Stmt> = f
+        .statements
+        .iter()
+        .filter(|s| s.sql.starts_with("INSERT OR IGNORE INTO events"))
+        .collect();
+    // 18 parameters a row, at most 100 a statement: 5 rows, 5 rows, 2 rows.
+    let rows: Vec<usize> = inserts.iter().map(|s| s.args.len() / 18).collect();
+    assert_eq!(rows, [5, 5, 2]);
+    assert!(inserts.iter().all(|s| s.args.len() <= 100));
+    exec_all(&db, &f.statements);
+    // The same events again (a redelivery that reached D1 twice) add nothing.
+    let again = fold("s1", "c9", &mut Profile::new("c9"), events, mirror);
+    exec_all(&db, &again.statements);
+    let (rows, distinct): (i64, i64) = db
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT message_id) FROM events WHERE customer_id = 'c9'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((rows, distinct), (12, 12));
+    let names: Vec<String> = db
+        .prepare("SELECT name FROM events WHERE customer_id = 'c9' ORDER BY ts")
+        .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(names, (0..12).map(|i| format!("P{i}")).collect::<Vec<_>>());
 }

@@ -115,6 +115,7 @@ pub fn fold(
     } = mirror;
     events.sort_by_key(|e| e.timestamp_ms);
     let mut statements = Vec::new();
+    let mut event_rows: Vec<EventRow> = Vec::new();
     let mut products: BTreeMap<String, ProductTotals> = BTreeMap::new();
     let mut any_bot = false;
     let mut slots = rollups::Rollups::default();
@@ -157,7 +158,7 @@ pub fn fold(
         } else {
             None
         };
-        statements.push(ev::insert_event(&EventRow {
+        event_rows.push(EventRow {
             shop,
             message_id: &e.message_id,
             customer_id: customer,
@@ -166,10 +167,10 @@ pub fn fold(
             kind: e.kind.as_str(),
             name: e.name.as_deref(),
             ts: e.timestamp_ms,
-            day: &day,
+            day: day.clone(),
             product_id: e.product_id(),
             category: p.get_str("category"),
-            order_id: order.as_deref(),
+            order_id: order.clone(),
             revenue,
             bot,
             json: e.to_json().to_json(),
@@ -177,7 +178,7 @@ pub fn fold(
             // Recommendation impressions and clicks (`list_id` "affinity:<slot>", `variant`).
             list_id: p.get_str("list_id"),
             variant: p.get_str("variant"),
-        }));
+        });
         if new_order {
             let lines = p.get("products").and_then(Value::as_array).unwrap_or(&[]);
             let items: f64 = lines
@@ -229,6 +230,8 @@ pub fn fold(
             t.purchases += purchases;
         }
     }
+    // The raw events first (in one multi-row statement per few rows), then what they add up to.
+    statements.splice(0..0, ev::insert_events(&event_rows));
     for (id, t) in products {
         let pr = t.product;
         statements.push(ev::add_product(
@@ -440,7 +443,8 @@ mod tests {
         assert_eq!(profile.counters.orders, 1, "second o1 is the same order");
         assert_eq!(profile.total_spend, 120.0);
         let events = of(&f, "INSERT OR IGNORE INTO events");
-        assert_eq!(events.len(), 4);
+        assert_eq!(events.len(), 1, "four rows, one statement");
+        assert_eq!(events[0].args.len(), 4 * 18);
         // Time order: m0 (the bot page view) first.
         assert_eq!(events[0].args[1], Arg::from("m0"));
         assert_eq!(events[0].args[13], Arg::Num(1.0), "bot flagged");
@@ -512,7 +516,11 @@ mod tests {
             mirror(2, false),
         );
         let events = of(&f, "INSERT OR IGNORE INTO events");
-        assert_eq!(events.len(), 1, "only the marketing event is stored");
+        assert_eq!(
+            (events.len(), events[0].args.len()),
+            (1, 18),
+            "only the marketing event is stored"
+        );
         assert_eq!(events[0].args[1], Arg::from("c1"));
         assert_eq!(profile.counters.product_views, 1);
         let history: Vec<(&str, &str)> = profile

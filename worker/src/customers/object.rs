@@ -62,6 +62,8 @@ pub struct Customer {
     state: State,
     env: Env,
     flushing: Cell<bool>,
+    /// Outbox entries this instance queued (a flush looks again only if it grew meanwhile).
+    queued: Cell<u64>,
     /// The schema was ensured by this instance (the object's storage outlives instances).
     schema_ready: Cell<bool>,
     /// `meta` as read or written by this instance (write-through; the object is single-threaded).
@@ -197,6 +199,7 @@ impl Customer {
     fn queue(&self, stmts: &[Stmt]) -> Result<()> {
         for chunk in stmts.chunks(store::BATCH_STATEMENTS) {
             self.exec(&sql::push_outbox(&serde_json::to_string(chunk)?))?;
+            self.queued.set(self.queued.get() + 1);
         }
         Ok(())
     }
@@ -395,16 +398,18 @@ impl Customer {
         let db = self.env.d1("DB")?;
         loop {
             let rows = self.all(&sql::outbox(OUTBOX_CHUNK))?;
-            if rows.is_empty() {
+            let Some(last) = rows.last().map(|r| r.id) else {
                 return Ok(());
-            }
+            };
+            let full = rows.len() as u32 == OUTBOX_CHUNK;
+            let queued_before = self.queued.get();
             let mut stmts: Vec<Stmt> = Vec::new();
-            let mut done = Vec::new();
+            let mut delivered = 0usize;
             for row in rows {
                 match serde_json::from_str::<Vec<Stmt>>(&row.statements) {
                     Ok(s) => {
                         stmts.extend(s);
-                        done.push(row.id);
+                        delivered += 1;
                     }
                     Err(e) => {
                         // Kept as it was, skipped by delivery, counted.
@@ -423,8 +428,13 @@ impl Customer {
                 }
             }
             d1::batch(&db, &stmts).await?;
-            for id in done {
-                self.exec(&sql::delete_outbox(id))?;
+            if delivered > 0 {
+                self.exec(&sql::delete_delivered(last))?;
+            }
+            // Another round only if this one was full or entries were queued meanwhile (an
+            // alarm that fires during this flush leaves them to it).
+            if !full && self.queued.get() == queued_before {
+                return Ok(());
             }
         }
     }
@@ -636,6 +646,7 @@ impl DurableObject for Customer {
             state,
             env,
             flushing: Cell::new(false),
+            queued: Cell::new(0),
             schema_ready: Cell::new(false),
             meta_cache: RefCell::new(HashMap::new()),
             meta_loaded: Cell::new(false),

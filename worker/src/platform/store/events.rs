@@ -25,13 +25,13 @@ pub struct EventRow<'a> {
     /// Event time, Unix ms.
     pub ts: i64,
     /// Event day (`YYYY-MM-DD`, UTC).
-    pub day: &'a str,
+    pub day: String,
     /// Product id (the engine's [`affinity::event::product_key`]).
     pub product_id: Option<String>,
     /// `properties.category`.
     pub category: Option<&'a str>,
     /// Order id of an order event.
-    pub order_id: Option<&'a str>,
+    pub order_id: Option<String>,
     /// Revenue of a newly counted order, or the amount of a refund.
     pub revenue: Option<f64>,
     /// Flagged as automated traffic.
@@ -46,35 +46,56 @@ pub struct EventRow<'a> {
     pub variant: Option<&'a str>,
 }
 
-/// Stores a raw event once per message id.
-pub fn insert_event(r: &EventRow<'_>) -> Stmt {
-    Stmt::named(
-        "INSERT OR IGNORE INTO events (shop, message_id, customer_id, anonymous_id, user_id, \
-         type, name, ts, day, product_id, category, order_id, revenue, bot, json, received_at, \
-         list_id, variant) VALUES (:shop, :message_id, :customer_id, :anonymous_id, :user_id, \
-         :kind, :name, :ts, :day, :product_id, :category, :order_id, :revenue, :bot, :json, \
-         :received_at, :list_id, :variant)",
-        &[
-            ("shop", r.shop.into()),
-            ("message_id", r.message_id.into()),
-            ("customer_id", r.customer_id.into()),
-            ("anonymous_id", r.anonymous_id.into()),
-            ("user_id", r.user_id.into()),
-            ("kind", r.kind.into()),
-            ("name", r.name.into()),
-            ("ts", r.ts.into()),
-            ("day", r.day.into()),
-            ("product_id", r.product_id.clone().into()),
-            ("category", r.category.into()),
-            ("order_id", r.order_id.into()),
-            ("revenue", r.revenue.into()),
-            ("bot", r.bot.into()),
-            ("json", r.json.as_str().into()),
-            ("received_at", r.received_at.into()),
-            ("list_id", r.list_id.into()),
-            ("variant", r.variant.into()),
-        ],
-    )
+/// Rows per `events` insert: 18 parameters each, within D1's [`super::MAX_PARAMS`].
+pub const EVENT_ROWS_PER_INSERT: usize = super::MAX_PARAMS / 18;
+
+/// Stores raw events once per message id: one multi-row statement per
+/// [`EVENT_ROWS_PER_INSERT`] rows (a batch's events cost D1 two statements, not ten).
+pub fn insert_events(rows: &[EventRow<'_>]) -> Vec<Stmt> {
+    rows.chunks(EVENT_ROWS_PER_INSERT)
+        .map(|chunk| {
+            let mut sql = String::from(
+                "INSERT OR IGNORE INTO events (shop, message_id, customer_id, anonymous_id, \
+                 user_id, type, name, ts, day, product_id, category, order_id, revenue, bot, json, \
+                 received_at, list_id, variant) VALUES ",
+            );
+            let mut names: Vec<(String, Arg)> = Vec::with_capacity(chunk.len() * 18);
+            for (i, r) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let row: [(&str, Arg); 18] = [
+                    ("shop", r.shop.into()),
+                    ("message_id", r.message_id.into()),
+                    ("customer_id", r.customer_id.into()),
+                    ("anonymous_id", r.anonymous_id.into()),
+                    ("user_id", r.user_id.into()),
+                    ("kind", r.kind.into()),
+                    ("name", r.name.into()),
+                    ("ts", r.ts.into()),
+                    ("day", r.day.as_str().into()),
+                    ("product_id", r.product_id.clone().into()),
+                    ("category", r.category.into()),
+                    ("order_id", r.order_id.as_deref().into()),
+                    ("revenue", r.revenue.into()),
+                    ("bot", r.bot.into()),
+                    ("json", r.json.as_str().into()),
+                    ("received_at", r.received_at.into()),
+                    ("list_id", r.list_id.into()),
+                    ("variant", r.variant.into()),
+                ];
+                let placeholders: Vec<String> =
+                    row.iter().map(|(n, _)| format!(":{n}_{i}")).collect();
+                sql.push('(');
+                sql.push_str(&placeholders.join(", "));
+                sql.push(')');
+                names.extend(row.into_iter().map(|(n, a)| (format!("{n}_{i}"), a)));
+            }
+            let params: Vec<(&str, Arg)> =
+                names.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
+            Stmt::named(&sql, &params)
+        })
+        .collect()
 }
 
 /// Stores an order once per order id.

@@ -290,9 +290,14 @@ pub fn outbox_len() -> Query<Count> {
     ))
 }
 
-/// Removes a delivered entry.
-pub fn delete_outbox(id: f64) -> Stmt {
-    Stmt::named("DELETE FROM outbox WHERE id = :id", &[("id", id.into())])
+/// Removes the delivered entries: every entry up to `last` that is not marked failed (delivery
+/// reads in id order and marks what does not decode before it deletes; entries queued meanwhile
+/// have higher ids).
+pub fn delete_delivered(last: f64) -> Stmt {
+    Stmt::named(
+        "DELETE FROM outbox WHERE failed = 0 AND id <= :last",
+        &[("last", last.into())],
+    )
 }
 
 /// Marks an entry that does not decode: it stays, is skipped by delivery and is counted.
