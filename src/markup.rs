@@ -36,8 +36,9 @@ pub fn nodes(blocks: &[Value]) -> Vec<&Value> {
 /// True if the node's `@type` is `ty` (also as a list, or as a full schema.org URL).
 pub fn is_type(node: &Value, ty: &str) -> bool {
     let matches = |t: &Value| {
-        t.as_str()
-            .is_some_and(|s| s == ty || s.rsplit('/').next() == Some(ty))
+        t.as_str().is_some_and(|s| {
+            s == ty || crate::text::rsplit_once(s, b'/').is_some_and(|(_, t)| t == ty)
+        })
     };
     match node.get("@type") {
         Some(Value::Array(types)) => types.iter().any(matches),
@@ -181,10 +182,8 @@ pub fn order(node: &Value) -> Option<Value> {
 
 /// The site-search query in a URL query string (`q`, `query`, `search` or `s`), decoded.
 pub fn search_query(query_string: &str) -> Option<String> {
-    query_string
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
+    crate::text::split(query_string.trim_start_matches('?'), b'&')
+        .filter_map(|pair| crate::text::split_once(pair, b'='))
         .find(|(k, _)| matches!(*k, "q" | "query" | "search" | "s"))
         .map(|(_, v)| percent_decode(v))
         .map(|v| v.trim().to_string())
@@ -195,8 +194,8 @@ pub fn search_query(query_string: &str) -> Option<String> {
 /// (`source`, `medium`, `name`, `term`, `content`).
 pub fn campaign(query_string: &str) -> Option<Value> {
     let mut c = Value::object();
-    for pair in query_string.trim_start_matches('?').split('&') {
-        if let Some((k, v)) = pair.split_once('=') {
+    for pair in crate::text::split(query_string.trim_start_matches('?'), b'&') {
+        if let Some((k, v)) = crate::text::split_once(pair, b'=') {
             let key = match k {
                 "utm_source" => "source",
                 "utm_medium" => "medium",
