@@ -50,7 +50,12 @@ impl<'a> Iterator for Split<'a> {
 }
 
 /// The non-negative integer `s` spells in ASCII digits (one leading `+` allowed), as
-/// `s.parse::<u32>().ok()` reads it: `None` for anything else, or above `u32::MAX`.
+/// `s.parse::<u32>().ok()` reads it: `None` for anything else, or above `u32::MAX`. Only the
+/// browser seam reads integers this way (slot counts, pin positions, number text exponents).
+#[cfg_attr(
+    not(all(feature = "browser", target_arch = "wasm32", target_os = "unknown")),
+    allow(dead_code)
+)]
 pub fn parse_u32(s: &str) -> Option<u32> {
     let digits = match s.as_bytes() {
         [b'+', rest @ ..] => rest,
