@@ -263,8 +263,8 @@ pub fn safe_url(url: &str) -> &str {
         .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .take(64)
         .collect();
-    let scheme_end = seen.find(':');
-    let first_delim = seen.find(['/', '?', '#']);
+    let scheme_end = seen.bytes().position(|b| b == b':');
+    let first_delim = seen.bytes().position(|b| matches!(b, b'/' | b'?' | b'#'));
     let has_scheme = match (scheme_end, first_delim) {
         (Some(c), Some(d)) => c < d,
         (Some(_), None) => true,
