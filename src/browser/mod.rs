@@ -295,7 +295,7 @@ fn stores(s: &State) -> bool {
 /// Reports a failure in the console as `affinity: <what> <code>`: the page keeps the engine's
 /// short error codes only; the edge answers the same input with the full message.
 fn warn(what: &str, code: &str) {
-    sys::warn(&["affinity: ", what, " ", code].concat());
+    sys::warn(&crate::text::concat(&["affinity: ", what, " ", code]));
 }
 
 fn parse_object(text: &str) -> Value {

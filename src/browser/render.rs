@@ -358,7 +358,7 @@ pub fn render_slots() {
 
 fn impression(slot: &str, variant: &str, ids: &[&str]) -> Value {
     let mut props = Value::object();
-    props.set("list_id", ["affinity:", slot].concat().into());
+    props.set("list_id", crate::text::concat(&["affinity:", slot]).into());
     props.set("variant", variant.into());
     let products = ids
         .iter()
@@ -394,9 +394,7 @@ pub fn on_click(event: web_sys::Event) {
     }
     props.set(
         "list_id",
-        ["affinity:", &attr(&slot, "data-affinity-slot")]
-            .concat()
-            .into(),
+        crate::text::concat(&["affinity:", &attr(&slot, "data-affinity-slot")]).into(),
     );
     props.set("variant", attr(&slot, "data-affinity-variant").into());
     emit(Kind::Track, Some(names::PRODUCT_CLICKED), props);

@@ -61,7 +61,7 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
     };
     let (int, frac) = crate::text::split_once(body, b'.').unwrap_or((body, ""));
     // Significant digits and the position of the decimal point relative to their start.
-    let all = [int, frac].concat();
+    let all = crate::text::concat(&[int, frac]);
     let lead = all.len() - all.trim_start_matches('0').len();
     // `.get` (ASCII digits: never `None`): a str index would link the char-boundary panic and its
     // formatting.
