@@ -232,7 +232,30 @@ pub fn percent_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    lossy(&out)
+}
+
+/// `bytes` as text, each invalid sequence replaced by U+FFFD as `String::from_utf8_lossy` does
+/// (the same maximal subparts: `Utf8Error::error_len`), without its chunk iterator.
+fn lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(rest) => {
+                out.push_str(rest);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = bytes.split_at(e.valid_up_to());
+                out.push_str(core::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                match e.error_len() {
+                    Some(n) => bytes = after.get(n..).unwrap_or_default(),
+                    None => return out,
+                }
+            }
+        }
+    }
 }
 
 /// Appends `s` escaped for HTML element content and quoted attribute values (`& < > " '`).
@@ -390,6 +413,19 @@ mod tests {
         assert_eq!(search_query("?q=").as_deref(), None);
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%e2%82%ac%zz"), "€%zz");
+        // Invalid UTF-8 after decoding reads as std's lossy conversion does.
+        for bytes in [
+            &b"ok"[..],
+            b"\xff",
+            b"a\xffb",
+            b"\xe2\x82",
+            b"\xe2\x82x",
+            b"\xf0\x9f\x98",
+            b"\xed\xa0\x80",
+            b"\xc0\xaf\xe2\x82\xac",
+        ] {
+            assert_eq!(lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
         let c = campaign("?utm_source=news&utm_campaign=bf%202026&x=1").unwrap();
         assert_eq!(c.to_json(), r#"{"source":"news","name":"bf 2026"}"#);
         assert!(campaign("?a=b").is_none());
