@@ -15,8 +15,14 @@ wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$P
 # With short import, export and module names instead of wasm-bindgen's hashed ones (~95 in each
 # file); the glue's side is renamed from the mapping wasm-opt prints (the first one: --converge
 # repeats the pass, which then maps each name to itself), then the glue is minified.
-wasm-opt -Oz --converge --strip-debug --strip-producers --minify-imports-and-exports-and-modules \
-  --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm" >"$PKG/names.json"
+# The optimization flags (.ci/wasm-opt-flags, shared with make bench-browser):
+# --low-memory-unused: no access touches the first 1 KiB (Rust's data starts at 1 MiB above a stack
+#   that grows down from there), so constant offsets fold into loads and stores.
+# (Less wasm-opt inlining is 1.3-1.8 KB smaller in brotli but slows the rule evaluator by a third:
+# BENCHMARKS.md, "Size".)
+read -r -a OPT_FLAGS <<<"$(grep -v '^#' "$ROOT/.ci/wasm-opt-flags")"
+wasm-opt "${OPT_FLAGS[@]}" --strip-debug --strip-producers \
+  --minify-imports-and-exports-and-modules --strip-target-features "$PKG/affinity_core_bg.wasm" -o "$PKG/affinity_core_bg.wasm" >"$PKG/names.json"
 node .ci/minify-glue.mjs "$PKG/affinity_core.js" "$PKG/names.json" "$PKG/affinity_core_bg.wasm"
 rm "$PKG/names.json"
 # --bundle: the JS snippets of `#[wasm_bindgen(inline_js)]` (target/pkg/snippets) become part of

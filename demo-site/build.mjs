@@ -198,9 +198,11 @@ const NAV_LABELS = {
   "cookware": "Cookware", "bottles": "Bottles", "sleeping-bags": "Sleeping Bags",
 };
 
-// Affinity's documented head snippet for segment content, before the tag: members-only content
-// is never painted until the plugin decides; the default content waits (keeping its space) at
-// most 1.5 s, so a failure never hides it for good.
+// Affinity's documented head snippet for segment content, before the tag and the stylesheets:
+// members-only content is never painted until the plugin decides; the default content waits
+// (keeping its space) at most 1.5 s, so a failure never hides it for good. After a stylesheet,
+// its inline script would wait for that stylesheet to load and hold the parser (and with it
+// DOMContentLoaded and load) for as long.
 const SEGMENT_HEAD = `<style>[data-affinity-segment]:not([data-affinity-on]){display:none!important}.affinity-wait [data-affinity-segment-not]{visibility:hidden}</style><script>document.documentElement.classList.add("affinity-wait");setTimeout(function(){document.documentElement.classList.remove("affinity-wait")},1500)</script>
 `;
 
@@ -218,8 +220,8 @@ function layout(ctx, { title, description, body, path, headBeforeTag = "", headE
 <title>${esc(pageTitle)}</title>
 <meta name="description" content="${esc(description || "Trail shoes, tents, packs and layers, tested on real trails. Free shipping over $75 and 60-day returns.")}">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/shop.css">
 ${SEGMENT_HEAD}${headBeforeTag}<script async src="${esc(opts.tagSrc)}" data-key="${esc(opts.key)}"></script>
+<link rel="stylesheet" href="/shop.css">
 <script defer src="/shop.js"></script>
 ${headExtra}</head>
 <body${bodyClass ? ` class="${bodyClass}"` : ""}>

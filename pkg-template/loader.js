@@ -3,13 +3,18 @@
  * Sets a queue stub so `affinity.track(...)` works before the Wasm has loaded, then loads the page
  * module from next to this script and replays the queue into it. Everything else happens in Wasm.
  */
+// The second tag, an inline dynamic import, keeps the page's `load` event from waiting for the
+// edge (an async script holds it until fetched and run; an import does not):
+//   <script>affinity={key:"pk_live_…",src:"https://EDGE/affinity.js"};import(affinity.src)</script>
 // Besides: the readers of the consent platforms a shop may run (docs/consent.md) — TCF v2.2
 // `__tcfapi`, Google Consent Mode v2 (`dataLayer`), Shopify's `customerPrivacy` — each turned into
 // Segment-style consent categories that the page module maps onto its levels.
 (function (w, d) {
+  // Imported (the second tag), there is no current script: the key and URL are on `affinity`.
   var s = d.currentScript;
-  var key = s && s.getAttribute("data-key");
   var a = w.affinity = w.affinity || {};
+  var attr = function (n) { return s ? s.getAttribute("data-" + n) : a[n]; };
+  var key = attr("key");
   if (!key || a.v) return;
   a.v = 1;
   var q = a.q = a.q || [];
@@ -26,8 +31,8 @@
       return r;
     };
   });
-  var base = s.src.replace(/[^/]*$/, "");
-  var edge = s.getAttribute("data-edge") || new URL(base).origin;
+  var base = (s ? s.src : a.src).replace(/[^/]*$/, "");
+  var edge = attr("edge") || new URL(base).origin;
   // A consent choice as the page module takes it: a level name, or categories as JSON.
   var text = function (c) { return typeof c == "object" ? JSON.stringify(c) : String(c || ""); };
   import(base + "affinity_core.js").then(function (m) {

@@ -69,6 +69,7 @@ pub mod recommend;
 pub mod rules;
 pub mod segments;
 mod sort;
+pub(crate) mod text;
 pub mod time;
 
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]

@@ -36,8 +36,9 @@ pub fn nodes(blocks: &[Value]) -> Vec<&Value> {
 /// True if the node's `@type` is `ty` (also as a list, or as a full schema.org URL).
 pub fn is_type(node: &Value, ty: &str) -> bool {
     let matches = |t: &Value| {
-        t.as_str()
-            .is_some_and(|s| s == ty || s.rsplit('/').next() == Some(ty))
+        t.as_str().is_some_and(|s| {
+            s == ty || crate::text::rsplit_once(s, b'/').is_some_and(|(_, t)| t == ty)
+        })
     };
     match node.get("@type") {
         Some(Value::Array(types)) => types.iter().any(matches),
@@ -181,10 +182,8 @@ pub fn order(node: &Value) -> Option<Value> {
 
 /// The site-search query in a URL query string (`q`, `query`, `search` or `s`), decoded.
 pub fn search_query(query_string: &str) -> Option<String> {
-    query_string
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
+    crate::text::split(query_string.trim_start_matches('?'), b'&')
+        .filter_map(|pair| crate::text::split_once(pair, b'='))
         .find(|(k, _)| matches!(*k, "q" | "query" | "search" | "s"))
         .map(|(_, v)| percent_decode(v))
         .map(|v| v.trim().to_string())
@@ -195,8 +194,8 @@ pub fn search_query(query_string: &str) -> Option<String> {
 /// (`source`, `medium`, `name`, `term`, `content`).
 pub fn campaign(query_string: &str) -> Option<Value> {
     let mut c = Value::object();
-    for pair in query_string.trim_start_matches('?').split('&') {
-        if let Some((k, v)) = pair.split_once('=') {
+    for pair in crate::text::split(query_string.trim_start_matches('?'), b'&') {
+        if let Some((k, v)) = crate::text::split_once(pair, b'=') {
             let key = match k {
                 "utm_source" => "source",
                 "utm_medium" => "medium",
@@ -233,7 +232,30 @@ pub fn percent_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    lossy(&out)
+}
+
+/// `bytes` as text, each invalid sequence replaced by U+FFFD as `String::from_utf8_lossy` does
+/// (the same maximal subparts: `Utf8Error::error_len`), without its chunk iterator.
+fn lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(rest) => {
+                out.push_str(rest);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = bytes.split_at(e.valid_up_to());
+                out.push_str(core::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                match e.error_len() {
+                    Some(n) => bytes = after.get(n..).unwrap_or_default(),
+                    None => return out,
+                }
+            }
+        }
+    }
 }
 
 /// Appends `s` escaped for HTML element content and quoted attribute values (`& < > " '`).
@@ -264,8 +286,8 @@ pub fn safe_url(url: &str) -> &str {
         .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .take(64)
         .collect();
-    let scheme_end = seen.find(':');
-    let first_delim = seen.find(['/', '?', '#']);
+    let scheme_end = seen.bytes().position(|b| b == b':');
+    let first_delim = seen.bytes().position(|b| matches!(b, b'/' | b'?' | b'#'));
     let has_scheme = match (scheme_end, first_delim) {
         (Some(c), Some(d)) => c < d,
         (Some(_), None) => true,
@@ -391,6 +413,19 @@ mod tests {
         assert_eq!(search_query("?q=").as_deref(), None);
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%e2%82%ac%zz"), "€%zz");
+        // Invalid UTF-8 after decoding reads as std's lossy conversion does.
+        for bytes in [
+            &b"ok"[..],
+            b"\xff",
+            b"a\xffb",
+            b"\xe2\x82",
+            b"\xe2\x82x",
+            b"\xf0\x9f\x98",
+            b"\xed\xa0\x80",
+            b"\xc0\xaf\xe2\x82\xac",
+        ] {
+            assert_eq!(lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
         let c = campaign("?utm_source=news&utm_campaign=bf%202026&x=1").unwrap();
         assert_eq!(c.to_json(), r#"{"source":"news","name":"bf 2026"}"#);
         assert!(campaign("?a=b").is_none());

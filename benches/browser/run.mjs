@@ -13,15 +13,17 @@ const here = import.meta.dirname;
 const root = path.resolve(here, "../..");
 const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
 const pkg = path.join(target, "bench-browser", "pkg");
-// BENCH_FEATURES=bench times the std build, the one with the forecast engine (the shipped
-// `page` build leaves src/forecast out, so its forecast fits are not timed there).
-const features = process.env.BENCH_FEATURES || "bench,page";
-execFileSync("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "affinity", "--lib", "--features", features],
+// BENCH_FEATURES=bench times the std build instead of the shipped no_std one (with the forecast fits).
+execFileSync("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "affinity", "--lib", "--features",
+  process.env.BENCH_FEATURES || "bench,page"],
   { cwd: root, stdio: "inherit" });
 fs.rmSync(pkg, { recursive: true, force: true });
 execFileSync("wasm-bindgen", ["--target", "web", "--out-name", "affinity_core", "--no-typescript", "--out-dir", pkg,
   path.join(target, "wasm32-unknown-unknown/release/affinity.wasm")], { stdio: "inherit" });
-execFileSync("wasm-opt", ["-Oz", path.join(pkg, "affinity_core_bg.wasm"), "-o", path.join(pkg, "affinity_core_bg.wasm")], { stdio: "inherit" });
+// The shipped optimization flags (.ci/wasm-opt-flags); WASM_OPT_FLAGS overrides them to compare.
+const optFlags = (process.env.WASM_OPT_FLAGS ?? fs.readFileSync(path.join(root, ".ci/wasm-opt-flags"), "utf8")
+  .split("\n").filter((l) => !l.startsWith("#")).join(" ")).trim().split(/\s+/);
+execFileSync("wasm-opt", [...optFlags, path.join(pkg, "affinity_core_bg.wasm"), "-o", path.join(pkg, "affinity_core_bg.wasm")], { stdio: "inherit" });
 
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 const server = http.createServer((req, res) => {
@@ -52,7 +54,7 @@ try {
   console.log(`Chromium ${context.browser()?.version() ?? ""} in-page timings (cross-origin isolated: ${isolated})`);
   console.log(`model: 10,000 items, ${results.model_bytes} bytes encoded, decoded in ${results.model_decode_ms.toFixed(2)} ms`);
   const co = results.cohort;
-  console.log(`forecast cohort: ${co.customers} customers (${co.repeaters} with repeat spend); fitted LL in wasm32: ` +
+  if (co) console.log(`forecast cohort: ${co.customers} customers (${co.repeaters} with repeat spend); fitted LL in wasm32: ` +
     `BG/NBD ${co.ll.bgnbd.toFixed(2)}, Pareto/NBD ${co.ll.pareto.toFixed(2)}, Gamma-Gamma ${co.ll.gamma_gamma.toFixed(2)}`);
   console.log(`${"operation".padEnd(52)} ${"median ms".padStart(10)} ${"max ms".padStart(9)}`);
   for (const [name, r] of Object.entries(results.ops)) {

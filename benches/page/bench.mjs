@@ -4,8 +4,10 @@
 // harness (`node tests/e2e/run.mjs benches/page/bench.mjs`), which starts the real edge
 // (wrangler dev → workerd, fresh state, ports E2E_EDGE_PORT / E2E_SHOP_PORT), seeds the demo
 // history, builds the model and the second-origin shop that loads the tag from the edge.
-// Here that shop is served once more from one server, as it is ("with") and with the tag and
-// its head snippet removed ("without"). RUNS (default 7) and EVENTS (default 1000) tune it.
+// Here that shop is served once more from one server, as it is ("async tag"), with the tag as an
+// inline dynamic import of the loader ("import tag": the page's `load` does not wait for it) and
+// with the tag and its head snippet removed ("without"). RUNS (default 7) and EVENTS (default
+// 1000) tune it; TRACE=1 prints every page load's resources, Wasm compile and long tasks.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -28,6 +30,10 @@ const types = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
   ".json": "application/json", ".svg": "image/svg+xml",
 };
+const TAG = /<script async src="([^"]*affinity\.js)" data-key="([^"]*)"><\/script>/;
+/** The same page with the loader imported from an inline script (pkg-template/loader.js). */
+const importTag = (html) => html.replace(TAG, (_, src, key) =>
+  `<script>affinity={key:${JSON.stringify(key)},src:${JSON.stringify(src)}};import(affinity.src)</script>`);
 /** The same page without Affinity: no tag, no segment head snippet. */
 const withoutTag = (html) => html
   .replace(/<script async src="[^"]*affinity\.js"[^>]*><\/script>/, "")
@@ -45,6 +51,7 @@ function serveShop(dir) {
     const ext = path.extname(file);
     let body = fs.readFileSync(file);
     if (ext === ".html" && url.searchParams.has("without")) body = withoutTag(body.toString());
+    if (ext === ".html" && url.searchParams.has("import")) body = importTag(body.toString());
     res.writeHead(200, { "content-type": types[ext] || "application/octet-stream" });
     res.end(body);
   });
@@ -54,7 +61,15 @@ function serveShop(dir) {
 // ---- one page load ------------------------------------------------------------------------
 // Installed before any page script: long tasks, when the slots fill and when segments decide.
 const probe = () => {
-  const m = (window.__bench = { longtasks: [], recs: null, segments: null });
+  const m = (window.__bench = { longtasks: [], recs: null, segments: null, marks: [] });
+  // When the Wasm is compiled and instantiated (for TRACE=1).
+  for (const f of ["instantiateStreaming", "instantiate"]) {
+    const orig = WebAssembly[f];
+    WebAssembly[f] = function (...args) {
+      const t = performance.now();
+      return orig.apply(this, args).then((r) => (m.marks.push({ name: `wasm ${f}`, start: t, end: performance.now() }), r));
+    };
+  }
   new PerformanceObserver((l) => {
     for (const e of l.getEntries()) m.longtasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: "longtask", buffered: true });
@@ -74,14 +89,16 @@ const median = (xs) => {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
 
-async function load(browser, url, withAffinity) {
+/** One load of `url` in a fresh context; `variant` is "without", "async" or "import". */
+async function load(browser, url, variant) {
+  const withAffinity = variant !== "without";
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(probe);
   let bytes = 0;
   const sizes = [];
   page.on("requestfinished", (r) => sizes.push(r.sizes().then((s) => { bytes += s.responseBodySize + s.responseHeadersSize; }).catch(() => {})));
-  await page.goto(withAffinity ? url : `${url}${url.includes("?") ? "&" : "?"}without`, { waitUntil: "load" });
+  await page.goto(variant === "async" ? url : `${url}${url.includes("?") ? "&" : "?"}${variant}`, { waitUntil: "load" });
   if (withAffinity) {
     // Until the plugin has rendered what it will render (or 5 s).
     await page.waitForFunction(() => window.affinity?.profile && window.__bench.segments !== null
@@ -96,9 +113,26 @@ async function load(browser, url, withAffinity) {
     return {
       dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, longtasks: b.longtasks.length,
       tbt, recs: b.recs, segments: b.segments, heap: performance.memory?.usedJSHeapSize ?? null,
+      // TRACE=1: when each resource started and ended, against the document's milestones.
+      trace: {
+        milestones: { interactive: nav.domInteractive, dcl: nav.domContentLoadedEventStart,
+          dclEnd: nav.domContentLoadedEventEnd, load: nav.loadEventStart },
+        resources: performance.getEntriesByType("resource").map((e) => ({
+          name: e.name.replace(/^https?:\/\/[^/]+/, "").slice(0, 40), start: e.startTime, end: e.responseEnd,
+        })),
+        longtasks: b.longtasks, marks: b.marks,
+      },
     };
   });
   r.bytes = bytes;
+  if (process.env.TRACE && withAffinity) {
+    const t = r.trace, f = (v) => v.toFixed(1).padStart(7);
+    log(`trace ${variant} ${url}: ${Object.entries(t.milestones).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`);
+    for (const e of t.resources) log(`  ${f(e.start)} ${f(e.end)}  ${e.name}`);
+    for (const e of t.marks) log(`  ${f(e.start)} ${f(e.end)}  ${e.name}`);
+    for (const e of t.longtasks) log(`  long task at ${f(e.start)} for ${e.duration.toFixed(1)} ms`);
+  }
+  delete r.trace;
   if (withAffinity && events > 0) {
     // Capture cost: `events` custom events through the public API, timed in the page.
     // Then the work the page defers to idle time (validation, profile fold), forced at once by
@@ -139,11 +173,10 @@ try {
   const results = {};
   try {
     for (const [name, url] of Object.entries(pages)) {
-      const r = (results[name] = { with: [], without: [] });
-      await load(browser, url, true); // warm the edge and the OS caches once
+      const r = (results[name] = { without: [], async: [], import: [] });
+      await load(browser, url, "async"); // warm the edge and the OS caches once
       for (let i = 0; i < runs; i++) {
-        r.without.push(await load(browser, url, false));
-        r.with.push(await load(browser, url, true));
+        for (const variant of Object.keys(r)) r[variant].push(await load(browser, url, variant));
       }
     }
   } finally {
@@ -155,13 +188,17 @@ try {
   const fmt = (v, d = 1) => (v === null ? "—" : v.toFixed(d));
   for (const [name, r] of Object.entries(results)) {
     console.log(`\n${name} (${pages[name]})`);
-    console.log(`${"metric".padEnd(34)}${"without".padStart(12)}${"with".padStart(12)}${"added".padStart(12)}${"ratio".padStart(8)}`);
+    console.log(`${"metric".padEnd(34)}${"without".padStart(12)}${"async tag".padStart(12)}${"added".padStart(10)}` +
+      `${"import tag".padStart(12)}${"added".padStart(10)}`);
     const row = (label, key, d = 1) => {
       const a = median(r.without.map((x) => x[key]));
-      const b = median(r.with.map((x) => x[key]));
-      const added = a !== null && b !== null ? b - a : null;
-      const ratio = a ? b / a : null;
-      console.log(`${label.padEnd(34)}${fmt(a, d).padStart(12)}${fmt(b, d).padStart(12)}${fmt(added, d).padStart(12)}${fmt(ratio, 2).padStart(8)}`);
+      let line = `${label.padEnd(34)}${fmt(a, d).padStart(12)}`;
+      for (const variant of ["async", "import"]) {
+        const b = median(r[variant].map((x) => x[key]));
+        const added = a !== null && b !== null ? b - a : null;
+        line += `${fmt(b, d).padStart(12)}${fmt(added, d).padStart(10)}`;
+      }
+      console.log(line);
     };
     row("DOMContentLoaded (ms)", "dcl");
     row("load (ms)", "load");
@@ -171,12 +208,13 @@ try {
     row("segment content decided (ms)", "segments");
     row("bytes transferred", "bytes", 0);
     row("JS heap used (bytes)", "heap", 0);
-    const cap = median(r.with.map((x) => x.capture_us));
-    const deferred = median(r.with.map((x) => x.deferred_us));
-    console.log(`capture: ${fmt(cap, 1)} µs per event in the call, + ${fmt(deferred, 1)} µs deferred to idle time` +
-      ` (median of ${runs} runs × ${events} affinity.track calls)`);
-    const worst = Math.max(...r.with.map((x) => x.longtasks));
-    console.log(`long tasks with Affinity, worst run: ${worst}`);
+    for (const variant of ["async", "import"]) {
+      const cap = median(r[variant].map((x) => x.capture_us));
+      const deferred = median(r[variant].map((x) => x.deferred_us));
+      const worst = Math.max(...r[variant].map((x) => x.longtasks));
+      console.log(`${variant} tag: capture ${fmt(cap, 1)} µs per event in the call, + ${fmt(deferred, 1)} µs deferred` +
+        ` to idle time (median of ${runs} runs × ${events} affinity.track calls); long tasks in the worst run: ${worst}`);
+    }
   }
 } finally {
   shop.close();

@@ -11,6 +11,9 @@ use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
+// The forecasting models are not part of the page build (`page`): their fits are timed in the std
+// build (`BENCH_FEATURES=bench make bench-browser`).
+#[cfg(not(feature = "page"))]
 use crate::forecast::{BgNbd, Customer, GammaGamma, MbgCnbd, ParetoGamma, ParetoNbd, Spend};
 use crate::recommend::{Model, Query, Strategy};
 use crate::rules::SegmentSet;
@@ -150,18 +153,26 @@ pub fn bench_recommend(strategy: &str, reps: u32) -> f64 {
     timed(reps, |fx| fx.model.recommend(&q).len())
 }
 
+#[cfg(not(feature = "page"))]
 /// The CDNOW 2,357-customer cohort's summaries (weeks 1–39; x, tₓ, T, mean repeat spend), the
 /// file the native criterion bench reads, compiled into the bench module only.
+#[cfg(not(feature = "page"))]
 const CDNOW: &str =
     include_str!("../../../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv");
 
-thread_local! {
-    static COHORT: RefCell<Option<(Vec<Customer>, Vec<Spend>)>> = const { RefCell::new(None) };
-}
+/// The parsed cohort, in a static cell as [`FIXTURES`] (one thread).
+#[cfg(not(feature = "page"))]
+struct Cohort(RefCell<Option<(Vec<Customer>, Vec<Spend>)>>);
+// SAFETY: wasm32-unknown-unknown without `atomics` runs one thread.
+#[cfg(not(feature = "page"))]
+unsafe impl Sync for Cohort {}
+#[cfg(not(feature = "page"))]
+static COHORT: Cohort = Cohort(RefCell::new(None));
 
 /// Parses the CDNOW cohort (once) and returns `[customers, customers with repeat spend, BG/NBD LL,
 /// Pareto/NBD LL, Gamma-Gamma LL]` (the log-likelihoods of one fit each, to check that the wasm32
 /// fits reach the published optimum).
+#[cfg(not(feature = "page"))]
 #[wasm_bindgen]
 pub fn bench_forecast_setup() -> Vec<f64> {
     let (customers, spends): (Vec<Customer>, Vec<Spend>) = CDNOW
@@ -189,16 +200,17 @@ pub fn bench_forecast_setup() -> Vec<f64> {
     ];
     let mut out = vec![customers.len() as f64, repeaters as f64];
     out.extend(ll.map(|l| l.expect_throw("the fit converges")));
-    COHORT.with(|c| *c.borrow_mut() = Some((customers, spends)));
+    *COHORT.0.borrow_mut() = Some((customers, spends));
     out
 }
 
 /// Mean ms to fit `model` (`bgnbd`, `pareto`, `pareto-gamma-0.7` (Affinity's ranking model),
 /// `mbgcnbd-1`, `mbgcnbd-3`, `gamma-gamma`) to the CDNOW cohort.
+#[cfg(not(feature = "page"))]
 #[wasm_bindgen]
 pub fn bench_fit(model: &str, reps: u32) -> f64 {
-    COHORT.with(|c| {
-        let c = c.borrow();
+    {
+        let c = COHORT.0.borrow();
         let (customers, spends) = c.as_ref().expect_throw("call bench_forecast_setup first");
         let mut sink = 0.0;
         let t = now();
@@ -220,5 +232,5 @@ pub fn bench_fit(model: &str, reps: u32) -> f64 {
             web_sys::console::log_1(&"unreachable".into());
         }
         ms
-    })
+    }
 }

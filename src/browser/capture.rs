@@ -163,7 +163,7 @@ pub fn capture_page() {
         p.set("query", query.into());
         emit(Kind::Track, Some(names::PRODUCTS_SEARCHED), p);
     }
-    let segment = |name: &str| path.split('/').any(|part| part == name);
+    let segment = |name: &str| crate::text::split(&path, b'/').any(|part| part == name);
     if segment("checkout") {
         if let Some(p) = cart_properties().filter(|p| p.get_f64("value").unwrap_or(0.0) > 0.0) {
             emit(Kind::Track, Some(names::CHECKOUT_STARTED), p);
@@ -240,9 +240,10 @@ fn on_submit(event: web_sys::Event) {
         return;
     };
     let action = form.action();
+    // The action without its query or fragment.
+    let end = action.bytes().position(|b| b == b'?' || b == b'#');
     let path = action
-        .split(['?', '#'])
-        .next()
+        .get(..end.unwrap_or(action.len()))
         .unwrap_or("")
         .trim_end_matches('/');
     let adds = path.ends_with("/cart/add");

@@ -207,7 +207,9 @@ pub fn start(key: &str, edge: &str, choice: &str) {
         consent::update();
     }
     capture::install();
-    transport::fetch_model(cached);
+    // The network waits for the next task: start-up (this call, after the module's instantiation)
+    // stays two short tasks instead of one long one, and the page's capture comes first.
+    sys::set_timeout(0, move || transport::fetch_model(cached));
     transport::schedule_flush(0);
 }
 
@@ -293,7 +295,7 @@ fn stores(s: &State) -> bool {
 /// Reports a failure in the console as `affinity: <what> <code>`: the page keeps the engine's
 /// short error codes only; the edge answers the same input with the full message.
 fn warn(what: &str, code: &str) {
-    sys::warn(&["affinity: ", what, " ", code].concat());
+    sys::warn(&crate::text::concat(&["affinity: ", what, " ", code]));
 }
 
 fn parse_object(text: &str) -> Value {

@@ -121,8 +121,7 @@ fn in_holdout(s: &State) -> bool {
 }
 
 fn list(attr: Option<String>) -> Vec<String> {
-    attr.unwrap_or_default()
-        .split(',')
+    crate::text::split(&attr.unwrap_or_default(), b',')
         .map(|x| x.trim().to_string())
         .filter(|x| !x.is_empty())
         .collect()
@@ -165,17 +164,17 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
     r.pins = list(attr("data-affinity-pin"))
         .iter()
         .filter_map(|x| {
-            let (id, at) = x.split_once('@')?;
+            let (id, at) = crate::text::split_once(x, b'@')?;
             Some(Pin {
                 id: id.to_string(),
-                position: at.parse().ok()?,
+                position: crate::text::parse_u32(at)? as usize,
             })
         })
         .collect();
     r.boosts = list(attr("data-affinity-boost"))
         .iter()
         .filter_map(|x| {
-            let (target, factor) = x.rsplit_once(':')?;
+            let (target, factor) = crate::text::rsplit_once(x, b':')?;
             let factor = crate::platform::parse_f64(factor)
                 .map(|f| f as f32)
                 .filter(|f| f.is_finite() && *f >= 0.0)?;
@@ -318,9 +317,8 @@ pub fn render_slots() {
         let slot = el.get_attribute("data-affinity-slot").unwrap_or_default();
         let count = el
             .get_attribute("data-affinity-count")
-            .and_then(|c| c.parse::<usize>().ok())
-            .unwrap_or(4)
-            .clamp(1, 24);
+            .and_then(|c| crate::text::parse_u32(&c))
+            .map_or(4, |c| c.clamp(1, 24) as usize);
         let Some((cards, variant, currency)) = with_state(|s| {
             let (cards, variant) = cards(s, &el, &slot, count, &taken);
             (cards, variant, s.currency.clone())
@@ -337,7 +335,13 @@ pub fn render_slots() {
         }
         taken.extend(cards.iter().map(|c| c.id.clone()));
         let ids: Vec<&str> = cards.iter().map(|c| c.id.as_str()).collect();
-        let shown = ids.join(",");
+        let mut shown = String::new();
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                shown.push(',');
+            }
+            shown.push_str(id);
+        }
         if el.get_attribute("data-affinity-shown").as_deref() != Some(shown.as_str()) {
             el.set_inner_html(&html);
             let _ = el.set_attribute("data-affinity-shown", &shown);
@@ -354,7 +358,7 @@ pub fn render_slots() {
 
 fn impression(slot: &str, variant: &str, ids: &[&str]) -> Value {
     let mut props = Value::object();
-    props.set("list_id", ["affinity:", slot].concat().into());
+    props.set("list_id", crate::text::concat(&["affinity:", slot]).into());
     props.set("variant", variant.into());
     let products = ids
         .iter()
@@ -390,9 +394,7 @@ pub fn on_click(event: web_sys::Event) {
     }
     props.set(
         "list_id",
-        ["affinity:", &attr(&slot, "data-affinity-slot")]
-            .concat()
-            .into(),
+        crate::text::concat(&["affinity:", &attr(&slot, "data-affinity-slot")]).into(),
     );
     props.set("variant", attr(&slot, "data-affinity-variant").into());
     emit(Kind::Track, Some(names::PRODUCT_CLICKED), props);

@@ -42,8 +42,14 @@ pub fn install_platform() {
 /// equality on many values, ties included.
 pub(crate) fn write_f64(n: f64, out: &mut String) {
     let text = number_text(n);
-    let (body, exp) = match text.split_once('e') {
-        Some((m, e)) => (m, e.trim_start_matches('+').parse::<i32>().unwrap_or(0)),
+    let (body, exp) = match crate::text::split_once(&text, b'e') {
+        Some((m, e)) => {
+            let exp = match e.strip_prefix('-') {
+                Some(d) => crate::text::parse_u32(d).map(|v| -(v as i32)),
+                None => crate::text::parse_u32(e).map(|v| v as i32),
+            };
+            (m, exp.unwrap_or(0))
+        }
         None => (text.as_str(), 0),
     };
     let body = match body.strip_prefix('-') {
@@ -53,9 +59,9 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
         }
         None => body,
     };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let (int, frac) = crate::text::split_once(body, b'.').unwrap_or((body, ""));
     // Significant digits and the position of the decimal point relative to their start.
-    let all = [int, frac].concat();
+    let all = crate::text::concat(&[int, frac]);
     let lead = all.len() - all.trim_start_matches('0').len();
     // `.get` (ASCII digits: never `None`): a str index would link the char-boundary panic and its
     // formatting.

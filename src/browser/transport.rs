@@ -65,7 +65,11 @@ pub(super) fn flush(beacon: bool) {
         envelope.set("writeKey", s.key.as_str().into());
         envelope.set("sentAt", time::format_rfc3339(sys::now_ms()).into());
         envelope.set("batch", Value::Array(batch));
-        Some(([&s.edge, "/v1/batch"].concat(), envelope.to_json(), ids))
+        Some((
+            crate::text::concat(&[&s.edge, "/v1/batch"]),
+            envelope.to_json(),
+            ids,
+        ))
     }) else {
         return;
     };
@@ -131,7 +135,7 @@ pub(super) fn fetch_model(cached: Option<Value>) {
     if let Some(url) = last.clone() {
         load_model(url);
     }
-    let url = [&edge, "/v1/config?key=", &key].concat();
+    let url = crate::text::concat(&[&edge, "/v1/config?key=", &key]);
     sys::fetch(&url, None, Answer::Text, move |answer| {
         let Some(config) = answer.as_string().and_then(|t| json::parse(&t).ok()) else {
             return;
@@ -155,7 +159,7 @@ pub(super) fn fetch_model(cached: Option<Value>) {
 fn model_url(edge: &str, config: &Value) -> Option<String> {
     let path = config.get_str("model")?;
     Some(if path.starts_with('/') {
-        [edge, path].concat()
+        crate::text::concat(&[edge, path])
     } else {
         path.to_string()
     })

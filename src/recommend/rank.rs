@@ -187,10 +187,14 @@ impl Reason {
                 .unwrap_or("an item")
         };
         match self {
-            Reason::ViewedTogether { because } => ["Because you viewed ", name(*because)].concat(),
-            Reason::BoughtTogether { because } => ["Often bought with ", name(*because)].concat(),
+            Reason::ViewedTogether { because } => {
+                crate::text::concat(&["Because you viewed ", name(*because)])
+            }
+            Reason::BoughtTogether { because } => {
+                crate::text::concat(&["Often bought with ", name(*because)])
+            }
             Reason::RecentlyViewed => "Recently viewed".to_string(),
-            Reason::PopularIn { category } => ["Popular in ", category].concat(),
+            Reason::PopularIn { category } => crate::text::concat(&["Popular in ", category]),
             Reason::Trending => "Trending now".to_string(),
             Reason::Popular => "Popular right now".to_string(),
             Reason::Pinned => "Featured".to_string(),

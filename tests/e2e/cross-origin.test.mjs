@@ -2,6 +2,8 @@
 // and SPA navigations captured through the History API.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { shopper, delivered, eventually, profile, SHOP2 } from "./lib.mjs";
 
 const { context, page, errors } = await shopper();
@@ -27,4 +29,30 @@ test("a shop on another origin loads the plugin and delivers to the edge", async
   });
   assert.equal(p.counters.product_views, 1);
   assert.deepEqual(errors, []);
+});
+
+test("the loader also runs imported from an inline tag (which does not hold the page's load)", async () => {
+  // The second origin's home page with its tag pasted in the other form (pkg-template/README.md),
+  // and a call queued before the loader ran.
+  const dir = path.join(process.env.E2E_STATE, "shop2");
+  const home = fs.readFileSync(path.join(dir, "index.html"), "utf8");
+  const tag = /<script async src="([^"]*affinity\.js)" data-key="([^"]*)"><\/script>/;
+  assert.match(home, tag);
+  fs.writeFileSync(path.join(dir, "import-tag.html"), home.replace(tag, (_, src, key) =>
+    `<script>affinity={key:${JSON.stringify(key)},src:${JSON.stringify(src)},q:[["track",["Import Tag Queued",{}]]]};` +
+    "import(affinity.src)</script>"));
+  const fresh = await shopper();
+  try {
+    await fresh.page.goto(`${SHOP2}/import-tag.html`);
+    await delivered(fresh.page);
+    const anon = await fresh.page.evaluate(() => localStorage.getItem("affinity_id"));
+    const p = await eventually(async () => {
+      const x = await profile(anon);
+      return x.counters?.page_views === 1 && x;
+    });
+    assert.ok((p.history ?? []).some((e) => e.name === "Import Tag Queued"), JSON.stringify(p.history));
+    assert.deepEqual(fresh.errors, []);
+  } finally {
+    await fresh.context.close();
+  }
 });
