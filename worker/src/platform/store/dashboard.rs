@@ -460,7 +460,8 @@ pub fn new_vs_returning(shop: &str, start_ms: i64, end_ms: i64) -> Query<NewRetu
          AND o.ts < :end) \
          SELECT COUNT(DISTINCT CASE WHEN first >= :start THEN customer_id END) AS new_customers, \
          COUNT(DISTINCT CASE WHEN first < :start THEN customer_id END) AS returning_customers, \
-         SUM(first >= :start) AS new_orders, SUM(first < :start) AS returning_orders, \
+         COALESCE(SUM(first >= :start), 0) AS new_orders, \
+         COALESCE(SUM(first < :start), 0) AS returning_orders, \
          COALESCE(SUM(CASE WHEN ts = first THEN net END), 0) AS first_revenue, \
          COALESCE(SUM(CASE WHEN ts > first THEN net END), 0) AS repeat_revenue FROM p",
         &[
