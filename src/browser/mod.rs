@@ -207,9 +207,7 @@ pub fn start(key: &str, edge: &str, choice: &str) {
         consent::update();
     }
     capture::install();
-    // The network waits for the next task: start-up (this call, after the module's instantiation)
-    // stays two short tasks instead of one long one, and the page's capture comes first.
-    sys::set_timeout(0, move || transport::fetch_model(cached));
+    transport::fetch_model(cached);
     transport::schedule_flush(0);
 }
 
