@@ -315,36 +315,35 @@ pub fn render_slots() {
             .get_attribute("data-affinity-count")
             .and_then(|c| crate::text::parse_u32(&c))
             .map_or(4, |c| c.clamp(1, 24) as usize);
-        // The cards borrow the state: their markup is written before it is released.
-        let Some((html, ids, variant)) = with_state(|s| {
+        // The cards borrow the state: their markup is written before it is released. What
+        // they show joins `taken` (the new tail is this slot's ids) and `shown`.
+        let before = taken.len();
+        let mut shown = String::new();
+        let Some((html, variant)) = with_state(|s| {
             let (cards, variant) = cards(s, &el, &slot, count, &taken);
             let mut html = String::new();
             if !cards.is_empty() {
                 html.push_str("<div class=\"affinity-list\">");
                 for (position, card) in cards.iter().enumerate() {
                     card_html(card, position + 1, &s.currency, &mut html);
+                    if position > 0 {
+                        shown.push(',');
+                    }
+                    shown.push_str(card.id);
+                    taken.push(card.id.to_string());
                 }
                 html.push_str("</div>");
             }
-            let ids: Vec<String> = cards.iter().map(|c| c.id.to_string()).collect();
-            (html, ids, variant)
+            (html, variant)
         }) else {
             return;
         };
-        taken.extend_from_slice(&ids);
-        let mut shown = String::new();
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                shown.push(',');
-            }
-            shown.push_str(id);
-        }
         if el.get_attribute("data-affinity-shown").as_deref() != Some(shown.as_str()) {
             el.set_inner_html(&html);
             let _ = el.set_attribute("data-affinity-shown", &shown);
             let _ = el.set_attribute("data-affinity-variant", variant);
-            if !ids.is_empty() {
-                impressions.push(impression(&slot, variant, &ids));
+            if taken.len() > before {
+                impressions.push(impression(&slot, variant, &taken[before..]));
             }
         }
     }
