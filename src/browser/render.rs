@@ -56,31 +56,31 @@ const CSS: &str = ":where(.affinity-list){display:grid;grid-template-columns:rep
 :where(.affinity-name){font-size:.9em;line-height:1.3}:where(.affinity-price){font-weight:600}\
 :where(.affinity-reason){font-size:.75em;opacity:.7}";
 
-/// One product card.
-struct Card {
-    id: String,
-    name: String,
+/// One product card, borrowed from the profile or the model.
+struct Card<'a> {
+    id: &'a str,
+    name: &'a str,
     price: Option<f64>,
-    url: String,
-    image: String,
+    url: &'a str,
+    image: &'a str,
     reason: String,
 }
 
 fn card_html(card: &Card, position: usize, currency: &str, out: &mut String) {
     out.push_str("<a class=\"affinity-card\" data-affinity-item=\"");
-    escape(&card.id, out);
+    escape(card.id, out);
     out.push_str("\" data-affinity-position=\"");
     crate::platform::write_u64(position as u64, out);
     out.push_str("\" href=\"");
-    escape(safe_url(&card.url), out);
+    escape(safe_url(card.url), out);
     out.push_str("\">");
     if !card.image.is_empty() {
         out.push_str("<img loading=\"lazy\" alt=\"\" src=\"");
-        escape(safe_url(&card.image), out);
+        escape(safe_url(card.image), out);
         out.push_str("\">");
     }
     out.push_str("<span class=\"affinity-name\">");
-    escape(&card.name, out);
+    escape(card.name, out);
     out.push_str("</span>");
     if let Some(price) = card.price {
         out.push_str("<span class=\"affinity-price\">");
@@ -196,13 +196,13 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
 /// The cards for a slot, and the variant shown: `personalized`, `holdout` (a personalized slot
 /// showing the popular ranking to a held-out shopper), `standard` (trending, popular) or `local`
 /// (recently viewed).
-fn cards(
-    s: &State,
+fn cards<'a>(
+    s: &'a State,
     el: &web_sys::Element,
     slot: &str,
     count: usize,
     taken: &[String],
-) -> (Vec<Card>, &'static str) {
+) -> (Vec<Card<'a>>, &'static str) {
     if slot == "recently-viewed" {
         let cards = s
             .profile
@@ -212,11 +212,11 @@ fn cards(
             .filter(|p| s.current_product.as_deref() != Some(p.id.as_str()))
             .filter(|p| !taken.contains(&p.id))
             .map(|p| Card {
-                id: p.id.clone(),
-                name: p.name.clone(),
+                id: &p.id,
+                name: &p.name,
                 price: p.price,
-                url: p.url.clone().unwrap_or_default(),
-                image: p.image.clone().unwrap_or_default(),
+                url: p.url.as_deref().unwrap_or(""),
+                image: p.image.as_deref().unwrap_or(""),
                 reason: String::new(),
             })
             .take(count)
@@ -255,23 +255,19 @@ fn cards(
     let cards = ranked
         .into_iter()
         .filter_map(|r| {
-            let id = model.id(r.item)?.to_string();
-            let meta = model.meta(r.item).cloned().unwrap_or_default();
+            let id = model.id(r.item)?;
             let reason = match r.reason {
                 // The slot's own title says it already.
                 Reason::Popular | Reason::RecentlyViewed => String::new(),
                 ref other => other.text(model),
             };
+            let name = model.name(r.item).unwrap_or("");
             Some(Card {
-                name: if meta.name.is_empty() {
-                    id.clone()
-                } else {
-                    meta.name
-                },
+                name: if name.is_empty() { id } else { name },
                 id,
-                price: meta.price_cents.map(|c| f64::from(c) / 100.0),
-                url: meta.url,
-                image: meta.image,
+                price: model.price_cents(r.item).map(|c| f64::from(c) / 100.0),
+                url: model.url(r.item).unwrap_or(""),
+                image: model.image(r.item).unwrap_or(""),
                 reason,
             })
         })
@@ -319,35 +315,35 @@ pub fn render_slots() {
             .get_attribute("data-affinity-count")
             .and_then(|c| crate::text::parse_u32(&c))
             .map_or(4, |c| c.clamp(1, 24) as usize);
-        let Some((cards, variant, currency)) = with_state(|s| {
+        // The cards borrow the state: their markup is written before it is released. What
+        // they show joins `taken` (the new tail is this slot's ids) and `shown`.
+        let before = taken.len();
+        let mut shown = String::new();
+        let Some((html, variant)) = with_state(|s| {
             let (cards, variant) = cards(s, &el, &slot, count, &taken);
-            (cards, variant, s.currency.clone())
+            let mut html = String::new();
+            if !cards.is_empty() {
+                html.push_str("<div class=\"affinity-list\">");
+                for (position, card) in cards.iter().enumerate() {
+                    card_html(card, position + 1, &s.currency, &mut html);
+                    if position > 0 {
+                        shown.push(',');
+                    }
+                    shown.push_str(card.id);
+                    taken.push(card.id.to_string());
+                }
+                html.push_str("</div>");
+            }
+            (html, variant)
         }) else {
             return;
         };
-        let mut html = String::new();
-        if !cards.is_empty() {
-            html.push_str("<div class=\"affinity-list\">");
-            for (position, card) in cards.iter().enumerate() {
-                card_html(card, position + 1, &currency, &mut html);
-            }
-            html.push_str("</div>");
-        }
-        taken.extend(cards.iter().map(|c| c.id.clone()));
-        let ids: Vec<&str> = cards.iter().map(|c| c.id.as_str()).collect();
-        let mut shown = String::new();
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                shown.push(',');
-            }
-            shown.push_str(id);
-        }
         if el.get_attribute("data-affinity-shown").as_deref() != Some(shown.as_str()) {
             el.set_inner_html(&html);
             let _ = el.set_attribute("data-affinity-shown", &shown);
             let _ = el.set_attribute("data-affinity-variant", variant);
-            if !ids.is_empty() {
-                impressions.push(impression(&slot, variant, &ids));
+            if taken.len() > before {
+                impressions.push(impression(&slot, variant, &taken[before..]));
             }
         }
     }
@@ -356,7 +352,7 @@ pub fn render_slots() {
     }
 }
 
-fn impression(slot: &str, variant: &str, ids: &[&str]) -> Value {
+fn impression(slot: &str, variant: &str, ids: &[String]) -> Value {
     let mut props = Value::object();
     props.set("list_id", crate::text::concat(&["affinity:", slot]).into());
     props.set("variant", variant.into());
@@ -365,7 +361,7 @@ fn impression(slot: &str, variant: &str, ids: &[&str]) -> Value {
         .enumerate()
         .map(|(i, id)| {
             let mut p = Value::object();
-            p.set("product_id", (*id).into());
+            p.set("product_id", id.as_str().into());
             p.set("position", ((i + 1) as f64).into());
             p
         })

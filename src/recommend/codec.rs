@@ -600,8 +600,15 @@ mod tests {
         assert_eq!(back.meta(p1), m.meta(p1));
         assert_eq!(back.meta(p1).unwrap().name, "Red shoe");
         assert_eq!(back.category(p1), Some("Shoes"));
+        // The borrowed accessors the page renders cards from.
+        assert_eq!(back.name(p1), Some("Red shoe"));
+        assert_eq!(back.price_cents(p1), Some(4_999));
+        assert_eq!(back.url(p1), Some("/p1"));
+        assert_eq!(back.image(p1), Some("/p1.jpg"));
         let p2 = back.index_of("p2").unwrap();
         assert_eq!(back.meta(p2), Some(&ItemMeta::default()));
+        assert_eq!((back.url(p2), back.image(p2)), (Some(""), Some("")));
+        assert_eq!(back.url(99), None);
         assert_eq!(back.meta(99), None);
         // Replacing metadata drops the old strings from the next encoding.
         let mut edited = back.clone();

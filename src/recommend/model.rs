@@ -721,13 +721,25 @@ impl Model {
         self.meta_item(item).map(|m| m.in_stock)
     }
 
-    pub(crate) fn price_cents(&self, item: u32) -> Option<u32> {
+    /// The item's price in the shop's minor unit (cents), when its metadata has one.
+    pub fn price_cents(&self, item: u32) -> Option<u32> {
         self.meta_item(item).and_then(|m| m.price)
     }
 
     /// The item's display name from the metadata (possibly empty).
-    pub(crate) fn name(&self, item: u32) -> Option<&str> {
+    pub fn name(&self, item: u32) -> Option<&str> {
         self.meta_item(item).map(|m| self.meta.str(m.name))
+    }
+
+    /// The item's product page URL from the metadata (possibly empty), borrowed from the model
+    /// (unlike [`Model::meta`], nothing is copied).
+    pub fn url(&self, item: u32) -> Option<&str> {
+        self.meta_item(item).map(|m| self.meta.str(m.url))
+    }
+
+    /// The item's image URL from the metadata (possibly empty), borrowed from the model.
+    pub fn image(&self, item: u32) -> Option<&str> {
+        self.meta_item(item).map(|m| self.meta.str(m.image))
     }
 }
 
