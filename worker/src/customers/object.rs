@@ -83,6 +83,17 @@ fn value(arg: &Arg) -> SqlStorageValue {
     }
 }
 
+/// The JSON body of an internal call (`what` names it in the 400 when it is unreadable or not
+/// JSON).
+async fn body_json(req: &mut Request, what: &str) -> Result<Value> {
+    let body = req
+        .text()
+        .await
+        .map_err(|e| Error::bad_request(format!("{what}: the body could not be read: {e}")))?;
+    affinity::json::parse(&body)
+        .map_err(|_| Error::bad_request(format!("{what}: body is not JSON")))
+}
+
 impl Customer {
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
@@ -205,12 +216,7 @@ impl Customer {
     }
 
     async fn apply(&self, mut req: Request) -> Result<Response> {
-        let body = req
-            .text()
-            .await
-            .map_err(|e| Error::bad_request(format!("apply: the body could not be read: {e}")))?;
-        let root = affinity::json::parse(&body)
-            .map_err(|_| Error::bad_request("apply: body is not JSON"))?;
+        let root = body_json(&mut req, "apply").await?;
         let (Some(shop), Some(customer)) = (root.get_str("shop"), root.get_str("customer")) else {
             return Err(Error::bad_request(
                 "apply: `shop` and `customer` are required",
@@ -357,12 +363,7 @@ impl Customer {
     /// `POST /link` `{"shop","customer","to"}`: this anonymous id is linked to `to` (the latest
     /// link wins); its later events are forwarded there.
     async fn link(&self, mut req: Request) -> Result<Response> {
-        let body = req
-            .text()
-            .await
-            .map_err(|e| Error::bad_request(format!("link: the body could not be read: {e}")))?;
-        let root = affinity::json::parse(&body)
-            .map_err(|_| Error::bad_request("link: body is not JSON"))?;
+        let root = body_json(&mut req, "link").await?;
         let (Some(shop), Some(customer), Some(to)) = (
             root.get_str("shop"),
             root.get_str("customer"),

@@ -206,12 +206,7 @@ async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Re
                 _ => e.anonymous_id.as_deref(),
             };
             if e.user_id.as_deref() == Some(customer) && from == Some(anon) {
-                outcome.errors.push(ItemError {
-                    index: index_of.get(&e.message_id).copied().unwrap_or(0),
-                    message_id: Some(e.message_id.clone()),
-                    error: "temporarily unavailable; retry the batch (delivery is idempotent)"
-                        .into(),
-                });
+                outcome.errors.push(unavailable_item(&index_of, e));
             }
         }
     }
@@ -224,12 +219,7 @@ async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Re
             None => {
                 unavailable = true;
                 for e in &group.events {
-                    outcome.errors.push(ItemError {
-                        index: index_of.get(&e.message_id).copied().unwrap_or(0),
-                        message_id: Some(e.message_id.clone()),
-                        error: "temporarily unavailable; retry the batch (delivery is idempotent)"
-                            .into(),
-                    });
+                    outcome.errors.push(unavailable_item(&index_of, e));
                 }
             }
         }
@@ -244,6 +234,15 @@ async fn receive(mut ctx: Ctx, call: Option<&'static str>, sender: Sender) -> Re
         return web::json(503, &serde_json::to_string(&outcome)?);
     }
     respond(&outcome)
+}
+
+/// The answer for an event whose object could not be reached: retry (delivery is idempotent).
+fn unavailable_item(index_of: &HashMap<String, usize>, e: &affinity::event::Event) -> ItemError {
+    ItemError {
+        index: index_of.get(&e.message_id).copied().unwrap_or(0),
+        message_id: Some(e.message_id.clone()),
+        error: "temporarily unavailable; retry the batch (delivery is idempotent)".into(),
+    }
 }
 
 /// Tells an anonymous id's object which customer it is linked to; false when it could not be
