@@ -24,6 +24,7 @@ pub use sys::install_platform;
 mod transport;
 
 use core::cell::RefCell;
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
@@ -68,10 +69,11 @@ struct State {
     /// The profile and queue changed since they were last saved, and the segment membership
     /// since it was last evaluated: [`persist`] runs when the page is idle.
     dirty: bool,
-    /// Events captured but not yet validated, folded into the profile and queued ([`settle`]).
-    pending: Vec<Event>,
+    /// Events captured but not yet validated, folded into the profile and queued ([`settle`]),
+    /// each with the page context it was captured in (shared: it is copied in at idle time).
+    pending: Vec<(Event, Rc<Value>)>,
     /// The page context of this page's events, read from the DOM once per page view.
-    context: Option<Value>,
+    context: Option<Rc<Value>>,
     /// The shop's id at the edge (from the config; the write key until it is known).
     shop: String,
     /// Share of shoppers, in percent, held out from personalized recommendations.
@@ -105,8 +107,9 @@ struct State {
     /// The model the fresh config names, once it has answered: a slower load of the last
     /// config's model does not replace it.
     model_url: Option<String>,
-    /// The last delivery to the edge was answered: a beacon on page hide may then forget what it
-    /// carries. While the edge fails (or a request hangs) beaconed events stay queued.
+    /// The last delivery from this page was answered: a beacon on page hide may then forget what
+    /// it carries. Until a delivery is answered, while the edge fails or a request hangs, beaconed
+    /// events stay queued (the next page sends them again; the edge applies each messageId once).
     edge_ok: bool,
 }
 
@@ -195,7 +198,9 @@ pub fn start(key: &str, edge: &str, choice: &str) {
         level: None,
         held: Vec::new(),
         model_url: None,
-        edge_ok: true,
+        // Nothing on this page has reached the edge yet: a browser takes a beacon even when
+        // the edge refuses it, so only an answered delivery lets a beacon forget its events.
+        edge_ok: false,
     };
     *STATE.0.borrow_mut() = Some(state);
     consent::update();
@@ -306,7 +311,8 @@ fn parse_object(text: &str) -> Value {
     }
 }
 
-/// A new event from this device, with ids, time and page context filled in.
+/// A new event from this device, with ids and time filled in; [`record`] attaches the page
+/// context.
 fn new_event(kind: Kind, name: Option<&str>, properties: Value) -> Event {
     let (anon, user) =
         with_state(|s| (s.anonymous_id.clone(), s.user_id.clone())).unwrap_or_default();
@@ -315,12 +321,6 @@ fn new_event(kind: Kind, name: Option<&str>, properties: Value) -> Event {
     event.name = name.map(str::to_string);
     event.user_id = user;
     event.properties = properties;
-    let cached = with_state(|s| s.context.clone()).flatten();
-    event.context = cached.unwrap_or_else(|| {
-        let context = capture::context();
-        with_state(|s| s.context = Some(context.clone()));
-        context
-    });
     event
 }
 
@@ -361,7 +361,8 @@ fn settle(limit: usize) -> bool {
     }) else {
         return false;
     };
-    for event in events {
+    for (mut event, context) in events {
+        event.context = Rc::unwrap_or_clone(context);
         // The edge validates with the same rules (`Event::from_json` ends in `check`); refusing
         // here gives the shop's developer the error in the console instead of a silent 400. The
         // page builds its events with the right JSON types, so the rules are all that can fail.
@@ -390,12 +391,18 @@ fn on_idle() {
     }
 }
 
-/// Takes an event for the local profile and the edge. Capturing costs only this push: the
-/// engine's validation, the profile fold, saving and the segment membership wait until the page
-/// is idle ([`on_idle`]).
+/// Takes an event for the local profile and the edge, in the current page context. Capturing
+/// costs only this push: the engine's validation, the profile fold, saving and the segment
+/// membership wait until the page is idle ([`on_idle`]).
 fn record(event: Event) {
+    let cached = with_state(|s| s.context.clone()).flatten();
+    let context = cached.unwrap_or_else(|| {
+        let context = Rc::new(capture::context());
+        with_state(|s| s.context = Some(context.clone()));
+        context
+    });
     let first = with_state(|s| {
-        s.pending.push(event);
+        s.pending.push((event, context));
         !core::mem::replace(&mut s.dirty, true)
     });
     if first == Some(true) {
