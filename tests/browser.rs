@@ -49,6 +49,20 @@ fn product_markup(id: &str, name: &str, category: &str, price: &str) -> String {
     )
 }
 
+/// An SPA navigation to `path`: `pushState`, then the event the loader turns it into (here
+/// dispatched by the test itself).
+fn navigate(path: &str) {
+    let window = web_sys::window().unwrap();
+    window
+        .history()
+        .unwrap()
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        .unwrap();
+    window
+        .dispatch_event(&web_sys::Event::new("affinity:navigate").unwrap())
+        .unwrap();
+}
+
 fn queued_names() -> Vec<String> {
     let queue = storage("affinity_queue").unwrap_or_else(|| "[]".into());
     json::parse(&queue)
@@ -154,17 +168,7 @@ async fn captures_renders_and_persists() {
     // An SPA navigation to another product: a new page view, and the first product is now in
     // the recently-viewed slot (escaped), the current one is not.
     body.set_inner_html(&product_markup("p2", "Summit Tent", "Tents", "249.00"));
-    web_sys::window()
-        .unwrap()
-        .history()
-        .unwrap()
-        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/p/p2/"))
-        .unwrap();
-    // The loader turns pushState into this event; here we dispatch it ourselves.
-    web_sys::window()
-        .unwrap()
-        .dispatch_event(&web_sys::Event::new("affinity:navigate").unwrap())
-        .unwrap();
+    navigate("/p/p2/");
     sleep(50).await;
     let slot = document()
         .query_selector("[data-affinity-slot=recently-viewed]")
@@ -186,6 +190,23 @@ async fn captures_renders_and_persists() {
     assert_eq!(items, ["p1"]);
     assert!(slot.inner_html().contains("Trail &lt;Runner&gt;"));
     assert!(slot.text_content().unwrap().contains("$89.00"));
+
+    // A currency code `Intl` refuses (the shop's markup says "dollars"): the cards still render,
+    // with the bare amount and the code, and nothing throws.
+    body.set_inner_html(
+        &product_markup("p3", "Camp Stove", "Stoves", "39.00").replace("\"USD\"", "\"dollars\""),
+    );
+    navigate("/p/p3/");
+    sleep(50).await;
+    let slot = document()
+        .query_selector("[data-affinity-slot=recently-viewed]")
+        .unwrap()
+        .unwrap();
+    let text = slot.text_content().unwrap();
+    assert!(
+        text.contains("89 dollars") && text.contains("249 dollars"),
+        "{text}"
+    );
 
     // Bad input from the shop's own code is refused with a console warning, not queued.
     // The queue is saved when the page is idle (requestIdleCallback, at most 1 s after events).

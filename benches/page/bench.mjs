@@ -7,7 +7,9 @@
 // Here that shop is served once more from one server, as it is ("async tag"), with the tag as an
 // inline dynamic import of the loader ("import tag": the page's `load` does not wait for it) and
 // with the tag and its head snippet removed ("without"). RUNS (default 7) and EVENTS (default
-// 1000) tune it; TRACE=1 prints every page load's resources, Wasm compile and long tasks.
+// 1000) tune it; TRACE=1 prints every page load's resources, Wasm compile, long tasks and long
+// animation frames. Long frames are attributed with the Long Animation Frames API (its scripts name
+// their file): one counts as caused by Affinity when, without its scripts' time, it would be short.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -73,6 +75,22 @@ const probe = () => {
   new PerformanceObserver((l) => {
     for (const e of l.getEntries()) m.longtasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: "longtask", buffered: true });
+  // Long animation frames with their scripts (Chromium lists each script of 5 ms or more, with
+  // the file it came from): which long frames Affinity's own code made long.
+  m.frames = [];
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        let own = 0, longest = 0;
+        for (const x of e.scripts || []) {
+          if (!/\/affinity(_core)?\.js/.test(x.sourceURL || "")) continue;
+          own += x.duration;
+          longest = Math.max(longest, x.duration);
+        }
+        m.frames.push({ start: e.startTime, duration: e.duration, own, longest });
+      }
+    }).observe({ type: "long-animation-frame", buffered: true });
+  } catch {}
   const check = () => {
     if (m.recs === null && document.querySelector("[data-affinity-slot] .affinity-card")) m.recs = performance.now();
     const root = document.documentElement;
@@ -110,8 +128,12 @@ async function load(browser, url, variant) {
     const nav = performance.getEntriesByType("navigation")[0];
     const b = window.__bench;
     const tbt = b.longtasks.reduce((t, e) => t + Math.max(0, e.duration - 50), 0);
+    // A long frame Affinity caused: its scripts ran in it, and without their time it would not
+    // have been long (under 50 ms).
+    const caused = b.frames.filter((f) => f.own > 0 && f.duration - f.own < 50).length;
+    const script = b.frames.reduce((t, f) => Math.max(t, f.longest), 0);
     return {
-      dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, longtasks: b.longtasks.length,
+      dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, longtasks: b.longtasks.length, caused, script,
       tbt, recs: b.recs, segments: b.segments, heap: performance.memory?.usedJSHeapSize ?? null,
       // TRACE=1: when each resource started and ended, against the document's milestones.
       trace: {
@@ -120,7 +142,7 @@ async function load(browser, url, variant) {
         resources: performance.getEntriesByType("resource").map((e) => ({
           name: e.name.replace(/^https?:\/\/[^/]+/, "").slice(0, 40), start: e.startTime, end: e.responseEnd,
         })),
-        longtasks: b.longtasks, marks: b.marks,
+        longtasks: b.longtasks, marks: b.marks, frames: b.frames,
       },
     };
   });
@@ -131,6 +153,7 @@ async function load(browser, url, variant) {
     for (const e of t.resources) log(`  ${f(e.start)} ${f(e.end)}  ${e.name}`);
     for (const e of t.marks) log(`  ${f(e.start)} ${f(e.end)}  ${e.name}`);
     for (const e of t.longtasks) log(`  long task at ${f(e.start)} for ${e.duration.toFixed(1)} ms`);
+    for (const e of t.frames) log(`  long frame at ${f(e.start)} for ${e.duration.toFixed(1)} ms, Affinity's scripts ${e.own.toFixed(1)} ms`);
   }
   delete r.trace;
   if (withAffinity && events > 0) {
@@ -203,6 +226,8 @@ try {
     row("DOMContentLoaded (ms)", "dcl");
     row("load (ms)", "load");
     row("long tasks (count)", "longtasks", 0);
+    row("long frames Affinity caused (count)", "caused", 0);
+    row("Affinity's longest script (ms, LoAF)", "script");
     row("total blocking time (ms)", "tbt");
     row("recommendations rendered (ms)", "recs");
     row("segment content decided (ms)", "segments");
@@ -212,8 +237,11 @@ try {
       const cap = median(r[variant].map((x) => x.capture_us));
       const deferred = median(r[variant].map((x) => x.deferred_us));
       const worst = Math.max(...r[variant].map((x) => x.longtasks));
+      const caused = Math.max(...r[variant].map((x) => x.caused));
+      const script = Math.max(...r[variant].map((x) => x.script));
       console.log(`${variant} tag: capture ${fmt(cap, 1)} µs per event in the call, + ${fmt(deferred, 1)} µs deferred` +
-        ` to idle time (median of ${runs} runs × ${events} affinity.track calls); long tasks in the worst run: ${worst}`);
+        ` to idle time (median of ${runs} runs × ${events} affinity.track calls); long tasks in the worst run: ${worst},` +
+        ` long frames Affinity caused in the worst run: ${caused}, Affinity's longest script in any run: ${fmt(script, 1)} ms`);
     }
   }
 } finally {
