@@ -171,6 +171,9 @@ export function affinity_price(amount, currency) {
     return amount + " " + currency;
   }
 }
+export function affinity_prepare(currency) {
+  affinity_price(0, currency);
+}
 const hex = [];
 for (let i = 0; i < 256; i++) hex.push((i | 256).toString(16).slice(1));
 let pool, at = 4096;
@@ -266,6 +269,8 @@ extern "C" {
     /// (`toLocaleString` builds a new one each call: 2 ms a card on a loaded machine); the bare
     /// number and code for a currency code `Intl` refuses.
     fn affinity_price(amount: f64, currency: &str) -> String;
+    /// Builds `currency`'s formatter ahead of the first price.
+    fn affinity_prepare(currency: &str);
     /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
     /// (storage forbidden, full) reads as nothing.
     fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
@@ -434,6 +439,12 @@ pub fn remove(key: &str) {
 /// Formats a price in the shopper's locale, e.g. `$49.00`.
 pub fn format_price(amount: f64, currency: &str) -> String {
     affinity_price(amount, currency)
+}
+
+/// Builds the price formatter of `currency` ahead of time: the first one a page builds loads the
+/// locale's data (5-16 ms in CPU profiles).
+pub fn prepare_prices(currency: &str) {
+    affinity_prepare(currency);
 }
 
 /// A one-shot JS callback running `f`. Every caller's closure goes through this one boxed type, so
