@@ -18,6 +18,8 @@ import { chromium } from "playwright-core";
 
 const runs = Number(process.env.RUNS || 7);
 const events = Number(process.env.EVENTS || 1000);
+// The tags measured beside the page without Affinity (VARIANTS=import for more runs of one).
+const tags = (process.env.VARIANTS || "async,import").split(",").filter((v) => v === "async" || v === "import");
 const edge = process.env.EDGE;
 const state = process.env.E2E_STATE;
 const KEY = "pk_demo_4f9c2a7d1e";
@@ -196,8 +198,9 @@ try {
   const results = {};
   try {
     for (const [name, url] of Object.entries(pages)) {
-      const r = (results[name] = { without: [], async: [], import: [] });
-      await load(browser, url, "async"); // warm the edge and the OS caches once
+      const r = (results[name] = { without: [] });
+      for (const t of tags) r[t] = [];
+      await load(browser, url, tags[0]); // warm the edge and the OS caches once
       for (let i = 0; i < runs; i++) {
         for (const variant of Object.keys(r)) r[variant].push(await load(browser, url, variant));
       }
@@ -211,12 +214,12 @@ try {
   const fmt = (v, d = 1) => (v === null ? "—" : v.toFixed(d));
   for (const [name, r] of Object.entries(results)) {
     console.log(`\n${name} (${pages[name]})`);
-    console.log(`${"metric".padEnd(34)}${"without".padStart(12)}${"async tag".padStart(12)}${"added".padStart(10)}` +
-      `${"import tag".padStart(12)}${"added".padStart(10)}`);
+    console.log(`${"metric".padEnd(34)}${"without".padStart(12)}` +
+      tags.map((t) => `${`${t} tag`.padStart(12)}${"added".padStart(10)}`).join(""));
     const row = (label, key, d = 1) => {
       const a = median(r.without.map((x) => x[key]));
       let line = `${label.padEnd(34)}${fmt(a, d).padStart(12)}`;
-      for (const variant of ["async", "import"]) {
+      for (const variant of tags) {
         const b = median(r[variant].map((x) => x[key]));
         const added = a !== null && b !== null ? b - a : null;
         line += `${fmt(b, d).padStart(12)}${fmt(added, d).padStart(10)}`;
@@ -233,7 +236,7 @@ try {
     row("segment content decided (ms)", "segments");
     row("bytes transferred", "bytes", 0);
     row("JS heap used (bytes)", "heap", 0);
-    for (const variant of ["async", "import"]) {
+    for (const variant of tags) {
       const cap = median(r[variant].map((x) => x.capture_us));
       const deferred = median(r[variant].map((x) => x.deferred_us));
       const worst = Math.max(...r[variant].map((x) => x.longtasks));
