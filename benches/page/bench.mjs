@@ -83,13 +83,16 @@ const probe = () => {
   try {
     new PerformanceObserver((l) => {
       for (const e of l.getEntries()) {
-        let own = 0, longest = 0;
+        let own = 0, longest = 0, who = "";
         for (const x of e.scripts || []) {
           if (!/\/affinity(_core)?\.js/.test(x.sourceURL || "")) continue;
           own += x.duration;
-          longest = Math.max(longest, x.duration);
+          if (x.duration > longest) {
+            longest = x.duration;
+            who = `${x.invoker} (${x.sourceFunctionName || "?"} in ${x.sourceURL.replace(/^.*\//, "")})`;
+          }
         }
-        m.frames.push({ start: e.startTime, duration: e.duration, own, longest });
+        m.frames.push({ start: e.startTime, duration: e.duration, own, longest, who });
       }
     }).observe({ type: "long-animation-frame", buffered: true });
   } catch {}
@@ -155,7 +158,7 @@ async function load(browser, url, variant) {
     for (const e of t.resources) log(`  ${f(e.start)} ${f(e.end)}  ${e.name}`);
     for (const e of t.marks) log(`  ${f(e.start)} ${f(e.end)}  ${e.name}`);
     for (const e of t.longtasks) log(`  long task at ${f(e.start)} for ${e.duration.toFixed(1)} ms`);
-    for (const e of t.frames) log(`  long frame at ${f(e.start)} for ${e.duration.toFixed(1)} ms, Affinity's scripts ${e.own.toFixed(1)} ms`);
+    for (const e of t.frames) log(`  long frame at ${f(e.start)} for ${e.duration.toFixed(1)} ms, Affinity's scripts ${e.own.toFixed(1)} ms${e.who ? `, longest: ${e.who}` : ""}`);
   }
   delete r.trace;
   if (withAffinity && events > 0) {
