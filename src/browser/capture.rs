@@ -105,29 +105,32 @@ pub fn capture_page() {
     // After an SPA navigation, markup left over from the previous view describes that view, not
     // this one: only blocks that changed since the last capture produce events.
     let texts = json_ld_texts();
-    let fresh: Vec<bool> = with_state(|s| {
-        let fresh = texts.iter().map(|t| !s.seen_markup.contains(t)).collect();
-        s.seen_markup = texts.clone();
-        fresh
-    })
-    .unwrap_or_default();
-    let parsed: Vec<(bool, Value)> = texts
-        .iter()
-        .zip(fresh)
-        .filter_map(|(text, fresh)| Some((fresh, json::parse(text).ok()?)))
-        .collect();
-    let all: Vec<Value> = parsed.iter().map(|(_, v)| v.clone()).collect();
-    let blocks: Vec<Value> = parsed
-        .into_iter()
-        .filter(|(f, _)| *f)
-        .map(|(_, v)| v)
-        .collect();
+    // Every block that parses (`all`), and which of them are new since the last capture.
+    let mut all = Vec::new();
+    let mut fresh = Vec::new();
+    with_state(|s| {
+        for text in &texts {
+            if let Ok(v) = json::parse(text) {
+                fresh.push(!s.seen_markup.contains(text));
+                all.push(v);
+            }
+        }
+    });
     // The product this page shows (stale or not): slots never recommend it.
-    let current = markup::nodes(&all)
-        .into_iter()
-        .find(|n| markup::is_type(n, "Product"))
-        .and_then(markup::product)
-        .and_then(|p| p.get_str("product_id").map(str::to_string));
+    let mut current = None;
+    for n in markup::nodes(&all) {
+        if markup::is_type(n, "Product") {
+            current = markup::product(n).and_then(|p| p.get_str("product_id").map(str::to_string));
+            break;
+        }
+    }
+    let mut blocks = Vec::new();
+    for (v, f) in all.into_iter().zip(fresh) {
+        if f {
+            blocks.push(v);
+        }
+    }
+    with_state(|s| s.seen_markup = texts);
     let mut props = Value::object();
     props.set("path", path.as_str().into());
     props.set("url", page.url.into());
