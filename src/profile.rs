@@ -503,20 +503,15 @@ impl Profile {
             v
         };
         let affinities = |list: &[Affinity]| {
-            Value::Array(
-                list.iter()
-                    .map(|a| {
-                        Value::Array(vec![
-                            a.key.as_str().into(),
-                            a.score.into(),
-                            (a.at_ms as f64).into(),
-                        ])
-                    })
-                    .collect(),
-            )
+            array(list, &|a| {
+                Value::Array(vec![
+                    a.key.as_str().into(),
+                    a.score.into(),
+                    (a.at_ms as f64).into(),
+                ])
+            })
         };
-        let strings =
-            |list: &[String]| Value::Array(list.iter().map(|s| s.as_str().into()).collect());
+        let strings = |list: &[String]| array(list, &|s| s.as_str().into());
         let c = &self.counters;
         let mut v = Value::object();
         v.set("customer_id", self.customer_id.as_str().into());
@@ -539,71 +534,43 @@ impl Profile {
         }
         v.set("counters", counters);
         v.set("total_spend", self.total_spend.into());
-        v.set(
-            "recent",
-            Value::Array(
-                self.recent
-                    .iter()
-                    .map(|r| {
-                        let mut p = product(&r.product);
-                        p.set("at", (r.at_ms as f64).into());
-                        p
-                    })
-                    .collect(),
-            ),
-        );
-        v.set(
-            "cart",
-            Value::Array(
-                self.cart
-                    .iter()
-                    .map(|l| {
-                        let mut p = product(&l.product);
-                        p.set("quantity", f64::from(l.quantity).into());
-                        p
-                    })
-                    .collect(),
-            ),
-        );
-        v.set(
-            "orders",
-            Value::Array(
-                self.orders
-                    .iter()
-                    .map(|o| {
-                        let mut x = Value::object();
-                        x.set("id", o.id.as_str().into());
-                        x.set("at", (o.at_ms as f64).into());
-                        x.set("revenue", o.revenue.into());
-                        x.set("items", strings(&o.items));
-                        x
-                    })
-                    .collect(),
-            ),
-        );
+        let recent = array(&self.recent, &|r| {
+            let mut p = product(&r.product);
+            p.set("at", (r.at_ms as f64).into());
+            p
+        });
+        v.set("recent", recent);
+        let cart = array(&self.cart, &|l| {
+            let mut p = product(&l.product);
+            p.set("quantity", f64::from(l.quantity).into());
+            p
+        });
+        v.set("cart", cart);
+        let orders = array(&self.orders, &|o| {
+            let mut x = Value::object();
+            x.set("id", o.id.as_str().into());
+            x.set("at", (o.at_ms as f64).into());
+            x.set("revenue", o.revenue.into());
+            x.set("items", strings(&o.items));
+            x
+        });
+        v.set("orders", orders);
         v.set("categories", affinities(&self.categories));
         v.set("brands", affinities(&self.brands));
         v.set("searches", strings(&self.searches));
-        v.set(
-            "history",
-            Value::Array(
-                self.history
-                    .iter()
-                    .map(|e| {
-                        let mut x = Value::object();
-                        x.set("name", e.name.as_str().into());
-                        x.set("at", (e.at_ms as f64).into());
-                        opt_str(&mut x, "product_id", &e.product_id);
-                        opt_str(&mut x, "category", &e.category);
-                        opt_str(&mut x, "brand", &e.brand);
-                        if let Some(value) = e.value {
-                            x.set("value", value.into());
-                        }
-                        x
-                    })
-                    .collect(),
-            ),
-        );
+        let history = array(&self.history, &|e| {
+            let mut x = Value::object();
+            x.set("name", e.name.as_str().into());
+            x.set("at", (e.at_ms as f64).into());
+            opt_str(&mut x, "product_id", &e.product_id);
+            opt_str(&mut x, "category", &e.category);
+            opt_str(&mut x, "brand", &e.brand);
+            if let Some(value) = e.value {
+                x.set("value", value.into());
+            }
+            x
+        });
+        v.set("history", history);
         // The edge keeps the history; the page's profile never has one (its level is stored on
         // its own), so the page build links none of this.
         #[cfg(not(all(feature = "browser", target_arch = "wasm32")))]
@@ -618,12 +585,7 @@ impl Profile {
             .get_str("customer_id")
             .ok_or_else(|| invalid!("pr1", "a stored profile needs `customer_id`"))?;
         let list = |k: &str| v.get(k).and_then(Value::as_array).unwrap_or(&[]);
-        let strings = |k: &str| {
-            list(k)
-                .iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect::<Vec<_>>()
-        };
+        let strings = |k: &str| items(list(k), usize::MAX, &|s| s.as_str().map(str::to_string));
         let ms = |x: &Value, k: &str| x.get_f64(k).unwrap_or(0.0) as i64;
         let text = |x: &Value, k: &str| x.get_str(k).map(str::to_string);
         let product = |x: &Value| Product {
@@ -636,17 +598,14 @@ impl Profile {
             image: text(x, "image"),
         };
         let affinities = |k: &str| {
-            list(k)
-                .iter()
-                .filter_map(|a| {
-                    let a = a.as_array()?;
-                    Some(Affinity {
-                        key: a.first()?.as_str()?.to_string(),
-                        score: a.get(1)?.as_f64()?,
-                        at_ms: a.get(2)?.as_f64()? as i64,
-                    })
+            items(list(k), usize::MAX, &|a| {
+                let a = a.as_array()?;
+                Some(Affinity {
+                    key: a.first()?.as_str()?.to_string(),
+                    score: a.get(1)?.as_f64()?,
+                    at_ms: a.get(2)?.as_f64()? as i64,
                 })
-                .collect()
+            })
         };
         let counters = v.get("counters").cloned().unwrap_or_default();
         let count = |k: &str| counters.get_f64(k).unwrap_or(0.0) as u32;
@@ -670,45 +629,37 @@ impl Profile {
                 orders: count("orders"),
             },
             total_spend: v.get_f64("total_spend").unwrap_or(0.0),
-            recent: list("recent")
-                .iter()
-                .map(|x| Viewed {
+            recent: items(list("recent"), MAX_RECENT, &|x| {
+                Some(Viewed {
                     product: product(x),
                     at_ms: ms(x, "at"),
                 })
                 .filter(|r| !r.product.id.is_empty())
-                .take(MAX_RECENT)
-                .collect(),
-            cart: list("cart")
-                .iter()
-                .map(|x| CartLine {
+            }),
+            cart: items(list("cart"), usize::MAX, &|x| {
+                Some(CartLine {
                     product: product(x),
                     quantity: x.get_f64("quantity").unwrap_or(1.0) as u32,
                 })
                 .filter(|l| !l.product.id.is_empty() && l.quantity > 0)
-                .collect(),
-            orders: list("orders")
-                .iter()
-                .map(|x| Order {
+            }),
+            orders: items(list("orders"), MAX_ORDERS, &|x| {
+                Some(Order {
                     id: text(x, "id").unwrap_or_default(),
                     at_ms: ms(x, "at"),
                     revenue: x.get_f64("revenue").unwrap_or(0.0),
-                    items: x
-                        .get("items")
-                        .and_then(Value::as_array)
-                        .unwrap_or(&[])
-                        .iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect(),
+                    items: items(
+                        x.get("items").and_then(Value::as_array).unwrap_or(&[]),
+                        usize::MAX,
+                        &|s| s.as_str().map(str::to_string),
+                    ),
                 })
-                .take(MAX_ORDERS)
-                .collect(),
+            }),
             categories: affinities("categories"),
             brands: affinities("brands"),
             searches: strings("searches"),
-            history: list("history")
-                .iter()
-                .map(|x| PastEvent {
+            history: items(list("history"), MAX_HISTORY, &|x| {
+                Some(PastEvent {
                     name: text(x, "name").unwrap_or_default(),
                     at_ms: ms(x, "at"),
                     product_id: text(x, "product_id"),
@@ -716,14 +667,36 @@ impl Profile {
                     brand: text(x, "brand"),
                     value: x.get_f64("value"),
                 })
-                .take(MAX_HISTORY)
-                .collect(),
+            }),
             #[cfg(not(all(feature = "browser", target_arch = "wasm32")))]
             consent: crate::consent::history_from_json(v.get("consent")),
             #[cfg(all(feature = "browser", target_arch = "wasm32"))]
             consent: Vec::new(),
         })
     }
+}
+
+/// A JSON array of `items`, each written by `f`: one plain loop for every list the profile
+/// writes (an iterator chain per list is its own collect code in the page).
+fn array<T>(items: &[T], f: &dyn Fn(&T) -> Value) -> Value {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(f(item));
+    }
+    Value::Array(out)
+}
+
+/// The first `max` of `list` that `f` reads (what it cannot read is skipped): the reading side
+/// of [`array`].
+fn items<T>(list: &[Value], max: usize, f: &dyn Fn(&Value) -> Option<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for x in list {
+        if out.len() == max {
+            break;
+        }
+        out.extend(f(x));
+    }
+    out
 }
 
 #[cfg(test)]
