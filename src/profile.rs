@@ -253,16 +253,12 @@ fn bump(list: &mut Vec<Affinity>, key: Option<&str>, weight: f64, at_ms: i64) {
 }
 
 fn order_products(p: &Value) -> Vec<(Product, u32)> {
-    p.get("products")
-        .and_then(Value::as_array)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|item| {
-            let product = Product::from_properties(item)?;
-            let qty = item.get_f64("quantity").unwrap_or(1.0).max(1.0) as u32;
-            Some((product, qty))
-        })
-        .collect()
+    let list = p.get("products").and_then(Value::as_array).unwrap_or(&[]);
+    items(list, usize::MAX, &|item| {
+        let product = Product::from_properties(item)?;
+        let qty = item.get_f64("quantity").unwrap_or(1.0).max(1.0) as u32;
+        Some((product, qty))
+    })
 }
 
 impl Profile {
@@ -393,7 +389,7 @@ impl Profile {
                     id,
                     at_ms: at,
                     revenue,
-                    items: lines.into_iter().map(|(pr, _)| pr.id).collect(),
+                    items: line_ids(lines),
                 });
                 crate::sort::sort_by_key(&mut self.orders, |o| o.at_ms);
                 if self.orders.len() > MAX_ORDERS {
@@ -684,6 +680,15 @@ fn array<T>(items: &[T], f: &dyn Fn(&T) -> Value) -> Value {
         out.push(f(item));
     }
     Value::Array(out)
+}
+
+/// The ids of an order's lines, in order.
+fn line_ids(lines: Vec<(Product, u32)>) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    for (product, _) in lines {
+        out.push(product.id);
+    }
+    out
 }
 
 /// The first `max` of `list` that `f` reads (what it cannot read is skipped): the reading side
