@@ -15,6 +15,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use super::{sys, transport, with_state, State, KEYS_DATA, KEY_CONSENT, KEY_ID, KEY_OPTOUT};
@@ -175,9 +176,12 @@ pub(super) fn update() {
     transport::schedule_flush(0);
 }
 
-/// The consent change as an event of this device (its `context.consent` is stamped later).
+/// The consent change as an event of this device, in the page's context (its
+/// `context.consent` is stamped later).
 fn change_event() -> crate::event::Event {
-    super::new_event(Kind::Track, Some(consent::CHANGED), Value::object())
+    let mut event = super::new_event(Kind::Track, Some(consent::CHANGED), Value::object());
+    event.context = Rc::unwrap_or_clone(super::page_context());
+    event
 }
 
 /// Sets the shopper's consent (`affinity.consent(level)`) and answers the level in force

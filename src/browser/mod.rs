@@ -395,16 +395,21 @@ fn on_idle() {
     }
 }
 
+/// The page context of this page view's events, read from the DOM at its first event.
+fn page_context() -> Rc<Value> {
+    let cached = with_state(|s| s.context.clone()).flatten();
+    cached.unwrap_or_else(|| {
+        let context = Rc::new(capture::context());
+        with_state(|s| s.context = Some(context.clone()));
+        context
+    })
+}
+
 /// Takes an event for the local profile and the edge, in the current page context. Capturing
 /// costs only this push: the engine's validation, the profile fold, saving and the segment
 /// membership wait until the page is idle ([`on_idle`]).
 fn record(event: Event) {
-    let cached = with_state(|s| s.context.clone()).flatten();
-    let context = cached.unwrap_or_else(|| {
-        let context = Rc::new(capture::context());
-        with_state(|s| s.context = Some(context.clone()));
-        context
-    });
+    let context = page_context();
     let first = with_state(|s| {
         s.pending.push((event, context));
         !core::mem::replace(&mut s.dirty, true)

@@ -326,6 +326,8 @@ test("lowering takes effect at once, queued events included; raising starts from
     const sent = events(afterLowering);
     assert.deepEqual(sent.map((e) => e.event), ["Segment Consent Preference Updated"]);
     assert.equal(sent[0].context.consent.level, "device");
+    // In the page's context, like every event of that page.
+    assert.equal(sent[0].context.page?.path, `/p/${tents[0].slug}/`, JSON.stringify(sent[0].context));
     assert.equal(sent[0].userId, undefined);
     assert.ok(!afterLowering.map(text).join().includes("Queued Before Lowering"));
     // Leaving marketing: the device gets a new id, the profile stays on the device.
@@ -356,6 +358,7 @@ test("lowering takes effect at once, queued events included; raising starts from
     await eventually(async () => events(s.requests.slice(mark)).some((e) => e.event === "After Raising"));
     const raised = events(s.requests.slice(mark));
     assert.equal(raised[0].event, "Segment Consent Preference Updated");
+    assert.equal(raised[0].context.page?.path, `/p/${tents[1].slug}/`, JSON.stringify(raised[0].context));
     assert.ok(raised.every((e) => e.context.consent.level === "analytics" && e.userId === undefined));
     assert.ok(!raised.some((e) => e.anonymousId === before.customer_id), "not the identified id");
     assert.deepEqual(s.errors, []);
