@@ -143,11 +143,9 @@ pub(super) fn update() {
         if !new.sends() {
             s.queue.clear();
         } else if !new.identifies() {
-            let queue = core::mem::take(&mut s.queue);
-            s.queue = queue
-                .into_iter()
-                .filter_map(|e| stamp(e, new, source))
-                .collect();
+            for e in core::mem::take(&mut s.queue) {
+                s.queue.extend(stamp(e, new, source));
+            }
         }
         if old.is_some_and(Level::identifies) && !new.identifies() {
             // The edge knows this device's id beside the shop's user id: a new one keeps what

@@ -50,17 +50,19 @@ pub(super) fn flush(beacon: bool) {
         // Nothing leaves before the level is known; below `analytics` the queue holds at most
         // the consent change itself (consent::update).
         s.level?;
-        let batch: Vec<Value> = s
-            .queue
-            .iter()
-            .filter(|e| !s.in_flight.contains(&message_id(e)))
-            .take(MAX_PER_REQUEST)
-            .cloned()
-            .collect();
+        let mut batch = Vec::new();
+        let mut ids = Vec::new();
+        // One pass over the queue (it is bounded): the first MAX_PER_REQUEST not in flight.
+        for e in &s.queue {
+            let id = message_id(e);
+            if batch.len() < MAX_PER_REQUEST && !s.in_flight.contains(&id) {
+                batch.push(e.clone());
+                ids.push(id);
+            }
+        }
         if batch.is_empty() {
             return None;
         }
-        let ids: Vec<String> = batch.iter().map(message_id).collect();
         let mut envelope = Value::object();
         envelope.set("writeKey", s.key.as_str().into());
         envelope.set("sentAt", time::format_rfc3339(sys::now_ms()).into());
