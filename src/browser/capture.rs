@@ -189,16 +189,12 @@ pub fn capture_page() {
 /// The local cart as e-commerce properties (`products`, `value`, `currency`).
 fn cart_properties() -> Option<Value> {
     with_state(|s| {
-        let products = s
-            .profile
-            .cart
-            .iter()
-            .map(|line| {
-                let mut p = line.product.to_properties();
-                p.set("quantity", f64::from(line.quantity).into());
-                p
-            })
-            .collect();
+        let mut products = Vec::new();
+        for line in &s.profile.cart {
+            let mut p = line.product.to_properties();
+            p.set("quantity", f64::from(line.quantity).into());
+            products.push(p);
+        }
         let mut v = Value::object();
         v.set("products", Value::Array(products));
         v.set("value", s.profile.cart_value().into());
@@ -215,11 +211,10 @@ fn product_details(id: &str) -> Value {
     on_page
         .or_else(|| {
             with_state(|s| {
-                let known = s.profile.recent.iter().map(|v| &v.product);
-                let cart = s.profile.cart.iter().map(|l| &l.product);
-                known
-                    .chain(cart)
-                    .find(|p| p.id == id)
+                let mut known = s.profile.recent.iter().map(|v| &v.product);
+                let mut cart = s.profile.cart.iter().map(|l| &l.product);
+                let p = known.find(|p| p.id == id);
+                p.or_else(|| cart.find(|p| p.id == id))
                     .map(|p| p.to_properties())
             })
             .flatten()
