@@ -8,10 +8,10 @@ OUT="$ROOT/target/site"
 PKG="$ROOT/target/pkg"
 
 # The page crate on its own: building it with the Worker would unify features (pitfall 11).
-cargo build --release --target wasm32-unknown-unknown -p affinity --lib --features page
+# .ci/page-build.sh says how (its own core and alloc, panics that trap at once).
+WASM="$(bash .ci/page-build.sh page)"
 rm -rf "$PKG"
-wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$PKG" \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/affinity.wasm"
+wasm-bindgen --target web --out-name affinity_core --no-typescript --out-dir "$PKG" "$WASM"
 # With short import, export and module names instead of wasm-bindgen's hashed ones (~95 in each
 # file); the glue's side is renamed from the mapping wasm-opt prints (the first one: --converge
 # repeats the pass, which then maps each name to itself), then the glue is minified.

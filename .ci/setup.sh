@@ -29,6 +29,8 @@ fi
 rustup target list --installed | grep -qx wasm32-unknown-unknown || {
   say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+# The page build compiles its own core and alloc (.ci/page-build.sh).
+rustup component list --installed 2>/dev/null | grep -q '^rust-src' || { say "rustup component add rust-src"; rustup component add rust-src; }
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   say "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
   # Not --locked: its lock file pins a crate version this registry lacks.

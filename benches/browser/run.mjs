@@ -14,12 +14,12 @@ const root = path.resolve(here, "../..");
 const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
 const pkg = path.join(target, "bench-browser", "pkg");
 // BENCH_FEATURES=bench times the std build instead of the shipped no_std one (with the forecast fits).
-execFileSync("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "affinity", "--lib", "--features",
-  process.env.BENCH_FEATURES || "bench,page"],
-  { cwd: root, stdio: "inherit" });
+// Built as the site builds the shipped module (.ci/page-build.sh), with the bench exports.
+const wasm = execFileSync("bash", [path.join(root, ".ci/page-build.sh"), process.env.BENCH_FEATURES || "bench,page"],
+  { cwd: root, stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
 fs.rmSync(pkg, { recursive: true, force: true });
 execFileSync("wasm-bindgen", ["--target", "web", "--out-name", "affinity_core", "--no-typescript", "--out-dir", pkg,
-  path.join(target, "wasm32-unknown-unknown/release/affinity.wasm")], { stdio: "inherit" });
+  wasm], { stdio: "inherit" });
 // The shipped optimization flags (.ci/wasm-opt-flags); WASM_OPT_FLAGS overrides them to compare.
 const optFlags = (process.env.WASM_OPT_FLAGS ?? fs.readFileSync(path.join(root, ".ci/wasm-opt-flags"), "utf8")
   .split("\n").filter((l) => !l.startsWith("#")).join(" ")).trim().split(/\s+/);
