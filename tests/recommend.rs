@@ -169,6 +169,7 @@ fn query_of(c: &Case) -> Query {
 fn excluded(m: &Model, q: &Query, item: u32) -> bool {
     let id = m.id(item).unwrap_or_default().to_string();
     let meta = m.meta(item);
+    let meta = meta.as_ref();
     let cat = meta.and_then(|x| x.category.clone());
     let price = meta.and_then(|x| x.price_cents);
     q.anchor.as_ref() == Some(&id)

@@ -178,7 +178,7 @@ impl Model {
         let mut ids: Vec<u8> = Vec::new();
         let mut id_end = Vec::with_capacity(n);
         let mut prev = 0..0;
-        for _ in 0..n {
+        for k in 0..n {
             let shared = r.varint()?;
             let len = r.count(1)?;
             let suffix = r.take(len)?;
@@ -191,22 +191,21 @@ impl Model {
             let start = ids.len();
             ids.extend_from_within(prev.start..prev.start + shared as usize);
             ids.extend_from_slice(suffix);
-            let id = start..ids.len();
-            if core::str::from_utf8(&ids[id.clone()]).is_err() {
-                return Err(r.corrupt(message!("md10", "text is not valid UTF-8")));
-            }
-            if start > 0 && ids[prev.clone()] >= ids[id.clone()] {
+            if k > 0 && ids[prev] >= ids[start..] {
                 return Err(r.corrupt(message!(
                     "md15",
                     "item ids are not in increasing order (or repeat)"
                 )));
             }
             id_end.push(ids.len() as u32);
-            prev = id;
+            prev = start..ids.len();
         }
-        // Every id was checked to be UTF-8, and ids end on id boundaries: the whole is UTF-8.
+        // One UTF-8 check for all ids, then every id must end on a character boundary (so each
+        // id is UTF-8 on its own).
         let id_text = String::from_utf8(ids)
-            .map_err(|_| r.corrupt(message!("md10", "text is not valid UTF-8")))?;
+            .ok()
+            .filter(|t| id_end.iter().all(|&e| t.is_char_boundary(e as usize)))
+            .ok_or_else(|| r.corrupt(message!("md10", "text is not valid UTF-8")))?;
         let by_id = (0..n as u32).collect();
         let pop = r.take(n)?.to_vec();
         let trend = r.take(n)?.to_vec();
@@ -532,6 +531,15 @@ mod tests {
             let e = Model::decode(&bad).unwrap_err();
             assert!(e.is_corrupt(), "{e}");
         }
+        // Ids "a\xc3" and "\xa9": increasing, and their concatenation "aé" is UTF-8, but
+        // neither id is on its own.
+        let mut split = with_ids(&[]);
+        split.pop();
+        split.extend_from_slice(&[2, 0, 2, b'a', 0xc3, 0, 1, 0xa9]);
+        split.extend_from_slice(&[0; 2 + 2 + 6]);
+        let e = Model::decode(&split).unwrap_err();
+        assert!(e.is_corrupt(), "{e}");
+        assert!(e.to_string().contains("UTF-8"), "{e}");
     }
 
     #[test]
@@ -606,18 +614,18 @@ mod tests {
         assert_eq!(back.url(p1), Some("/p1"));
         assert_eq!(back.image(p1), Some("/p1.jpg"));
         let p2 = back.index_of("p2").unwrap();
-        assert_eq!(back.meta(p2), Some(&ItemMeta::default()));
+        assert_eq!(back.meta(p2), Some(ItemMeta::default()));
         assert_eq!((back.url(p2), back.image(p2)), (Some(""), Some("")));
         assert_eq!(back.url(99), None);
         assert_eq!(back.meta(99), None);
         // Replacing metadata drops the old strings from the next encoding.
         let mut edited = back.clone();
-        let mut shoe = m.meta(p1).unwrap().clone();
+        let mut shoe = m.meta(p1).unwrap();
         shoe.category = Some("Boots".into());
         assert!(edited.set_meta("p1", shoe.clone()));
         assert!(!edited.set_meta("nope", shoe.clone()));
         let again = Model::decode(&edited.encode()).unwrap();
-        assert_eq!(again.meta(p1), Some(&shoe));
+        assert_eq!(again.meta(p1), Some(shoe));
         assert_eq!(again.meta.table, ["Boots", "Acme"]);
     }
 

@@ -3,12 +3,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-// The page is single-threaded and has no std: a cell in place of the lock.
-#[cfg(all(feature = "page", target_arch = "wasm32", target_os = "unknown"))]
-use core::cell::OnceCell as OnceLock;
-#[cfg(not(all(feature = "page", target_arch = "wasm32", target_os = "unknown")))]
-use std::sync::OnceLock;
-
 /// Which item→item relation of the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
@@ -327,7 +321,7 @@ pub(crate) struct MetaItem {
 }
 
 /// The metadata section: ranking reads stock, price and category from the compact per-item
-/// facts; [`ItemMeta`] values (names, urls) are built on first use and cached.
+/// facts, the page's cards borrow names and URLs; an [`ItemMeta`] is built only when asked for.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Meta {
     /// Category and brand strings.
@@ -335,18 +329,11 @@ pub(crate) struct Meta {
     pub(crate) items: Vec<MetaItem>,
     /// UTF-8 text holding names, urls and images (every range was checked at open).
     pub(crate) text: Vec<u8>,
-    full: Vec<OnceLock<ItemMeta>>,
 }
 
 impl Meta {
     pub(crate) fn new(table: Vec<String>, items: Vec<MetaItem>, text: Vec<u8>) -> Meta {
-        let full = (0..items.len()).map(|_| OnceLock::new()).collect();
-        Meta {
-            table,
-            items,
-            text,
-            full,
-        }
+        Meta { table, items, text }
     }
 
     fn from_metas(metas: Vec<ItemMeta>) -> Meta {
@@ -361,7 +348,6 @@ impl Meta {
     fn push(&mut self, m: ItemMeta, lookup: &mut HashMap<String, u32>) {
         let item = self.compact(&m, lookup);
         self.items.push(item);
-        self.full.push(OnceLock::from(m));
     }
 
     fn compact(&mut self, m: &ItemMeta, lookup: &mut HashMap<String, u32>) -> MetaItem {
@@ -397,7 +383,6 @@ impl Meta {
             .map(|(k, s)| (s.clone(), k as u32 + 1))
             .collect();
         self.items[i] = self.compact(&m, &mut lookup);
-        self.full[i] = OnceLock::from(m);
     }
 
     pub(crate) fn str(&self, range: (u32, u32)) -> &str {
@@ -414,10 +399,9 @@ impl Meta {
             .map(String::as_str)
     }
 
-    fn get(&self, i: usize) -> Option<&ItemMeta> {
+    fn get(&self, i: usize) -> Option<ItemMeta> {
         let m = *self.items.get(i)?;
-        let cell = self.full.get(i)?;
-        Some(cell.get_or_init(|| ItemMeta {
+        Some(ItemMeta {
             name: self.str(m.name).to_string(),
             price_cents: m.price,
             category: self.table_str(m.cat).map(str::to_string),
@@ -425,7 +409,7 @@ impl Meta {
             url: self.str(m.url).to_string(),
             image: self.str(m.image).to_string(),
             in_stock: m.in_stock,
-        }))
+        })
     }
 }
 
@@ -628,8 +612,9 @@ impl Model {
             .map(|k| self.by_id[k])
     }
 
-    /// Display metadata of `item`, when the model carries metadata (built on first use).
-    pub fn meta(&self, item: u32) -> Option<&ItemMeta> {
+    /// Display metadata of `item`, when the model carries metadata (a copy built from the
+    /// compact form; the page's cards use the borrowing accessors such as [`Model::name`]).
+    pub fn meta(&self, item: u32) -> Option<ItemMeta> {
         self.meta.get(item as usize)
     }
 
