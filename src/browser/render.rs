@@ -120,11 +120,16 @@ fn in_holdout(s: &State) -> bool {
     bucket::in_percent(&s.shop, &s.anonymous_id, HOLDOUT_PURPOSE, s.holdout_percent)
 }
 
+/// The non-empty trimmed items of a comma list attribute.
 fn list(attr: Option<String>) -> Vec<String> {
-    crate::text::split(&attr.unwrap_or_default(), b',')
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect()
+    let mut out = Vec::new();
+    for x in crate::text::split(&attr.unwrap_or_default(), b',') {
+        let x = x.trim();
+        if !x.is_empty() {
+            out.push(x.to_string());
+        }
+    }
+    out
 }
 
 fn cents(attr: Option<String>) -> Option<u32> {
@@ -137,59 +142,58 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
     let attr = |name: &str| el.get_attribute(name);
     let mut q = Query::new(strategy, count);
     let p = &s.profile;
-    q.history = p
-        .recent
-        .iter()
-        .rev()
-        .map(|v| (v.product.id.clone(), v.at_ms))
-        .collect();
+    for v in p.recent.iter().rev() {
+        q.history.push((v.product.id.clone(), v.at_ms));
+    }
     q.anchor = s.current_product.clone();
-    q.cart = p.cart.iter().map(|l| l.product.id.clone()).collect();
-    q.purchased = p
-        .orders
-        .iter()
-        .flat_map(|o| o.items.iter().cloned())
-        .collect();
+    for l in &p.cart {
+        q.cart.push(l.product.id.clone());
+    }
+    for o in &p.orders {
+        q.purchased.extend_from_slice(&o.items);
+    }
     let now = sys::now_ms();
-    q.category_affinity = p
-        .categories
-        .iter()
-        .map(|a| (a.key.clone(), p.category_affinity(&a.key, now) as f32))
-        .collect();
+    for a in &p.categories {
+        q.category_affinity
+            .push((a.key.clone(), p.category_affinity(&a.key, now) as f32));
+    }
     let r = &mut q.rules;
     r.include_categories = list(attr("data-affinity-category"));
     r.exclude_categories = list(attr("data-affinity-exclude-category"));
     r.min_price_cents = cents(attr("data-affinity-min-price"));
     r.max_price_cents = cents(attr("data-affinity-max-price"));
-    r.pins = list(attr("data-affinity-pin"))
-        .iter()
-        .filter_map(|x| {
-            let (id, at) = crate::text::split_once(x, b'@')?;
-            Some(Pin {
+    for x in list(attr("data-affinity-pin")) {
+        let Some((id, at)) = crate::text::split_once(&x, b'@') else {
+            continue;
+        };
+        if let Some(position) = crate::text::parse_u32(at) {
+            r.pins.push(Pin {
                 id: id.to_string(),
-                position: crate::text::parse_u32(at)? as usize,
-            })
-        })
-        .collect();
-    r.boosts = list(attr("data-affinity-boost"))
-        .iter()
-        .filter_map(|x| {
-            let (target, factor) = crate::text::rsplit_once(x, b':')?;
-            let factor = crate::platform::parse_f64(factor)
-                .map(|f| f as f32)
-                .filter(|f| f.is_finite() && *f >= 0.0)?;
-            Some(match target.strip_prefix("category=") {
-                Some(category) => Boost::Category {
-                    category: category.to_string(),
-                    factor,
-                },
-                None => Boost::Item {
-                    id: target.to_string(),
-                    factor,
-                },
-            })
-        })
-        .collect();
+                position: position as usize,
+            });
+        }
+    }
+    for x in list(attr("data-affinity-boost")) {
+        let Some((target, factor)) = crate::text::rsplit_once(&x, b':') else {
+            continue;
+        };
+        let Some(factor) = crate::platform::parse_f64(factor)
+            .map(|f| f as f32)
+            .filter(|f| f.is_finite() && *f >= 0.0)
+        else {
+            continue;
+        };
+        r.boosts.push(match target.strip_prefix("category=") {
+            Some(category) => Boost::Category {
+                category: category.to_string(),
+                factor,
+            },
+            None => Boost::Item {
+                id: target.to_string(),
+                factor,
+            },
+        });
+    }
     q
 }
 
@@ -203,28 +207,28 @@ fn cards<'a>(
     count: usize,
     taken: &[String],
 ) -> (Vec<Card<'a>>, &'static str) {
+    let mut cards = Vec::new();
     if slot == "recently-viewed" {
-        let cards = s
-            .profile
-            .recent
-            .iter()
-            .map(|v| &v.product)
-            .filter(|p| s.current_product.as_deref() != Some(p.id.as_str()))
-            .filter(|p| !taken.contains(&p.id))
-            .map(|p| Card {
-                id: &p.id,
-                name: &p.name,
-                price: p.price,
-                url: p.url.as_deref().unwrap_or(""),
-                image: p.image.as_deref().unwrap_or(""),
-                reason: String::new(),
-            })
-            .take(count)
-            .collect();
+        for v in &s.profile.recent {
+            let p = &v.product;
+            if cards.len() >= count {
+                break;
+            }
+            if s.current_product.as_deref() != Some(p.id.as_str()) && !taken.contains(&p.id) {
+                cards.push(Card {
+                    id: &p.id,
+                    name: &p.name,
+                    price: p.price,
+                    url: p.url.as_deref().unwrap_or(""),
+                    image: p.image.as_deref().unwrap_or(""),
+                    reason: String::new(),
+                });
+            }
+        }
         return (cards, "local");
     }
     let (Some(mut strategy), Some(model)) = (strategy(slot), s.model.as_ref()) else {
-        return (Vec::new(), "local");
+        return (cards, "local");
     };
     let mut variant = if is_personal(strategy) {
         "personalized"
@@ -244,34 +248,37 @@ fn cards<'a>(
     }
     let mut ranked = model.recommend(&q);
     if demote {
-        let viewed: Vec<u32> = q
-            .history
-            .iter()
-            .filter_map(|(h, _)| model.index_of(h))
-            .collect();
-        crate::sort::sort_by_u64(&mut ranked, |r| u64::from(viewed.contains(&r.item)));
+        // Viewed products after the others, each group in ranked order.
+        let mut viewed = Vec::new();
+        ranked.retain(|r| {
+            let seen = q.history.iter().any(|(h, _)| model.id(r.item) == Some(h));
+            if seen {
+                viewed.push(r.clone());
+            }
+            !seen
+        });
+        ranked.extend(viewed);
         ranked.truncate(count);
     }
-    let cards = ranked
-        .into_iter()
-        .filter_map(|r| {
-            let id = model.id(r.item)?;
-            let reason = match r.reason {
-                // The slot's own title says it already.
-                Reason::Popular | Reason::RecentlyViewed => String::new(),
-                ref other => other.text(model),
-            };
-            let name = model.name(r.item).unwrap_or("");
-            Some(Card {
-                name: if name.is_empty() { id } else { name },
-                id,
-                price: model.price_cents(r.item).map(|c| f64::from(c) / 100.0),
-                url: model.url(r.item).unwrap_or(""),
-                image: model.image(r.item).unwrap_or(""),
-                reason,
-            })
-        })
-        .collect();
+    for r in ranked {
+        let Some(id) = model.id(r.item) else {
+            continue;
+        };
+        let reason = match r.reason {
+            // The slot's own title says it already.
+            Reason::Popular | Reason::RecentlyViewed => String::new(),
+            ref other => other.text(model),
+        };
+        let name = model.name(r.item).unwrap_or("");
+        cards.push(Card {
+            name: if name.is_empty() { id } else { name },
+            id,
+            price: model.price_cents(r.item).map(|c| f64::from(c) / 100.0),
+            url: model.url(r.item).unwrap_or(""),
+            image: model.image(r.item).unwrap_or(""),
+            reason,
+        });
+    }
     (cards, variant)
 }
 
