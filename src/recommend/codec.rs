@@ -206,7 +206,6 @@ impl Model {
             .ok()
             .filter(|t| id_end.iter().all(|&e| t.is_char_boundary(e as usize)))
             .ok_or_else(|| r.corrupt(message!("md10", "text is not valid UTF-8")))?;
-        let by_id = (0..n as u32).collect();
         let pop = r.take(n)?.to_vec();
         let trend = r.take(n)?.to_vec();
         let next = r.rows(n)?;
@@ -227,7 +226,6 @@ impl Model {
         Ok(Model::from_raw(
             id_text,
             id_end,
-            by_id,
             pop,
             trend,
             [next, together, bought],

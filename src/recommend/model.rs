@@ -432,8 +432,6 @@ pub struct Model {
     pub(crate) id_text: String,
     /// End offset of each item's id in `id_text`.
     pub(crate) id_end: Vec<u32>,
-    /// Item indices sorted by id (for [`Model::index_of`]).
-    pub(crate) by_id: Vec<u32>,
     /// Popularity levels ([`crate::recommend::level`] of the distinct shoppers).
     pub(crate) pop: Vec<u8>,
     /// Trending levels (the same scale, in sixteenths of a shopper).
@@ -468,11 +466,13 @@ impl Model {
             id_text.push_str(id);
             id_end.push(id_text.len() as u32);
         }
-        let (by_id, _) = Model::sort_ids(&id_text, &id_end);
+        debug_assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "ids in increasing order"
+        );
         Model::from_raw(
             id_text,
             id_end,
-            by_id,
             pop,
             trend,
             [next, together, bought],
@@ -481,48 +481,11 @@ impl Model {
         )
     }
 
-    /// Item indices sorted by id, and an item whose id appears twice (if any).
-    pub(crate) fn sort_ids(id_text: &str, id_end: &[u32]) -> (Vec<u32>, Option<u32>) {
-        let id = |k: u32| {
-            let k = k as usize;
-            let lo = if k == 0 { 0 } else { id_end[k - 1] as usize };
-            id_text.get(lo..id_end[k] as usize).unwrap_or("")
-        };
-        // Sort by the first 8 bytes as a big-endian integer (zero padded: the same order as the
-        // strings), comparing whole ids only on equal prefixes: most comparisons stay integers.
-        let mut keys: Vec<(u64, u32)> = (0..id_end.len() as u32)
-            .map(|k| {
-                let mut prefix = [0u8; 8];
-                let b = id(k).as_bytes();
-                let l = b.len().min(8);
-                prefix[..l].copy_from_slice(&b[..l]);
-                (u64::from_be_bytes(prefix), k)
-            })
-            .collect();
-        crate::sort::sort_by_u64(&mut keys, |k| k.0);
-        // Runs of equal prefixes (usually short): by the whole id.
-        let mut i = 0;
-        while i < keys.len() {
-            let j = i + keys[i..].iter().take_while(|k| k.0 == keys[i].0).count();
-            if j - i > 1 {
-                crate::sort::sort_by(&mut keys[i..j], |a, b| id(a.1).cmp(id(b.1)));
-            }
-            i = j;
-        }
-        let dup = keys
-            .windows(2)
-            .find(|w| w[0].0 == w[1].0 && id(w[0].1) == id(w[1].1))
-            .map(|w| w[0].1.max(w[1].1));
-        let by_id = keys.into_iter().map(|(_, k)| k).collect();
-        (by_id, dup)
-    }
-
-    /// Assemble a model from its parts (ids unique, `by_id` from [`Model::sort_ids`]).
-    #[allow(clippy::too_many_arguments)]
+    /// Assemble a model from its parts (ids strictly increasing in byte order: item indices
+    /// follow the ids, which [`Model::index_of`] searches).
     pub(crate) fn from_raw(
         id_text: String,
         id_end: Vec<u32>,
-        by_id: Vec<u32>,
         pop: Vec<u8>,
         trend: Vec<u8>,
         [next, together, bought]: [Rows; 3],
@@ -531,21 +494,23 @@ impl Model {
     ) -> Model {
         let n = id_end.len() as u32;
         // By popularity (desc), ties by index: one packed integer key per item.
-        let mut keys: Vec<u64> = (0..n)
-            .map(|i| u64::from(u8::MAX - pop[i as usize]) << 32 | u64::from(i))
-            .collect();
-        crate::sort::sort_by_u64(&mut keys, |&k| k);
-        let pop_order: Vec<u32> = keys.into_iter().map(|k| k as u32).collect();
+        let mut pop_order: Vec<u32> = (0..n).collect();
+        crate::sort::sort_by_u64(&mut pop_order, |&i| {
+            u64::from(u8::MAX - pop[i as usize]) << 32 | u64::from(i)
+        });
         // By trending (desc), then popularity order: a stable sort of the popularity order.
         let mut trend_order = pop_order.clone();
         crate::sort::sort_by_u64(&mut trend_order, |&i| {
             u64::from(u8::MAX - trend[i as usize])
         });
-        let max_pop = crate::recommend::level_value(pop.iter().copied().max().unwrap_or(0));
+        let mut top = 0;
+        for &l in &pop {
+            top = top.max(l);
+        }
+        let max_pop = crate::recommend::level_value(top);
         Model {
             id_text,
             id_end,
-            by_id,
             pop,
             trend,
             next,
@@ -568,7 +533,6 @@ impl Model {
         Model {
             id_text: String::new(),
             id_end: Vec::new(),
-            by_id: Vec::new(),
             pop: Vec::new(),
             trend: Vec::new(),
             next: Rows::empty(0),
@@ -606,10 +570,17 @@ impl Model {
 
     /// The dense index of the shop's item id.
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.by_id
-            .binary_search_by(|&k| self.id_at(k).cmp(id))
-            .ok()
-            .map(|k| self.by_id[k])
+        // Item indices follow the ids (byte order).
+        let (mut lo, mut hi) = (0, self.len() as u32);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.id_at(mid).cmp(id) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
     }
 
     /// Display metadata of `item`, when the model carries metadata (a copy built from the
