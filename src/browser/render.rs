@@ -363,16 +363,13 @@ fn impression(slot: &str, variant: &str, ids: &[String]) -> Value {
     let mut props = Value::object();
     props.set("list_id", crate::text::concat(&["affinity:", slot]).into());
     props.set("variant", variant.into());
-    let products = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let mut p = Value::object();
-            p.set("product_id", id.as_str().into());
-            p.set("position", ((i + 1) as f64).into());
-            p
-        })
-        .collect();
+    let mut products = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let mut p = Value::object();
+        p.set("product_id", id.as_str().into());
+        p.set("position", ((i + 1) as f64).into());
+        products.push(p);
+    }
     props.set("products", Value::Array(products));
     props
 }

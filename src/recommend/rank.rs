@@ -537,12 +537,10 @@ impl Model {
     #[inline(never)]
     fn recently_viewed(&self, query: &Query, allowed: &Allowed) -> Vec<Scored> {
         // Latest position first, then a stable sort by time (descending).
-        let mut hist: Vec<(i64, &str)> = query
-            .history
-            .iter()
-            .rev()
-            .map(|(id, t)| (*t, id.as_str()))
-            .collect();
+        let mut hist: Vec<(i64, &str)> = Vec::with_capacity(query.history.len());
+        for (id, t) in query.history.iter().rev() {
+            hist.push((*t, id));
+        }
         crate::sort::sort_by_u64(&mut hist, |&(t, _)| !((t as u64) ^ 1 << 63));
         let mut out: Vec<Scored> = Vec::new();
         for (_, id) in hist {
