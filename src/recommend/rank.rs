@@ -604,45 +604,34 @@ impl Model {
         true
     }
 
-    /// Put pinned items at their positions (pins sorted by position; an allowed, known item only),
-    /// removing them from the ranked list, and cut to `count`.
+    /// Put pinned items at their positions (pins by position, in their order on equal positions;
+    /// an allowed, known item only, once), removing them from the ranked list, and cut to `count`.
     #[inline(never)]
     fn place_pins(&self, mut ranked: Vec<Scored>, query: &Query, allowed: &Allowed) -> Vec<Scored> {
         let count = query.count;
+        // Kept sorted by position as they are added (a handful at most).
         let mut pins: Vec<(usize, u32)> = Vec::new();
         for pin in &query.rules.pins {
             if let Some(i) = self.index_of(&pin.id) {
                 if pin.position < count && allowed.ok(i) && !pins.iter().any(|&(_, j)| j == i) {
-                    pins.push((pin.position, i));
+                    let at = pins.iter().filter(|&&(p, _)| p <= pin.position).count();
+                    pins.insert(at, (pin.position, i));
                 }
             }
         }
-        if pins.is_empty() {
-            ranked.truncate(count);
-            return ranked;
-        }
-        crate::sort::sort_by_u64(&mut pins, |&(p, _)| p as u64);
-        ranked.retain(|s| !pins.iter().any(|&(_, i)| i == s.item));
-        // Each pin goes to its position, or to the end of a list too short to reach it.
-        let mut out = Vec::with_capacity(count);
-        let mut rest = ranked.into_iter();
-        let mut k = 0;
-        while out.len() < count {
-            let pin = pins.get(k).copied();
-            let next = match pin {
-                Some((p, _)) if p <= out.len() => None,
-                _ => rest.next(),
-            };
-            match (next, pin) {
-                (Some(s), _) => out.push(s),
-                (None, Some((_, i))) => {
-                    k += 1;
-                    out.push(fill(i, Reason::Pinned));
-                }
-                (None, None) => break,
+        if !pins.is_empty() {
+            ranked.retain(|s| !pins.iter().any(|&(_, i)| i == s.item));
+            // Each pin at its position, after the pin before it, or at the end of a list too
+            // short to reach it.
+            let mut next = 0;
+            for (p, i) in pins {
+                let at = p.max(next).min(ranked.len());
+                ranked.insert(at, fill(i, Reason::Pinned));
+                next = at + 1;
             }
         }
-        out
+        ranked.truncate(count);
+        ranked
     }
 }
 
@@ -812,6 +801,64 @@ mod tests {
             id: "d".into(),
         }];
         assert!(!ids(&m, &m.recommend(&q)).contains(&"d".to_string()));
+    }
+
+    /// The pin walk as first written: at each position the next pin whose position is reached,
+    /// else the next ranked item, else the remaining pins in order.
+    fn pins_by_walk(ranked: &[String], pins: &[(usize, String)], count: usize) -> Vec<String> {
+        let mut pins = pins.to_vec();
+        pins.sort_by_key(|p| p.0);
+        let pinned: Vec<String> = pins.iter().map(|p| p.1.clone()).collect();
+        let mut rest = ranked.iter().filter(|r| !pinned.contains(r));
+        let mut pins = pins.into_iter().peekable();
+        let mut out = Vec::new();
+        while out.len() < count {
+            if let Some((p, _)) = pins.peek() {
+                if *p <= out.len() {
+                    out.push(pins.next().unwrap().1);
+                    continue;
+                }
+            }
+            match rest.next().cloned().or_else(|| pins.next().map(|p| p.1)) {
+                Some(id) => out.push(id),
+                None => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pins_match_the_walk() {
+        let m = shop();
+        let all = ["a", "b", "c", "e", "f", "g"];
+        let mut x = 0x9e37_79b9u32;
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let count = 1 + (x % 6) as usize;
+            let mut q = Query::new(Strategy::Popular, count);
+            let ranked = ids(&m, &m.recommend(&q));
+            let mut pins: Vec<(usize, String)> = Vec::new();
+            for k in 0..(x >> 3) % 4 {
+                let id = all[((x >> (5 + 3 * k)) % 6) as usize];
+                let position = ((x >> (17 + 3 * k)) % 7) as usize;
+                q.rules.pins.push(Pin {
+                    position,
+                    id: id.into(),
+                });
+                if position < count && !pins.iter().any(|p| p.1 == id) {
+                    pins.push((position, id.to_string()));
+                }
+            }
+            let got = ids(&m, &m.recommend(&q));
+            assert_eq!(
+                got,
+                pins_by_walk(&ranked, &pins, count),
+                "{:?}",
+                q.rules.pins
+            );
+        }
     }
 
     #[test]
