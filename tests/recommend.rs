@@ -331,6 +331,7 @@ fn reason_texts() {
         "a",
         ItemMeta {
             name: "Red shoe".into(),
+            category: Some("Hats".into()),
             ..ItemMeta::default()
         },
     );
@@ -349,13 +350,7 @@ fn reason_texts() {
         Reason::BoughtTogether { because: a }.text(&m),
         "Often bought with Red shoe"
     );
-    assert_eq!(
-        Reason::PopularIn {
-            category: "Hats".into()
-        }
-        .text(&m),
-        "Popular in Hats"
-    );
+    assert_eq!(Reason::PopularIn { of: a }.text(&m), "Popular in Hats");
     assert_eq!(Reason::Trending.text(&m), "Trending now");
     assert_eq!(Reason::Pinned.text(&m), "Featured");
     assert_eq!(Reason::RecentlyViewed.text(&m), "Recently viewed");

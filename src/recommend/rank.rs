@@ -148,7 +148,7 @@ impl Query {
 }
 
 /// Why an item is recommended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     /// Viewed together with / after an item the shopper viewed.
     ViewedTogether {
@@ -162,10 +162,11 @@ pub enum Reason {
     },
     /// The shopper viewed it recently.
     RecentlyViewed,
-    /// Popular in a category.
+    /// Popular in a category: the category of the item `of` (the shopper's or the anchor's),
+    /// named by [`Reason::text`].
     PopularIn {
-        /// The category name.
-        category: String,
+        /// The item (model index) whose category it is.
+        of: u32,
     },
     /// Trending now (time-decayed popularity).
     Trending,
@@ -194,7 +195,9 @@ impl Reason {
                 crate::text::concat(&["Often bought with ", name(*because)])
             }
             Reason::RecentlyViewed => "Recently viewed".to_string(),
-            Reason::PopularIn { category } => crate::text::concat(&["Popular in ", category]),
+            Reason::PopularIn { of } => {
+                crate::text::concat(&["Popular in ", model.category(*of).unwrap_or("")])
+            }
             Reason::Trending => "Trending now".to_string(),
             Reason::Popular => "Popular right now".to_string(),
             Reason::Pinned => "Featured".to_string(),
@@ -203,7 +206,7 @@ impl Reason {
 }
 
 /// One recommended item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
     /// Model index of the item ([`Model::id`] gives the shop's id).
     pub item: u32,
@@ -211,25 +214,6 @@ pub struct Scored {
     pub score: f32,
     /// Why it is shown.
     pub reason: Reason,
-}
-
-/// Why a score was added, in the accumulator: a copyable stand-in for [`Reason`] (whose
-/// `PopularIn` owns a string), so that every addition is one non-generic call.
-#[derive(Debug, Clone, Copy)]
-enum Why {
-    Viewed(u32),
-    Bought(u32),
-    Recent,
-}
-
-impl Why {
-    fn reason(self) -> Reason {
-        match self {
-            Why::Viewed(because) => Reason::ViewedTogether { because },
-            Why::Bought(because) => Reason::BoughtTogether { because },
-            Why::Recent => Reason::RecentlyViewed,
-        }
-    }
 }
 
 /// Sparse score accumulator: only items reached through neighbour lists.
@@ -240,8 +224,8 @@ impl Why {
 struct Acc {
     /// `slot[item]`: index into `entries`, or `u32::MAX` when the item has no score yet.
     slot: Vec<u32>,
-    /// `(item, score, best contribution, why the best contribution)`.
-    entries: Vec<(u32, f32, f32, Why)>,
+    /// `(item, score, best contribution, the reason of the best contribution)`.
+    entries: Vec<(u32, f32, f32, Reason)>,
 }
 
 impl Acc {
@@ -255,7 +239,7 @@ impl Acc {
 
     /// Adds `w` to `item`'s score; the best single contribution gives the reason.
     #[inline(never)]
-    fn add(&mut self, item: u32, w: f32, why: Why) {
+    fn add(&mut self, item: u32, w: f32, why: Reason) {
         if w.is_nan() || w <= 0.0 {
             return;
         }
@@ -280,7 +264,7 @@ impl Acc {
 
     /// Adds `factor × weight` for every neighbour of `source` in `rows`.
     #[inline(never)]
-    fn spread(&mut self, rows: &Rows, source: u32, factor: f32, why: Why) {
+    fn spread(&mut self, rows: &Rows, source: u32, factor: f32, why: Reason) {
         for (j, w) in rows.row(source) {
             self.add(j, factor * w, why);
         }
@@ -393,7 +377,7 @@ impl Model {
                     let Some(i) = self.index_of(id) else {
                         continue;
                     };
-                    let why = Why::Viewed(i);
+                    let why = Reason::ViewedTogether { because: i };
                     if back < HOP_ITEMS {
                         for (rows, weight) in
                             [(&self.next, p.hop), (&self.together, p.hop_together)]
@@ -406,7 +390,7 @@ impl Model {
                             }
                         }
                     }
-                    acc.add(i, p.repeat * r, Why::Recent);
+                    acc.add(i, p.repeat * r, Reason::RecentlyViewed);
                     acc.spread(&self.next, i, p.next * r, why);
                     acc.spread(&self.together, i, p.together * r, why);
                     r *= p.decay;
@@ -414,7 +398,12 @@ impl Model {
                     back += 1;
                 }
                 for &c in cart.iter().chain(&purchased) {
-                    acc.spread(&self.bought, c, p.bought, Why::Bought(c));
+                    acc.spread(
+                        &self.bought,
+                        c,
+                        p.bought,
+                        Reason::BoughtTogether { because: c },
+                    );
                 }
                 if p.popularity > 0.0 {
                     for e in &mut acc.entries {
@@ -425,8 +414,13 @@ impl Model {
             }
             Strategy::Similar => {
                 if let Some(a) = anchor {
-                    acc.spread(&self.together, a, 1.0, Why::Viewed(a));
-                    acc.spread(&self.next, a, 1.0, Why::Viewed(a));
+                    acc.spread(
+                        &self.together,
+                        a,
+                        1.0,
+                        Reason::ViewedTogether { because: a },
+                    );
+                    acc.spread(&self.next, a, 1.0, Reason::ViewedTogether { because: a });
                     fill_from = Some(a);
                 }
             }
@@ -436,11 +430,16 @@ impl Model {
                     _ => cart,
                 };
                 for &s in &sources {
-                    acc.spread(&self.bought, s, 1.0, Why::Bought(s));
+                    acc.spread(&self.bought, s, 1.0, Reason::BoughtTogether { because: s });
                 }
                 // Viewed-together as a weaker second tier, below every bought-together score.
                 for &s in &sources {
-                    acc.spread(&self.together, s, 1e-3, Why::Viewed(s));
+                    acc.spread(
+                        &self.together,
+                        s,
+                        1e-3,
+                        Reason::ViewedTogether { because: s },
+                    );
                 }
                 fill_from = sources.first().copied();
             }
@@ -469,7 +468,7 @@ impl Model {
                 ranked.push(Scored {
                     item,
                     score,
-                    reason: why.reason(),
+                    reason: why,
                 });
             }
         }
@@ -485,48 +484,36 @@ impl Model {
         });
         ranked.truncate(query.count);
         if ranked.len() < query.count {
-            let cat = fill_from.and_then(|i| self.category(i));
-            self.fill(&mut ranked, query, cat, &allowed);
+            self.fill(&mut ranked, query, fill_from, &allowed);
         }
         self.place_pins(ranked, query, &allowed)
     }
 
-    /// The fallback chain of a short list: popular in the category `cat`, then trending (or
-    /// popular), skipping items already listed.
+    /// The fallback chain of a short list: popular in the category of item `from`, then trending
+    /// (or popular), skipping items already listed.
     #[inline(never)]
-    fn fill(&self, ranked: &mut Vec<Scored>, query: &Query, cat: Option<&str>, allowed: &Allowed) {
+    fn fill(&self, ranked: &mut Vec<Scored>, query: &Query, from: Option<u32>, allowed: &Allowed) {
         let mut have = ItemSet::new(self.len());
         for s in ranked.iter() {
             have.insert(s.item);
         }
         let popular = query.strategy == Strategy::Popular;
-        let chain = [
-            (cat, &self.pop_order),
-            (
-                None,
-                if popular {
-                    &self.pop_order
-                } else {
-                    &self.trend_order
-                },
-            ),
-        ];
-        for (k, (cat, order)) in chain.into_iter().enumerate() {
-            if k == 0 && cat.is_none() {
-                continue;
-            }
+        let rest = if popular {
+            (&self.pop_order, Reason::Popular)
+        } else {
+            (&self.trend_order, Reason::Trending)
+        };
+        let cat = from.and_then(|i| self.category(i));
+        let first = from
+            .filter(|_| cat.is_some())
+            .map(|of| (&self.pop_order, Reason::PopularIn { of }));
+        for (order, reason) in first.into_iter().chain([rest]) {
+            let in_cat = matches!(reason, Reason::PopularIn { .. });
             for &i in order {
                 if ranked.len() >= query.count {
                     return;
                 }
-                if (cat.is_none() || self.category(i) == cat) && allowed.ok(i) && have.insert(i) {
-                    let reason = match cat {
-                        Some(c) => Reason::PopularIn {
-                            category: c.to_string(),
-                        },
-                        None if popular => Reason::Popular,
-                        None => Reason::Trending,
-                    };
+                if (!in_cat || self.category(i) == cat) && allowed.ok(i) && have.insert(i) {
                     ranked.push(fill(i, reason));
                 }
             }
