@@ -639,9 +639,30 @@ mod tests {
             let at = (seed % b.len() as u64) as usize;
             b[at] ^= (seed >> 32) as u8 | 1;
             if let Ok(m) = Model::decode(&b) {
-                // Whatever decodes must be internally consistent enough to rank with.
-                let q = crate::recommend::Query::new(crate::recommend::Strategy::ForYou, 5);
-                let _ = m.recommend(&q);
+                // Whatever decodes must be internally consistent enough to rank with, with every
+                // strategy, and to read every item's accessors.
+                use crate::recommend::{Query, Strategy};
+                for strategy in [
+                    Strategy::ForYou,
+                    Strategy::Similar,
+                    Strategy::BoughtTogether,
+                    Strategy::Trending,
+                    Strategy::Popular,
+                    Strategy::RecentlyViewed,
+                    Strategy::CartCrossSell,
+                ] {
+                    let mut q = Query::new(strategy, 5);
+                    q.viewed("p1", 1).viewed("p2", 2);
+                    q.anchor = Some("p3".into());
+                    q.cart = vec!["p1".into()];
+                    for s in m.recommend(&q) {
+                        let _ = s.reason.text(&m);
+                    }
+                }
+                for i in 0..m.len() as u32 + 1 {
+                    let _ = (m.id(i), m.meta(i), m.name(i), m.url(i), m.image(i));
+                    let _ = (m.price_cents(i), m.category(i), m.popularity(i));
+                }
             }
         }
     }
