@@ -253,7 +253,7 @@ fn cards<'a>(
         ranked.retain(|r| {
             let seen = q.history.iter().any(|(h, _)| model.id(r.item) == Some(h));
             if seen {
-                viewed.push(r.clone());
+                viewed.push(*r);
             }
             !seen
         });
