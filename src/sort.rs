@@ -44,7 +44,7 @@ fn key_order(keys: Vec<(u64, u32)>) -> Vec<u32> {
 
 /// `(key, position)` pairs in ascending order (positions make every pair distinct: stable).
 #[inline(never)]
-fn sort_keys(keys: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+pub(crate) fn sort_keys(keys: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
     merge_sort(keys, |a, b| a < b)
 }
 

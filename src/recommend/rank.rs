@@ -237,8 +237,9 @@ impl Acc {
         }
     }
 
-    /// Adds `w` to `item`'s score; the best single contribution gives the reason.
-    #[inline(never)]
+    /// Adds `w` to `item`'s score; the best single contribution gives the reason. (One copy in
+    /// the page, where size counts; inlined natively, where the evaluator ranks millions of times.)
+    #[cfg_attr(feature = "page", inline(never))]
     fn add(&mut self, item: u32, w: f32, why: Reason) {
         if w.is_nan() || w <= 0.0 {
             return;
@@ -263,7 +264,7 @@ impl Acc {
     }
 
     /// Adds `factor × weight` for every neighbour of `source` in `rows`.
-    #[inline(never)]
+    #[cfg_attr(feature = "page", inline(never))]
     fn spread(&mut self, rows: &Rows, source: u32, factor: f32, why: Reason) {
         for (j, w) in rows.row(source) {
             self.add(j, factor * w, why);
@@ -308,7 +309,7 @@ struct Allowed<'a> {
 }
 
 impl Allowed<'_> {
-    #[inline(never)]
+    #[cfg_attr(feature = "page", inline(never))]
     fn ok(&self, i: u32) -> bool {
         !self.excluded.contains(i) && self.model.passes(i, self.rules)
     }
@@ -462,26 +463,29 @@ impl Model {
             }
         }
 
-        let mut ranked: Vec<Scored> = Vec::with_capacity(acc.entries.len());
-        for (item, score, _, why) in acc.entries {
+        // By score (descending, in `total_cmp` order), then item: one integer key each, sorted
+        // as keys (the entries themselves are not moved); only the first `count` are read.
+        let mut keys: Vec<(u64, u32)> = Vec::with_capacity(acc.entries.len());
+        for (k, &(item, score, _, _)) in acc.entries.iter().enumerate() {
             if allowed.ok(item) {
-                ranked.push(Scored {
-                    item,
-                    score,
-                    reason: why,
-                });
+                let bits = score.to_bits();
+                let ascending = if bits >> 31 == 1 {
+                    !bits
+                } else {
+                    bits | 1 << 31
+                };
+                keys.push((u64::from(!ascending) << 32 | u64::from(item), k as u32));
             }
         }
-        // By score (descending, in `total_cmp` order), then item: one integer key each.
-        crate::sort::sort_by_u64(&mut ranked, |s| {
-            let bits = s.score.to_bits();
-            let ascending = if bits >> 31 == 1 {
-                !bits
-            } else {
-                bits | 1 << 31
-            };
-            u64::from(!ascending) << 32 | u64::from(s.item)
-        });
+        let mut ranked: Vec<Scored> = Vec::with_capacity(query.count);
+        for (_, k) in crate::sort::sort_keys(keys).into_iter().take(query.count) {
+            let (item, score, _, reason) = acc.entries[k as usize];
+            ranked.push(Scored {
+                item,
+                score,
+                reason,
+            });
+        }
         ranked.truncate(query.count);
         if ranked.len() < query.count {
             self.fill(&mut ranked, query, fill_from, &allowed);
