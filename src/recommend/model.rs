@@ -75,7 +75,8 @@ impl Default for ScoreParams {
 }
 
 /// Read one LEB128 varint at `*pos` (at most 64 bits); `None` when truncated or too long.
-#[inline]
+#[cfg_attr(not(feature = "page"), inline(always))]
+#[cfg_attr(feature = "page", inline)]
 pub(crate) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     let mut shift = 0u32;
@@ -248,7 +249,10 @@ pub(crate) struct RowIter<'a> {
 impl Iterator for RowIter<'_> {
     type Item = (u32, f32);
 
-    #[inline]
+    // Always inlined natively, where the evaluator ranks many times (inlining it everywhere
+    // would only add weight to the page).
+    #[cfg_attr(not(feature = "page"), inline(always))]
+    #[cfg_attr(feature = "page", inline)]
     fn next(&mut self) -> Option<(u32, f32)> {
         if self.left == 0 {
             return None;
