@@ -95,6 +95,40 @@ fn card_html(card: &Card, position: usize, currency: &str, out: &mut String) {
     out.push_str("</a>");
 }
 
+/// Where a slot's cards are written as they are made: its markup, its `data-affinity-shown`
+/// list, and the page's taken ids (whose tail from `before` is this slot's).
+struct Sink<'a> {
+    html: String,
+    shown: String,
+    taken: &'a mut Vec<String>,
+    before: usize,
+    currency: &'a str,
+}
+
+impl Sink<'_> {
+    /// How many cards the slot shows so far.
+    fn len(&self) -> usize {
+        self.taken.len() - self.before
+    }
+
+    /// True when an earlier slot on the page shows `id`.
+    fn taken_before(&self, id: &String) -> bool {
+        self.taken[..self.before].contains(id)
+    }
+
+    fn card(&mut self, card: &Card) {
+        let position = self.len() + 1;
+        if position == 1 {
+            self.html.push_str("<div class=\"affinity-list\">");
+        } else {
+            self.shown.push(',');
+        }
+        card_html(card, position, self.currency, &mut self.html);
+        self.shown.push_str(card.id);
+        self.taken.push(card.id.to_string());
+    }
+}
+
 /// The strategy behind a slot name; `None` for slots not ranked by the model.
 fn strategy(slot: &str) -> Option<Strategy> {
     Some(match slot {
@@ -197,25 +231,24 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
     q
 }
 
-/// The cards for a slot, and the variant shown: `personalized`, `holdout` (a personalized slot
-/// showing the popular ranking to a held-out shopper), `standard` (trending, popular) or `local`
-/// (recently viewed).
-fn cards<'a>(
-    s: &'a State,
+/// Writes the cards for a slot into `out`, and returns the variant shown: `personalized`,
+/// `holdout` (a personalized slot showing the popular ranking to a held-out shopper), `standard`
+/// (trending, popular) or `local` (recently viewed).
+fn cards(
+    s: &State,
     el: &web_sys::Element,
     slot: &str,
     count: usize,
-    taken: &[String],
-) -> (Vec<Card<'a>>, &'static str) {
-    let mut cards = Vec::new();
+    out: &mut Sink,
+) -> &'static str {
     if slot == "recently-viewed" {
         for v in &s.profile.recent {
             let p = &v.product;
-            if cards.len() >= count {
+            if out.len() >= count {
                 break;
             }
-            if s.current_product.as_deref() != Some(p.id.as_str()) && !taken.contains(&p.id) {
-                cards.push(Card {
+            if s.current_product.as_deref() != Some(p.id.as_str()) && !out.taken_before(&p.id) {
+                out.card(&Card {
                     id: &p.id,
                     name: &p.name,
                     price: p.price,
@@ -225,10 +258,10 @@ fn cards<'a>(
                 });
             }
         }
-        return (cards, "local");
+        return "local";
     }
     let (Some(mut strategy), Some(model)) = (strategy(slot), s.model.as_ref()) else {
-        return (cards, "local");
+        return "local";
     };
     let mut variant = if is_personal(strategy) {
         "personalized"
@@ -240,7 +273,7 @@ fn cards<'a>(
         variant = "holdout";
     }
     let mut q = query(s, el, strategy, count);
-    q.rules.exclude_items.extend_from_slice(taken);
+    q.rules.exclude_items.extend_from_slice(out.taken);
     let demote = strategy == Strategy::ForYou && !el.has_attribute("data-affinity-reminders");
     if demote {
         // Viewed products go after the others: ask for enough to fill the slot without them.
@@ -270,7 +303,7 @@ fn cards<'a>(
             ref other => other.text(model),
         };
         let name = model.name(r.item).unwrap_or("");
-        cards.push(Card {
+        out.card(&Card {
             name: if name.is_empty() { id } else { name },
             id,
             price: model.price_cents(r.item).map(|c| f64::from(c) / 100.0),
@@ -279,7 +312,7 @@ fn cards<'a>(
             reason,
         });
     }
-    (cards, variant)
+    variant
 }
 
 /// Renders every slot on the page from the current state, and reports new impressions.
@@ -325,23 +358,19 @@ pub fn render_slots() {
         // The cards borrow the state: their markup is written before it is released. What
         // they show joins `taken` (the new tail is this slot's ids) and `shown`.
         let before = taken.len();
-        let mut shown = String::new();
-        let Some((html, variant)) = with_state(|s| {
-            let (cards, variant) = cards(s, &el, &slot, count, &taken);
-            let mut html = String::new();
-            if !cards.is_empty() {
-                html.push_str("<div class=\"affinity-list\">");
-                for (position, card) in cards.iter().enumerate() {
-                    card_html(card, position + 1, &s.currency, &mut html);
-                    if position > 0 {
-                        shown.push(',');
-                    }
-                    shown.push_str(card.id);
-                    taken.push(card.id.to_string());
-                }
-                html.push_str("</div>");
+        let Some((html, shown, variant)) = with_state(|s| {
+            let mut out = Sink {
+                html: String::new(),
+                shown: String::new(),
+                taken: &mut taken,
+                before,
+                currency: &s.currency,
+            };
+            let variant = cards(s, &el, &slot, count, &mut out);
+            if out.len() > 0 {
+                out.html.push_str("</div>");
             }
-            (html, variant)
+            (out.html, out.shown, variant)
         }) else {
             return;
         };
