@@ -108,18 +108,19 @@ pub fn product(node: &Value) -> Option<Value> {
 /// `Product List Viewed` properties from a schema.org `ItemList` of products (at most 50).
 pub fn item_list(node: &Value, list_id: &str) -> Option<Value> {
     let items = node.get("itemListElement")?.as_array()?;
-    let products: Vec<Value> = items
-        .iter()
-        .filter_map(|li| {
-            let inner = li.get("item").unwrap_or(li);
-            let mut p = product(inner)?;
-            if let Some(pos) = li.get_f64("position") {
-                p.set("position", pos.into());
-            }
-            Some(p)
-        })
-        .take(50)
-        .collect();
+    let mut products = Vec::new();
+    for li in items {
+        if products.len() == 50 {
+            break;
+        }
+        let Some(mut p) = product(li.get("item").unwrap_or(li)) else {
+            continue;
+        };
+        if let Some(pos) = li.get_f64("position") {
+            p.set("position", pos.into());
+        }
+        products.push(p);
+    }
     if products.is_empty() {
         return None;
     }
@@ -144,23 +145,23 @@ pub fn order(node: &Value) -> Option<Value> {
         _ => &[],
     };
     let mut sum = 0.0;
-    let products: Vec<Value> = offers
-        .iter()
-        .filter_map(|offer| {
-            let mut p = product(offer.get("itemOffered")?)?;
-            let price = offer.get_f64("price").or_else(|| p.get_f64("price"));
-            let qty = offer
-                .get("eligibleQuantity")
-                .and_then(|q| q.get_f64("value"))
-                .unwrap_or(1.0);
-            if let Some(price) = price {
-                p.set("price", price.into());
-                sum += price * qty;
-            }
-            p.set("quantity", qty.into());
-            Some(p)
-        })
-        .collect();
+    let mut products = Vec::new();
+    for offer in offers {
+        let Some(mut p) = offer.get("itemOffered").and_then(product) else {
+            continue;
+        };
+        let price = offer.get_f64("price").or_else(|| p.get_f64("price"));
+        let qty = offer
+            .get("eligibleQuantity")
+            .and_then(|q| q.get_f64("value"))
+            .unwrap_or(1.0);
+        if let Some(price) = price {
+            p.set("price", price.into());
+            sum += price * qty;
+        }
+        p.set("quantity", qty.into());
+        products.push(p);
+    }
     let total = node.get_f64("price").unwrap_or(sum);
     v.set("total", total.into());
     v.set("revenue", total.into());
@@ -279,22 +280,45 @@ pub fn escape_html(s: &str, out: &mut String) {
 /// slots and the dashboard check URLs with this one function.
 pub fn safe_url(url: &str) -> &str {
     // Browsers drop leading C0 controls and spaces, and tabs/newlines anywhere, before reading
-    // the scheme: judge the URL as the browser will see it.
-    let seen: String = url
-        .trim_start_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .take(64)
-        .collect();
-    let scheme_end = seen.bytes().position(|b| b == b':');
-    let first_delim = seen.bytes().position(|b| matches!(b, b'/' | b'?' | b'#'));
-    let has_scheme = match (scheme_end, first_delim) {
+    // the scheme: judge the first 64 characters as the browser will see them, in one byte scan
+    // (what matters is ASCII: the colon, the first `/?#`, and the lowercased first six bytes).
+    let mut head = [0u8; 6];
+    let (mut len, mut chars) = (0usize, 0usize);
+    let (mut colon, mut delim) = (None, None);
+    let mut started = false;
+    for &b in url.as_bytes() {
+        // Every character up to a space is one byte.
+        if !started && b <= b' ' {
+            continue;
+        }
+        started = true;
+        if matches!(b, b'\t' | b'\n' | b'\r') {
+            continue;
+        }
+        // A character starts at every byte that is not a UTF-8 continuation byte.
+        if b & 0xc0 != 0x80 {
+            if chars == 64 {
+                break;
+            }
+            chars += 1;
+        }
+        if len < head.len() {
+            head[len] = b.to_ascii_lowercase();
+        }
+        if b == b':' && colon.is_none() {
+            colon = Some(len);
+        }
+        if matches!(b, b'/' | b'?' | b'#') && delim.is_none() {
+            delim = Some(len);
+        }
+        len += 1;
+    }
+    let has_scheme = match (colon, delim) {
         (Some(c), Some(d)) => c < d,
         (Some(_), None) => true,
         _ => false,
     };
-    let lower = seen.to_ascii_lowercase();
-    if !has_scheme || lower.starts_with("https:") || lower.starts_with("http:") {
+    if !has_scheme || head == *b"https:" || head[..5] == *b"http:" {
         url
     } else {
         "#"
@@ -391,6 +415,80 @@ mod tests {
         ] {
             assert_eq!(safe_url(bad), "#", "{bad:?}");
         }
+    }
+
+    /// The `char`-based reading `safe_url` had before its byte scan: the first 64 characters
+    /// after leading blanks and controls, tabs and newlines dropped, lowercased.
+    fn safe_url_by_chars(url: &str) -> &str {
+        let seen: String = url
+            .trim_start_matches(|c: char| c <= ' ')
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .take(64)
+            .collect();
+        let scheme_end = seen.bytes().position(|b| b == b':');
+        let first_delim = seen.bytes().position(|b| matches!(b, b'/' | b'?' | b'#'));
+        let has_scheme = match (scheme_end, first_delim) {
+            (Some(c), Some(d)) => c < d,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let lower = seen.to_ascii_lowercase();
+        if !has_scheme || lower.starts_with("https:") || lower.starts_with("http:") {
+            url
+        } else {
+            "#"
+        }
+    }
+
+    #[test]
+    fn safe_url_matches_the_char_reading() {
+        // Random strings over the characters that matter (schemes, separators, blanks, controls,
+        // multi-byte characters around the 64-character limit).
+        let parts = [
+            "h",
+            "t",
+            "p",
+            "s",
+            "H",
+            "T",
+            "P",
+            "S",
+            ":",
+            "/",
+            "?",
+            "#",
+            "\t",
+            "\n",
+            "\r",
+            " ",
+            "\u{1}",
+            "é",
+            "€",
+            "😀",
+            "javascript",
+            "http",
+            "https",
+            "a",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut url = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for k in 0..(x % 80) {
+                url.push_str(parts[((x >> (k % 50)) as usize + k as usize * 7) % parts.len()]);
+            }
+            assert_eq!(safe_url(&url), safe_url_by_chars(&url), "{url:?}");
+        }
+        // The limit counts characters, not bytes: a colon as the 64th character counts.
+        let late = format!("{}:x", "é".repeat(63));
+        assert_eq!(safe_url(&late), "#");
+        assert_eq!(
+            safe_url(&format!("{}:x", "é".repeat(64))),
+            format!("{}:x", "é".repeat(64))
+        );
     }
 
     #[test]

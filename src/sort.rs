@@ -24,17 +24,27 @@ pub(crate) fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) 
 /// Sorts `v` stably by an integer key: the keys are computed once and sorted without a call per
 /// comparison, which is several times faster than [`sort_by`] on large inputs (the item model).
 pub(crate) fn sort_by_u64<T>(v: &mut [T], mut key: impl FnMut(&T) -> u64) {
-    let keys: Vec<(u64, u32)> = v
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (key(e), i as u32))
-        .collect();
-    permute(v, sort_keys(keys).into_iter().map(|(_, i)| i).collect());
+    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(v.len());
+    for (i, e) in v.iter().enumerate() {
+        keys.push((key(e), i as u32));
+    }
+    permute(v, key_order(keys));
+}
+
+/// The positions of `keys` in ascending order.
+#[inline(never)]
+fn key_order(keys: Vec<(u64, u32)>) -> Vec<u32> {
+    let sorted = sort_keys(keys);
+    let mut order = Vec::with_capacity(sorted.len());
+    for (_, i) in sorted {
+        order.push(i);
+    }
+    order
 }
 
 /// `(key, position)` pairs in ascending order (positions make every pair distinct: stable).
 #[inline(never)]
-fn sort_keys(keys: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+pub(crate) fn sort_keys(keys: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
     merge_sort(keys, |a, b| a < b)
 }
 
@@ -75,7 +85,13 @@ fn merge_sort<T: Copy>(mut a: Vec<T>, mut less: impl FnMut(T, T) -> bool) -> Vec
 }
 
 /// Rearranges `v` so that the new `v[k]` is the old `v[order[k]]`, following each cycle once.
-fn permute<T>(v: &mut [T], mut order: Vec<u32>) {
+fn permute<T>(v: &mut [T], order: Vec<u32>) {
+    permute_by(order, &mut |a, b| v.swap(a, b));
+}
+
+/// The cycles of [`permute`], one copy for every element type: `swap` exchanges two elements.
+#[inline(never)]
+fn permute_by(mut order: Vec<u32>, swap: &mut dyn FnMut(usize, usize)) {
     for start in 0..order.len() {
         let mut k = start;
         while order[k] as usize != k {
@@ -84,7 +100,7 @@ fn permute<T>(v: &mut [T], mut order: Vec<u32>) {
             if src == start {
                 break;
             }
-            v.swap(k, src);
+            swap(k, src);
             k = src;
         }
     }

@@ -169,6 +169,7 @@ fn query_of(c: &Case) -> Query {
 fn excluded(m: &Model, q: &Query, item: u32) -> bool {
     let id = m.id(item).unwrap_or_default().to_string();
     let meta = m.meta(item);
+    let meta = meta.as_ref();
     let cat = meta.and_then(|x| x.category.clone());
     let price = meta.and_then(|x| x.price_cents);
     q.anchor.as_ref() == Some(&id)
@@ -330,6 +331,7 @@ fn reason_texts() {
         "a",
         ItemMeta {
             name: "Red shoe".into(),
+            category: Some("Hats".into()),
             ..ItemMeta::default()
         },
     );
@@ -348,13 +350,7 @@ fn reason_texts() {
         Reason::BoughtTogether { because: a }.text(&m),
         "Often bought with Red shoe"
     );
-    assert_eq!(
-        Reason::PopularIn {
-            category: "Hats".into()
-        }
-        .text(&m),
-        "Popular in Hats"
-    );
+    assert_eq!(Reason::PopularIn { of: a }.text(&m), "Popular in Hats");
     assert_eq!(Reason::Trending.text(&m), "Trending now");
     assert_eq!(Reason::Pinned.text(&m), "Featured");
     assert_eq!(Reason::RecentlyViewed.text(&m), "Recently viewed");

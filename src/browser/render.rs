@@ -95,6 +95,40 @@ fn card_html(card: &Card, position: usize, currency: &str, out: &mut String) {
     out.push_str("</a>");
 }
 
+/// Where a slot's cards are written as they are made: its markup, its `data-affinity-shown`
+/// list, and the page's taken ids (whose tail from `before` is this slot's).
+struct Sink<'a> {
+    html: String,
+    shown: String,
+    taken: &'a mut Vec<String>,
+    before: usize,
+    currency: &'a str,
+}
+
+impl Sink<'_> {
+    /// How many cards the slot shows so far.
+    fn len(&self) -> usize {
+        self.taken.len() - self.before
+    }
+
+    /// True when an earlier slot on the page shows `id`.
+    fn taken_before(&self, id: &String) -> bool {
+        self.taken[..self.before].contains(id)
+    }
+
+    fn card(&mut self, card: &Card) {
+        let position = self.len() + 1;
+        if position == 1 {
+            self.html.push_str("<div class=\"affinity-list\">");
+        } else {
+            self.shown.push(',');
+        }
+        card_html(card, position, self.currency, &mut self.html);
+        self.shown.push_str(card.id);
+        self.taken.push(card.id.to_string());
+    }
+}
+
 /// The strategy behind a slot name; `None` for slots not ranked by the model.
 fn strategy(slot: &str) -> Option<Strategy> {
     Some(match slot {
@@ -120,11 +154,16 @@ fn in_holdout(s: &State) -> bool {
     bucket::in_percent(&s.shop, &s.anonymous_id, HOLDOUT_PURPOSE, s.holdout_percent)
 }
 
+/// The non-empty trimmed items of a comma list attribute.
 fn list(attr: Option<String>) -> Vec<String> {
-    crate::text::split(&attr.unwrap_or_default(), b',')
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect()
+    let mut out = Vec::new();
+    for x in crate::text::split(&attr.unwrap_or_default(), b',') {
+        let x = x.trim();
+        if !x.is_empty() {
+            out.push(x.to_string());
+        }
+    }
+    out
 }
 
 fn cents(attr: Option<String>) -> Option<u32> {
@@ -137,94 +176,92 @@ fn query(s: &State, el: &web_sys::Element, strategy: Strategy, count: usize) -> 
     let attr = |name: &str| el.get_attribute(name);
     let mut q = Query::new(strategy, count);
     let p = &s.profile;
-    q.history = p
-        .recent
-        .iter()
-        .rev()
-        .map(|v| (v.product.id.clone(), v.at_ms))
-        .collect();
+    for v in p.recent.iter().rev() {
+        q.history.push((v.product.id.clone(), v.at_ms));
+    }
     q.anchor = s.current_product.clone();
-    q.cart = p.cart.iter().map(|l| l.product.id.clone()).collect();
-    q.purchased = p
-        .orders
-        .iter()
-        .flat_map(|o| o.items.iter().cloned())
-        .collect();
+    for l in &p.cart {
+        q.cart.push(l.product.id.clone());
+    }
+    for o in &p.orders {
+        q.purchased.extend_from_slice(&o.items);
+    }
     let now = sys::now_ms();
-    q.category_affinity = p
-        .categories
-        .iter()
-        .map(|a| (a.key.clone(), p.category_affinity(&a.key, now) as f32))
-        .collect();
+    for a in &p.categories {
+        q.category_affinity
+            .push((a.key.clone(), p.category_affinity(&a.key, now) as f32));
+    }
     let r = &mut q.rules;
     r.include_categories = list(attr("data-affinity-category"));
     r.exclude_categories = list(attr("data-affinity-exclude-category"));
     r.min_price_cents = cents(attr("data-affinity-min-price"));
     r.max_price_cents = cents(attr("data-affinity-max-price"));
-    r.pins = list(attr("data-affinity-pin"))
-        .iter()
-        .filter_map(|x| {
-            let (id, at) = crate::text::split_once(x, b'@')?;
-            Some(Pin {
+    for x in list(attr("data-affinity-pin")) {
+        let Some((id, at)) = crate::text::split_once(&x, b'@') else {
+            continue;
+        };
+        if let Some(position) = crate::text::parse_u32(at) {
+            r.pins.push(Pin {
                 id: id.to_string(),
-                position: crate::text::parse_u32(at)? as usize,
-            })
-        })
-        .collect();
-    r.boosts = list(attr("data-affinity-boost"))
-        .iter()
-        .filter_map(|x| {
-            let (target, factor) = crate::text::rsplit_once(x, b':')?;
-            let factor = crate::platform::parse_f64(factor)
-                .map(|f| f as f32)
-                .filter(|f| f.is_finite() && *f >= 0.0)?;
-            Some(match target.strip_prefix("category=") {
-                Some(category) => Boost::Category {
-                    category: category.to_string(),
-                    factor,
-                },
-                None => Boost::Item {
-                    id: target.to_string(),
-                    factor,
-                },
-            })
-        })
-        .collect();
+                position: position as usize,
+            });
+        }
+    }
+    for x in list(attr("data-affinity-boost")) {
+        let Some((target, factor)) = crate::text::rsplit_once(&x, b':') else {
+            continue;
+        };
+        let Some(factor) = crate::platform::parse_f64(factor)
+            .map(|f| f as f32)
+            .filter(|f| f.is_finite() && *f >= 0.0)
+        else {
+            continue;
+        };
+        r.boosts.push(match target.strip_prefix("category=") {
+            Some(category) => Boost::Category {
+                category: category.to_string(),
+                factor,
+            },
+            None => Boost::Item {
+                id: target.to_string(),
+                factor,
+            },
+        });
+    }
     q
 }
 
-/// The cards for a slot, and the variant shown: `personalized`, `holdout` (a personalized slot
-/// showing the popular ranking to a held-out shopper), `standard` (trending, popular) or `local`
-/// (recently viewed).
-fn cards<'a>(
-    s: &'a State,
+/// Writes the cards for a slot into `out`, and returns the variant shown: `personalized`,
+/// `holdout` (a personalized slot showing the popular ranking to a held-out shopper), `standard`
+/// (trending, popular) or `local` (recently viewed).
+fn cards(
+    s: &State,
     el: &web_sys::Element,
     slot: &str,
     count: usize,
-    taken: &[String],
-) -> (Vec<Card<'a>>, &'static str) {
+    out: &mut Sink,
+) -> &'static str {
     if slot == "recently-viewed" {
-        let cards = s
-            .profile
-            .recent
-            .iter()
-            .map(|v| &v.product)
-            .filter(|p| s.current_product.as_deref() != Some(p.id.as_str()))
-            .filter(|p| !taken.contains(&p.id))
-            .map(|p| Card {
-                id: &p.id,
-                name: &p.name,
-                price: p.price,
-                url: p.url.as_deref().unwrap_or(""),
-                image: p.image.as_deref().unwrap_or(""),
-                reason: String::new(),
-            })
-            .take(count)
-            .collect();
-        return (cards, "local");
+        for v in &s.profile.recent {
+            let p = &v.product;
+            if out.len() >= count {
+                break;
+            }
+            if s.current_product.as_deref() != Some(p.id.as_str()) && !out.taken_before(&p.id) {
+                out.card(&Card {
+                    id: &p.id,
+                    name: &p.name,
+                    price: p.price,
+                    url: p.url.as_deref().unwrap_or(""),
+                    image: p.image.as_deref().unwrap_or(""),
+                    reason: String::new(),
+                });
+            }
+        }
+        return "local";
     }
     let (Some(mut strategy), Some(model)) = (strategy(slot), s.model.as_ref()) else {
-        return (Vec::new(), "local");
+        return "local";
     };
     let mut variant = if is_personal(strategy) {
         "personalized"
@@ -236,7 +273,7 @@ fn cards<'a>(
         variant = "holdout";
     }
     let mut q = query(s, el, strategy, count);
-    q.rules.exclude_items.extend_from_slice(taken);
+    q.rules.exclude_items.extend_from_slice(out.taken);
     let demote = strategy == Strategy::ForYou && !el.has_attribute("data-affinity-reminders");
     if demote {
         // Viewed products go after the others: ask for enough to fill the slot without them.
@@ -244,35 +281,38 @@ fn cards<'a>(
     }
     let mut ranked = model.recommend(&q);
     if demote {
-        let viewed: Vec<u32> = q
-            .history
-            .iter()
-            .filter_map(|(h, _)| model.index_of(h))
-            .collect();
-        crate::sort::sort_by_u64(&mut ranked, |r| u64::from(viewed.contains(&r.item)));
+        // Viewed products after the others, each group in ranked order.
+        let mut viewed = Vec::new();
+        ranked.retain(|r| {
+            let seen = q.history.iter().any(|(h, _)| model.id(r.item) == Some(h));
+            if seen {
+                viewed.push(*r);
+            }
+            !seen
+        });
+        ranked.extend(viewed);
         ranked.truncate(count);
     }
-    let cards = ranked
-        .into_iter()
-        .filter_map(|r| {
-            let id = model.id(r.item)?;
-            let reason = match r.reason {
-                // The slot's own title says it already.
-                Reason::Popular | Reason::RecentlyViewed => String::new(),
-                ref other => other.text(model),
-            };
-            let name = model.name(r.item).unwrap_or("");
-            Some(Card {
-                name: if name.is_empty() { id } else { name },
-                id,
-                price: model.price_cents(r.item).map(|c| f64::from(c) / 100.0),
-                url: model.url(r.item).unwrap_or(""),
-                image: model.image(r.item).unwrap_or(""),
-                reason,
-            })
-        })
-        .collect();
-    (cards, variant)
+    for r in ranked {
+        let Some(id) = model.id(r.item) else {
+            continue;
+        };
+        let reason = match r.reason {
+            // The slot's own title says it already.
+            Reason::Popular | Reason::RecentlyViewed => String::new(),
+            ref other => other.text(model),
+        };
+        let name = model.name(r.item).unwrap_or("");
+        out.card(&Card {
+            name: if name.is_empty() { id } else { name },
+            id,
+            price: model.price_cents(r.item).map(|c| f64::from(c) / 100.0),
+            url: model.url(r.item).unwrap_or(""),
+            image: model.image(r.item).unwrap_or(""),
+            reason,
+        });
+    }
+    variant
 }
 
 /// Renders every slot on the page from the current state, and reports new impressions.
@@ -318,23 +358,19 @@ pub fn render_slots() {
         // The cards borrow the state: their markup is written before it is released. What
         // they show joins `taken` (the new tail is this slot's ids) and `shown`.
         let before = taken.len();
-        let mut shown = String::new();
-        let Some((html, variant)) = with_state(|s| {
-            let (cards, variant) = cards(s, &el, &slot, count, &taken);
-            let mut html = String::new();
-            if !cards.is_empty() {
-                html.push_str("<div class=\"affinity-list\">");
-                for (position, card) in cards.iter().enumerate() {
-                    card_html(card, position + 1, &s.currency, &mut html);
-                    if position > 0 {
-                        shown.push(',');
-                    }
-                    shown.push_str(card.id);
-                    taken.push(card.id.to_string());
-                }
-                html.push_str("</div>");
+        let Some((html, shown, variant)) = with_state(|s| {
+            let mut out = Sink {
+                html: String::new(),
+                shown: String::new(),
+                taken: &mut taken,
+                before,
+                currency: &s.currency,
+            };
+            let variant = cards(s, &el, &slot, count, &mut out);
+            if out.len() > 0 {
+                out.html.push_str("</div>");
             }
-            (html, variant)
+            (out.html, out.shown, variant)
         }) else {
             return;
         };
@@ -356,16 +392,13 @@ fn impression(slot: &str, variant: &str, ids: &[String]) -> Value {
     let mut props = Value::object();
     props.set("list_id", crate::text::concat(&["affinity:", slot]).into());
     props.set("variant", variant.into());
-    let products = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let mut p = Value::object();
-            p.set("product_id", id.as_str().into());
-            p.set("position", ((i + 1) as f64).into());
-            p
-        })
-        .collect();
+    let mut products = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let mut p = Value::object();
+        p.set("product_id", id.as_str().into());
+        p.set("position", ((i + 1) as f64).into());
+        products.push(p);
+    }
     props.set("products", Value::Array(products));
     props
 }

@@ -178,7 +178,7 @@ impl Model {
         let mut ids: Vec<u8> = Vec::new();
         let mut id_end = Vec::with_capacity(n);
         let mut prev = 0..0;
-        for _ in 0..n {
+        for k in 0..n {
             let shared = r.varint()?;
             let len = r.count(1)?;
             let suffix = r.take(len)?;
@@ -191,23 +191,21 @@ impl Model {
             let start = ids.len();
             ids.extend_from_within(prev.start..prev.start + shared as usize);
             ids.extend_from_slice(suffix);
-            let id = start..ids.len();
-            if core::str::from_utf8(&ids[id.clone()]).is_err() {
-                return Err(r.corrupt(message!("md10", "text is not valid UTF-8")));
-            }
-            if start > 0 && ids[prev.clone()] >= ids[id.clone()] {
+            if k > 0 && ids[prev] >= ids[start..] {
                 return Err(r.corrupt(message!(
                     "md15",
                     "item ids are not in increasing order (or repeat)"
                 )));
             }
             id_end.push(ids.len() as u32);
-            prev = id;
+            prev = start..ids.len();
         }
-        // Every id was checked to be UTF-8, and ids end on id boundaries: the whole is UTF-8.
+        // One UTF-8 check for all ids, then every id must end on a character boundary (so each
+        // id is UTF-8 on its own).
         let id_text = String::from_utf8(ids)
-            .map_err(|_| r.corrupt(message!("md10", "text is not valid UTF-8")))?;
-        let by_id = (0..n as u32).collect();
+            .ok()
+            .filter(|t| id_end.iter().all(|&e| t.is_char_boundary(e as usize)))
+            .ok_or_else(|| r.corrupt(message!("md10", "text is not valid UTF-8")))?;
         let pop = r.take(n)?.to_vec();
         let trend = r.take(n)?.to_vec();
         let next = r.rows(n)?;
@@ -228,7 +226,6 @@ impl Model {
         Ok(Model::from_raw(
             id_text,
             id_end,
-            by_id,
             pop,
             trend,
             [next, together, bought],
@@ -532,6 +529,15 @@ mod tests {
             let e = Model::decode(&bad).unwrap_err();
             assert!(e.is_corrupt(), "{e}");
         }
+        // Ids "a\xc3" and "\xa9": increasing, and their concatenation "aé" is UTF-8, but
+        // neither id is on its own.
+        let mut split = with_ids(&[]);
+        split.pop();
+        split.extend_from_slice(&[2, 0, 2, b'a', 0xc3, 0, 1, 0xa9]);
+        split.extend_from_slice(&[0; 2 + 2 + 6]);
+        let e = Model::decode(&split).unwrap_err();
+        assert!(e.is_corrupt(), "{e}");
+        assert!(e.to_string().contains("UTF-8"), "{e}");
     }
 
     #[test]
@@ -606,18 +612,18 @@ mod tests {
         assert_eq!(back.url(p1), Some("/p1"));
         assert_eq!(back.image(p1), Some("/p1.jpg"));
         let p2 = back.index_of("p2").unwrap();
-        assert_eq!(back.meta(p2), Some(&ItemMeta::default()));
+        assert_eq!(back.meta(p2), Some(ItemMeta::default()));
         assert_eq!((back.url(p2), back.image(p2)), (Some(""), Some("")));
         assert_eq!(back.url(99), None);
         assert_eq!(back.meta(99), None);
         // Replacing metadata drops the old strings from the next encoding.
         let mut edited = back.clone();
-        let mut shoe = m.meta(p1).unwrap().clone();
+        let mut shoe = m.meta(p1).unwrap();
         shoe.category = Some("Boots".into());
         assert!(edited.set_meta("p1", shoe.clone()));
         assert!(!edited.set_meta("nope", shoe.clone()));
         let again = Model::decode(&edited.encode()).unwrap();
-        assert_eq!(again.meta(p1), Some(&shoe));
+        assert_eq!(again.meta(p1), Some(shoe));
         assert_eq!(again.meta.table, ["Boots", "Acme"]);
     }
 
@@ -633,9 +639,30 @@ mod tests {
             let at = (seed % b.len() as u64) as usize;
             b[at] ^= (seed >> 32) as u8 | 1;
             if let Ok(m) = Model::decode(&b) {
-                // Whatever decodes must be internally consistent enough to rank with.
-                let q = crate::recommend::Query::new(crate::recommend::Strategy::ForYou, 5);
-                let _ = m.recommend(&q);
+                // Whatever decodes must be internally consistent enough to rank with, with every
+                // strategy, and to read every item's accessors.
+                use crate::recommend::{Query, Strategy};
+                for strategy in [
+                    Strategy::ForYou,
+                    Strategy::Similar,
+                    Strategy::BoughtTogether,
+                    Strategy::Trending,
+                    Strategy::Popular,
+                    Strategy::RecentlyViewed,
+                    Strategy::CartCrossSell,
+                ] {
+                    let mut q = Query::new(strategy, 5);
+                    q.viewed("p1", 1).viewed("p2", 2);
+                    q.anchor = Some("p3".into());
+                    q.cart = vec!["p1".into()];
+                    for s in m.recommend(&q) {
+                        let _ = s.reason.text(&m);
+                    }
+                }
+                for i in 0..m.len() as u32 + 1 {
+                    let _ = (m.id(i), m.meta(i), m.name(i), m.url(i), m.image(i));
+                    let _ = (m.price_cents(i), m.category(i), m.popularity(i));
+                }
             }
         }
     }

@@ -3,12 +3,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-// The page is single-threaded and has no std: a cell in place of the lock.
-#[cfg(all(feature = "page", target_arch = "wasm32", target_os = "unknown"))]
-use core::cell::OnceCell as OnceLock;
-#[cfg(not(all(feature = "page", target_arch = "wasm32", target_os = "unknown")))]
-use std::sync::OnceLock;
-
 /// Which item→item relation of the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
@@ -81,7 +75,8 @@ impl Default for ScoreParams {
 }
 
 /// Read one LEB128 varint at `*pos` (at most 64 bits); `None` when truncated or too long.
-#[inline]
+#[cfg_attr(not(feature = "page"), inline(always))]
+#[cfg_attr(feature = "page", inline)]
 pub(crate) fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     let mut shift = 0u32;
@@ -254,7 +249,10 @@ pub(crate) struct RowIter<'a> {
 impl Iterator for RowIter<'_> {
     type Item = (u32, f32);
 
-    #[inline]
+    // Always inlined natively, where the evaluator ranks many times (inlining it everywhere
+    // would only add weight to the page).
+    #[cfg_attr(not(feature = "page"), inline(always))]
+    #[cfg_attr(feature = "page", inline)]
     fn next(&mut self) -> Option<(u32, f32)> {
         if self.left == 0 {
             return None;
@@ -327,7 +325,7 @@ pub(crate) struct MetaItem {
 }
 
 /// The metadata section: ranking reads stock, price and category from the compact per-item
-/// facts; [`ItemMeta`] values (names, urls) are built on first use and cached.
+/// facts, the page's cards borrow names and URLs; an [`ItemMeta`] is built only when asked for.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Meta {
     /// Category and brand strings.
@@ -335,18 +333,11 @@ pub(crate) struct Meta {
     pub(crate) items: Vec<MetaItem>,
     /// UTF-8 text holding names, urls and images (every range was checked at open).
     pub(crate) text: Vec<u8>,
-    full: Vec<OnceLock<ItemMeta>>,
 }
 
 impl Meta {
     pub(crate) fn new(table: Vec<String>, items: Vec<MetaItem>, text: Vec<u8>) -> Meta {
-        let full = (0..items.len()).map(|_| OnceLock::new()).collect();
-        Meta {
-            table,
-            items,
-            text,
-            full,
-        }
+        Meta { table, items, text }
     }
 
     fn from_metas(metas: Vec<ItemMeta>) -> Meta {
@@ -361,7 +352,6 @@ impl Meta {
     fn push(&mut self, m: ItemMeta, lookup: &mut HashMap<String, u32>) {
         let item = self.compact(&m, lookup);
         self.items.push(item);
-        self.full.push(OnceLock::from(m));
     }
 
     fn compact(&mut self, m: &ItemMeta, lookup: &mut HashMap<String, u32>) -> MetaItem {
@@ -397,7 +387,6 @@ impl Meta {
             .map(|(k, s)| (s.clone(), k as u32 + 1))
             .collect();
         self.items[i] = self.compact(&m, &mut lookup);
-        self.full[i] = OnceLock::from(m);
     }
 
     pub(crate) fn str(&self, range: (u32, u32)) -> &str {
@@ -414,10 +403,9 @@ impl Meta {
             .map(String::as_str)
     }
 
-    fn get(&self, i: usize) -> Option<&ItemMeta> {
+    fn get(&self, i: usize) -> Option<ItemMeta> {
         let m = *self.items.get(i)?;
-        let cell = self.full.get(i)?;
-        Some(cell.get_or_init(|| ItemMeta {
+        Some(ItemMeta {
             name: self.str(m.name).to_string(),
             price_cents: m.price,
             category: self.table_str(m.cat).map(str::to_string),
@@ -425,7 +413,7 @@ impl Meta {
             url: self.str(m.url).to_string(),
             image: self.str(m.image).to_string(),
             in_stock: m.in_stock,
-        }))
+        })
     }
 }
 
@@ -448,8 +436,6 @@ pub struct Model {
     pub(crate) id_text: String,
     /// End offset of each item's id in `id_text`.
     pub(crate) id_end: Vec<u32>,
-    /// Item indices sorted by id (for [`Model::index_of`]).
-    pub(crate) by_id: Vec<u32>,
     /// Popularity levels ([`crate::recommend::level`] of the distinct shoppers).
     pub(crate) pop: Vec<u8>,
     /// Trending levels (the same scale, in sixteenths of a shopper).
@@ -484,11 +470,13 @@ impl Model {
             id_text.push_str(id);
             id_end.push(id_text.len() as u32);
         }
-        let (by_id, _) = Model::sort_ids(&id_text, &id_end);
+        debug_assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "ids in increasing order"
+        );
         Model::from_raw(
             id_text,
             id_end,
-            by_id,
             pop,
             trend,
             [next, together, bought],
@@ -497,48 +485,11 @@ impl Model {
         )
     }
 
-    /// Item indices sorted by id, and an item whose id appears twice (if any).
-    pub(crate) fn sort_ids(id_text: &str, id_end: &[u32]) -> (Vec<u32>, Option<u32>) {
-        let id = |k: u32| {
-            let k = k as usize;
-            let lo = if k == 0 { 0 } else { id_end[k - 1] as usize };
-            id_text.get(lo..id_end[k] as usize).unwrap_or("")
-        };
-        // Sort by the first 8 bytes as a big-endian integer (zero padded: the same order as the
-        // strings), comparing whole ids only on equal prefixes: most comparisons stay integers.
-        let mut keys: Vec<(u64, u32)> = (0..id_end.len() as u32)
-            .map(|k| {
-                let mut prefix = [0u8; 8];
-                let b = id(k).as_bytes();
-                let l = b.len().min(8);
-                prefix[..l].copy_from_slice(&b[..l]);
-                (u64::from_be_bytes(prefix), k)
-            })
-            .collect();
-        crate::sort::sort_by_u64(&mut keys, |k| k.0);
-        // Runs of equal prefixes (usually short): by the whole id.
-        let mut i = 0;
-        while i < keys.len() {
-            let j = i + keys[i..].iter().take_while(|k| k.0 == keys[i].0).count();
-            if j - i > 1 {
-                crate::sort::sort_by(&mut keys[i..j], |a, b| id(a.1).cmp(id(b.1)));
-            }
-            i = j;
-        }
-        let dup = keys
-            .windows(2)
-            .find(|w| w[0].0 == w[1].0 && id(w[0].1) == id(w[1].1))
-            .map(|w| w[0].1.max(w[1].1));
-        let by_id = keys.into_iter().map(|(_, k)| k).collect();
-        (by_id, dup)
-    }
-
-    /// Assemble a model from its parts (ids unique, `by_id` from [`Model::sort_ids`]).
-    #[allow(clippy::too_many_arguments)]
+    /// Assemble a model from its parts (ids strictly increasing in byte order: item indices
+    /// follow the ids, which [`Model::index_of`] searches).
     pub(crate) fn from_raw(
         id_text: String,
         id_end: Vec<u32>,
-        by_id: Vec<u32>,
         pop: Vec<u8>,
         trend: Vec<u8>,
         [next, together, bought]: [Rows; 3],
@@ -547,21 +498,23 @@ impl Model {
     ) -> Model {
         let n = id_end.len() as u32;
         // By popularity (desc), ties by index: one packed integer key per item.
-        let mut keys: Vec<u64> = (0..n)
-            .map(|i| u64::from(u8::MAX - pop[i as usize]) << 32 | u64::from(i))
-            .collect();
-        crate::sort::sort_by_u64(&mut keys, |&k| k);
-        let pop_order: Vec<u32> = keys.into_iter().map(|k| k as u32).collect();
+        let mut pop_order: Vec<u32> = (0..n).collect();
+        crate::sort::sort_by_u64(&mut pop_order, |&i| {
+            u64::from(u8::MAX - pop[i as usize]) << 32 | u64::from(i)
+        });
         // By trending (desc), then popularity order: a stable sort of the popularity order.
         let mut trend_order = pop_order.clone();
         crate::sort::sort_by_u64(&mut trend_order, |&i| {
             u64::from(u8::MAX - trend[i as usize])
         });
-        let max_pop = crate::recommend::level_value(pop.iter().copied().max().unwrap_or(0));
+        let mut top = 0;
+        for &l in &pop {
+            top = top.max(l);
+        }
+        let max_pop = crate::recommend::level_value(top);
         Model {
             id_text,
             id_end,
-            by_id,
             pop,
             trend,
             next,
@@ -584,7 +537,6 @@ impl Model {
         Model {
             id_text: String::new(),
             id_end: Vec::new(),
-            by_id: Vec::new(),
             pop: Vec::new(),
             trend: Vec::new(),
             next: Rows::empty(0),
@@ -622,14 +574,22 @@ impl Model {
 
     /// The dense index of the shop's item id.
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.by_id
-            .binary_search_by(|&k| self.id_at(k).cmp(id))
-            .ok()
-            .map(|k| self.by_id[k])
+        // Item indices follow the ids (byte order).
+        let (mut lo, mut hi) = (0, self.len() as u32);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.id_at(mid).cmp(id) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
     }
 
-    /// Display metadata of `item`, when the model carries metadata (built on first use).
-    pub fn meta(&self, item: u32) -> Option<&ItemMeta> {
+    /// Display metadata of `item`, when the model carries metadata (a copy built from the
+    /// compact form; the page's cards use the borrowing accessors such as [`Model::name`]).
+    pub fn meta(&self, item: u32) -> Option<ItemMeta> {
         self.meta.get(item as usize)
     }
 

@@ -3,7 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::model::{Model, Relation};
+use super::model::{Model, Rows};
 
 /// Longest history the for-you strategy reads (the most recent items).
 const MAX_HISTORY: usize = 20;
@@ -148,7 +148,7 @@ impl Query {
 }
 
 /// Why an item is recommended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     /// Viewed together with / after an item the shopper viewed.
     ViewedTogether {
@@ -162,10 +162,11 @@ pub enum Reason {
     },
     /// The shopper viewed it recently.
     RecentlyViewed,
-    /// Popular in a category.
+    /// Popular in a category: the category of the item `of` (the shopper's or the anchor's),
+    /// named by [`Reason::text`].
     PopularIn {
-        /// The category name.
-        category: String,
+        /// The item (model index) whose category it is.
+        of: u32,
     },
     /// Trending now (time-decayed popularity).
     Trending,
@@ -194,7 +195,9 @@ impl Reason {
                 crate::text::concat(&["Often bought with ", name(*because)])
             }
             Reason::RecentlyViewed => "Recently viewed".to_string(),
-            Reason::PopularIn { category } => crate::text::concat(&["Popular in ", category]),
+            Reason::PopularIn { of } => {
+                crate::text::concat(&["Popular in ", model.category(*of).unwrap_or("")])
+            }
             Reason::Trending => "Trending now".to_string(),
             Reason::Popular => "Popular right now".to_string(),
             Reason::Pinned => "Featured".to_string(),
@@ -203,7 +206,7 @@ impl Reason {
 }
 
 /// One recommended item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
     /// Model index of the item ([`Model::id`] gives the shop's id).
     pub item: u32,
@@ -221,8 +224,8 @@ pub struct Scored {
 struct Acc {
     /// `slot[item]`: index into `entries`, or `u32::MAX` when the item has no score yet.
     slot: Vec<u32>,
-    /// `(item, (score, best contribution, reason of the best contribution))`.
-    entries: Vec<(u32, (f32, f32, Reason))>,
+    /// `(item, score, best contribution, the reason of the best contribution)`.
+    entries: Vec<(u32, f32, f32, Reason)>,
 }
 
 impl Acc {
@@ -234,32 +237,45 @@ impl Acc {
         }
     }
 
-    fn add(&mut self, item: u32, w: f32, reason: impl FnOnce() -> Reason) {
+    /// Adds `w` to `item`'s score; the best single contribution gives the reason. (One copy in
+    /// the page, where size counts; inlined natively, where the evaluator ranks millions of times.)
+    #[cfg_attr(feature = "page", inline(never))]
+    fn add(&mut self, item: u32, w: f32, why: Reason) {
         if w.is_nan() || w <= 0.0 {
             return;
         }
-        match self.get_mut(item) {
+        let i = item as usize;
+        if i >= self.slot.len() {
+            self.slot.resize(i + 1, u32::MAX);
+        }
+        match self.entries.get_mut(self.slot[i] as usize) {
             Some(e) => {
-                e.0 += w;
-                if w > e.1 {
-                    e.1 = w;
-                    e.2 = reason();
+                e.1 += w;
+                if w > e.2 {
+                    e.2 = w;
+                    e.3 = why;
                 }
             }
             None => {
-                let i = item as usize;
-                if i >= self.slot.len() {
-                    self.slot.resize(i + 1, u32::MAX);
-                }
                 self.slot[i] = self.entries.len() as u32;
-                self.entries.push((item, (w, w, reason())));
+                self.entries.push((item, w, w, why));
             }
         }
     }
 
-    fn get_mut(&mut self, item: u32) -> Option<&mut (f32, f32, Reason)> {
-        let k = *self.slot.get(item as usize)?;
-        self.entries.get_mut(k as usize).map(|(_, e)| e)
+    /// Adds `factor × weight` for every neighbour of `source` in `rows`.
+    #[cfg_attr(feature = "page", inline(never))]
+    fn spread(&mut self, rows: &Rows, source: u32, factor: f32, why: Reason) {
+        for (j, w) in rows.row(source) {
+            self.add(j, factor * w, why);
+        }
+    }
+
+    /// Multiplies each entry's score by `f(item)`.
+    fn scale(&mut self, mut f: impl FnMut(u32) -> f32) {
+        for e in &mut self.entries {
+            e.1 *= f(e.0);
+        }
     }
 }
 
@@ -285,7 +301,41 @@ impl ItemSet {
     }
 }
 
+/// What a slot may show: the excluded items and the item-level rules.
+struct Allowed<'a> {
+    model: &'a Model,
+    excluded: ItemSet,
+    rules: &'a SlotRules,
+}
+
+impl Allowed<'_> {
+    #[cfg_attr(feature = "page", inline(never))]
+    fn ok(&self, i: u32) -> bool {
+        !self.excluded.contains(i) && self.model.passes(i, self.rules)
+    }
+}
+
+/// A result entry with no score.
+fn fill(item: u32, reason: Reason) -> Scored {
+    Scored {
+        item,
+        score: 0.0,
+        reason,
+    }
+}
+
 impl Model {
+    /// The model indices of the known ids among `ids`.
+    fn known(&self, ids: &[String]) -> Vec<u32> {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(i) = self.index_of(id) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
     /// Rank items for `query`: strategy scores over neighbour lists only, merchandising rules,
     /// boosts, pins, then a fallback fill. Deterministic: ties are broken by item index.
     /// An empty model returns an empty list.
@@ -293,42 +343,42 @@ impl Model {
         if self.is_empty() || query.count == 0 {
             return Vec::new();
         }
-        let known = |ids: &[String]| -> Vec<u32> {
-            ids.iter().filter_map(|id| self.index_of(id)).collect()
-        };
         let anchor = query.anchor.as_deref().and_then(|a| self.index_of(a));
-        let cart = known(&query.cart);
-        let purchased = known(&query.purchased);
+        let cart = self.known(&query.cart);
+        let purchased = self.known(&query.purchased);
         let rules = &query.rules;
         let mut excluded = ItemSet::new(self.len());
-        let mut exclude = |items: &[u32]| {
-            for &i in items {
-                excluded.insert(i);
-            }
-        };
-        exclude(&known(&rules.exclude_items));
-        exclude(anchor.as_slice());
+        let mut out = self.known(&rules.exclude_items);
+        out.extend(anchor);
         if rules.exclude_cart {
-            exclude(&cart);
+            out.extend_from_slice(&cart);
         }
         if rules.exclude_purchased {
-            exclude(&purchased);
+            out.extend_from_slice(&purchased);
         }
-        let allowed = |i: u32| !excluded.contains(i) && self.passes(i, rules);
+        for i in out {
+            excluded.insert(i);
+        }
+        let allowed = Allowed {
+            model: self,
+            excluded,
+            rules,
+        };
 
         let mut acc = Acc::new(self.len());
         let p = self.params;
-        let mut fill_category: Option<String> = None;
-        let mut fill_trending = true;
+        // The item whose category fills a short list.
+        let mut fill_from: Option<u32> = None;
         match query.strategy {
             Strategy::ForYou => {
                 let start = query.history.len().saturating_sub(MAX_HISTORY);
-                let hist: Vec<u32> = query.history[start..]
-                    .iter()
-                    .filter_map(|(id, _)| self.index_of(id))
-                    .collect();
                 let mut r = 1.0f32;
-                for (back, &i) in hist.iter().rev().enumerate() {
+                let mut back = 0;
+                for (id, _) in query.history[start..].iter().rev() {
+                    let Some(i) = self.index_of(id) else {
+                        continue;
+                    };
+                    let why = Reason::ViewedTogether { because: i };
                     if back < HOP_ITEMS {
                         for (rows, weight) in
                             [(&self.next, p.hop), (&self.together, p.hop_together)]
@@ -337,206 +387,184 @@ impl Model {
                                 continue;
                             }
                             for (j, w) in rows.row(i) {
-                                for (l, w2) in rows.row(j) {
-                                    acc.add(l, weight * r * w * w2, || Reason::ViewedTogether {
-                                        because: i,
-                                    });
-                                }
+                                acc.spread(rows, j, weight * r * w, why);
                             }
                         }
                     }
-                    acc.add(i, p.repeat * r, || Reason::RecentlyViewed);
-                    for (j, w) in self.next.row(i) {
-                        acc.add(j, p.next * r * w, || Reason::ViewedTogether { because: i });
-                    }
-                    for (j, w) in self.together.row(i) {
-                        acc.add(j, p.together * r * w, || Reason::ViewedTogether {
-                            because: i,
-                        });
-                    }
+                    acc.add(i, p.repeat * r, Reason::RecentlyViewed);
+                    acc.spread(&self.next, i, p.next * r, why);
+                    acc.spread(&self.together, i, p.together * r, why);
                     r *= p.decay;
+                    fill_from = fill_from.or(Some(i));
+                    back += 1;
                 }
                 for &c in cart.iter().chain(&purchased) {
-                    for (j, w) in self.bought.row(c) {
-                        acc.add(j, p.bought * w, || Reason::BoughtTogether { because: c });
-                    }
+                    acc.spread(
+                        &self.bought,
+                        c,
+                        p.bought,
+                        Reason::BoughtTogether { because: c },
+                    );
                 }
                 if p.popularity > 0.0 {
-                    for &mut (j, ref mut e) in acc.entries.iter_mut() {
-                        e.0 += p.popularity * self.pop_score(j);
+                    for e in &mut acc.entries {
+                        e.1 += p.popularity * self.pop_score(e.0);
                     }
                 }
                 self.apply_affinity(&mut acc, &query.category_affinity);
-                fill_category = hist
-                    .last()
-                    .and_then(|&i| self.category(i))
-                    .map(str::to_string);
             }
             Strategy::Similar => {
                 if let Some(a) = anchor {
-                    self.related(&mut acc, a, Relation::ViewedTogether, 1.0);
-                    self.related(&mut acc, a, Relation::Next, 1.0);
-                    fill_category = self.category(a).map(str::to_string);
+                    acc.spread(
+                        &self.together,
+                        a,
+                        1.0,
+                        Reason::ViewedTogether { because: a },
+                    );
+                    acc.spread(&self.next, a, 1.0, Reason::ViewedTogether { because: a });
+                    fill_from = Some(a);
                 }
             }
             Strategy::BoughtTogether | Strategy::CartCrossSell => {
                 let sources: Vec<u32> = match (query.strategy, anchor) {
                     (Strategy::BoughtTogether, Some(a)) => vec![a],
-                    _ => cart.clone(),
+                    _ => cart,
                 };
                 for &s in &sources {
-                    self.related(&mut acc, s, Relation::BoughtTogether, 1.0);
+                    acc.spread(&self.bought, s, 1.0, Reason::BoughtTogether { because: s });
                 }
                 // Viewed-together as a weaker second tier, below every bought-together score.
-                let tier = 1e-3;
                 for &s in &sources {
-                    self.related(&mut acc, s, Relation::ViewedTogether, tier);
+                    acc.spread(
+                        &self.together,
+                        s,
+                        1e-3,
+                        Reason::ViewedTogether { because: s },
+                    );
                 }
-                fill_category = sources
-                    .first()
-                    .and_then(|&s| self.category(s))
-                    .map(str::to_string);
+                fill_from = sources.first().copied();
             }
             Strategy::Trending | Strategy::Popular => {}
-            Strategy::RecentlyViewed => {
-                let mut hist: Vec<(usize, &(String, i64))> =
-                    query.history.iter().enumerate().collect();
-                crate::sort::sort_by_key(&mut hist, |&(n, &(_, t))| {
-                    (core::cmp::Reverse(t), core::cmp::Reverse(n))
-                });
-                let mut out = Vec::new();
-                for (_, (id, _)) in hist {
-                    if let Some(i) = self.index_of(id) {
-                        if allowed(i) && !out.iter().any(|s: &Scored| s.item == i) {
-                            out.push(Scored {
-                                item: i,
-                                score: 0.0,
-                                reason: Reason::RecentlyViewed,
-                            });
-                        }
-                    }
+            Strategy::RecentlyViewed => return self.recently_viewed(query, &allowed),
+        }
+        for b in &rules.boosts {
+            match b {
+                Boost::Item { id, factor } => {
+                    let hit = self.index_of(id);
+                    acc.scale(|j| if Some(j) == hit { factor.max(0.0) } else { 1.0 });
                 }
-                return self.place_pins(out, query, &allowed);
+                Boost::Category { category, factor } => acc.scale(|j| {
+                    if self.category(j) == Some(category.as_str()) {
+                        factor.max(0.0)
+                    } else {
+                        1.0
+                    }
+                }),
             }
         }
-        self.apply_boosts(&mut acc, &rules.boosts);
 
-        let mut ranked: Vec<Scored> = acc
-            .entries
-            .into_iter()
-            .filter(|&(i, _)| allowed(i))
-            .map(|(item, (score, _, reason))| Scored {
+        // By score (descending, in `total_cmp` order), then item: one integer key each, sorted
+        // as keys (the entries themselves are not moved); only the first `count` are read.
+        let mut keys: Vec<(u64, u32)> = Vec::with_capacity(acc.entries.len());
+        for (k, &(item, score, _, _)) in acc.entries.iter().enumerate() {
+            if allowed.ok(item) {
+                let bits = score.to_bits();
+                let ascending = if bits >> 31 == 1 {
+                    !bits
+                } else {
+                    bits | 1 << 31
+                };
+                keys.push((u64::from(!ascending) << 32 | u64::from(item), k as u32));
+            }
+        }
+        let mut ranked: Vec<Scored> = Vec::with_capacity(query.count);
+        for (_, k) in crate::sort::sort_keys(keys).into_iter().take(query.count) {
+            let (item, score, _, reason) = acc.entries[k as usize];
+            ranked.push(Scored {
                 item,
                 score,
                 reason,
-            })
-            .collect();
-        // By score (descending, in `total_cmp` order), then item: one integer key each.
-        crate::sort::sort_by_u64(&mut ranked, |s| {
-            let bits = s.score.to_bits();
-            let ascending = if bits >> 31 == 1 {
-                !bits
-            } else {
-                bits | 1 << 31
-            };
-            u64::from(!ascending) << 32 | u64::from(s.item)
-        });
+            });
+        }
         ranked.truncate(query.count);
-
-        // Fallback chain: popular in the category, then trending (or popular), skipping repeats.
         if ranked.len() < query.count {
-            let mut have = ItemSet::new(self.len());
-            for s in &ranked {
-                have.insert(s.item);
-            }
-            if let Some(cat) = fill_category {
-                for &i in &self.pop_order {
-                    if ranked.len() >= query.count {
-                        break;
-                    }
-                    if self.category(i) == Some(cat.as_str()) && allowed(i) && have.insert(i) {
-                        ranked.push(Scored {
-                            item: i,
-                            score: 0.0,
-                            reason: Reason::PopularIn {
-                                category: cat.clone(),
-                            },
-                        });
-                    }
-                }
-            }
-            if query.strategy == Strategy::Popular {
-                fill_trending = false;
-            }
-            let (order, reason) = if fill_trending {
-                (&self.trend_order, Reason::Trending)
-            } else {
-                (&self.pop_order, Reason::Popular)
-            };
-            for &i in order {
-                if ranked.len() >= query.count {
-                    break;
-                }
-                if allowed(i) && have.insert(i) {
-                    ranked.push(Scored {
-                        item: i,
-                        score: 0.0,
-                        reason: reason.clone(),
-                    });
-                }
-            }
+            self.fill(&mut ranked, query, fill_from, &allowed);
         }
         self.place_pins(ranked, query, &allowed)
     }
 
-    /// Add the neighbours of `source` in `relation`, scaled by `factor`, with the matching reason.
-    fn related(&self, acc: &mut Acc, source: u32, relation: Relation, factor: f32) {
-        for (j, w) in self.neighbors(relation, source) {
-            acc.add(j, factor * w, || match relation {
-                Relation::BoughtTogether => Reason::BoughtTogether { because: source },
-                _ => Reason::ViewedTogether { because: source },
-            });
+    /// The fallback chain of a short list: popular in the category of item `from`, then trending
+    /// (or popular), skipping items already listed.
+    #[inline(never)]
+    fn fill(&self, ranked: &mut Vec<Scored>, query: &Query, from: Option<u32>, allowed: &Allowed) {
+        let mut have = ItemSet::new(self.len());
+        for s in ranked.iter() {
+            have.insert(s.item);
         }
+        let popular = query.strategy == Strategy::Popular;
+        let rest = if popular {
+            (&self.pop_order, Reason::Popular)
+        } else {
+            (&self.trend_order, Reason::Trending)
+        };
+        let cat = from.and_then(|i| self.category(i));
+        let first = from
+            .filter(|_| cat.is_some())
+            .map(|of| (&self.pop_order, Reason::PopularIn { of }));
+        for (order, reason) in first.into_iter().chain([rest]) {
+            let in_cat = matches!(reason, Reason::PopularIn { .. });
+            for &i in order {
+                if ranked.len() >= query.count {
+                    return;
+                }
+                if (!in_cat || self.category(i) == cat) && allowed.ok(i) && have.insert(i) {
+                    ranked.push(fill(i, reason));
+                }
+            }
+        }
+    }
+
+    /// The query's history, most recent first (later views first among equal times), once each.
+    #[inline(never)]
+    fn recently_viewed(&self, query: &Query, allowed: &Allowed) -> Vec<Scored> {
+        // Latest position first, then a stable sort by time (descending).
+        let mut hist: Vec<(i64, &str)> = Vec::with_capacity(query.history.len());
+        for (id, t) in query.history.iter().rev() {
+            hist.push((*t, id));
+        }
+        crate::sort::sort_by_u64(&mut hist, |&(t, _)| !((t as u64) ^ 1 << 63));
+        let mut out: Vec<Scored> = Vec::new();
+        for (_, id) in hist {
+            if let Some(i) = self.index_of(id) {
+                if allowed.ok(i) && !out.iter().any(|s| s.item == i) {
+                    out.push(fill(i, Reason::RecentlyViewed));
+                }
+            }
+        }
+        self.place_pins(out, query, allowed)
     }
 
     /// Multiply scores by `1 + affinity` (affinities scaled so the largest is 1).
     fn apply_affinity(&self, acc: &mut Acc, aff: &[(String, f32)]) {
-        let max = aff
-            .iter()
-            .map(|&(_, a)| a)
-            .filter(|a| a.is_finite())
-            .fold(0.0f32, f32::max);
+        let mut max = 0.0f32;
+        for &(_, a) in aff {
+            if a.is_finite() {
+                max = max.max(a);
+            }
+        }
         if max <= 0.0 || !self.has_meta() {
             return;
         }
-        for &mut (j, ref mut e) in acc.entries.iter_mut() {
+        acc.scale(|j| {
             if let Some(cat) = self.category(j) {
                 if let Some(&(_, a)) = aff.iter().find(|(c, _)| c == cat) {
                     if a.is_finite() && a > 0.0 {
-                        e.0 *= 1.0 + a / max;
+                        return 1.0 + a / max;
                     }
                 }
             }
-        }
-    }
-
-    fn apply_boosts(&self, acc: &mut Acc, boosts: &[Boost]) {
-        for b in boosts {
-            match b {
-                Boost::Item { id, factor } => {
-                    if let Some(e) = self.index_of(id).and_then(|i| acc.get_mut(i)) {
-                        e.0 *= factor.max(0.0);
-                    }
-                }
-                Boost::Category { category, factor } => {
-                    for &mut (j, ref mut e) in acc.entries.iter_mut() {
-                        if self.category(j) == Some(category.as_str()) {
-                            e.0 *= factor.max(0.0);
-                        }
-                    }
-                }
-            }
-        }
+            1.0
+        });
     }
 
     /// Item-level rules: stock, categories, price.
@@ -567,58 +595,34 @@ impl Model {
         true
     }
 
-    /// Put pinned items at their positions (pins sorted by position; an allowed, known item only),
-    /// removing them from the ranked list, and cut to `count`.
-    fn place_pins(
-        &self,
-        ranked: Vec<Scored>,
-        query: &Query,
-        allowed: &dyn Fn(u32) -> bool,
-    ) -> Vec<Scored> {
+    /// Put pinned items at their positions (pins by position, in their order on equal positions;
+    /// an allowed, known item only, once), removing them from the ranked list, and cut to `count`.
+    #[inline(never)]
+    fn place_pins(&self, mut ranked: Vec<Scored>, query: &Query, allowed: &Allowed) -> Vec<Scored> {
         let count = query.count;
+        // Kept sorted by position as they are added (a handful at most).
         let mut pins: Vec<(usize, u32)> = Vec::new();
         for pin in &query.rules.pins {
             if let Some(i) = self.index_of(&pin.id) {
-                if pin.position < count && allowed(i) && !pins.iter().any(|&(_, j)| j == i) {
-                    pins.push((pin.position, i));
+                if pin.position < count && allowed.ok(i) && !pins.iter().any(|&(_, j)| j == i) {
+                    let at = pins.iter().filter(|&&(p, _)| p <= pin.position).count();
+                    pins.insert(at, (pin.position, i));
                 }
             }
         }
-        if pins.is_empty() {
-            let mut ranked = ranked;
-            ranked.truncate(count);
-            return ranked;
-        }
-        crate::sort::sort_by_key(&mut pins, |&(p, _)| p);
-        let pinned: Vec<u32> = pins.iter().map(|&(_, i)| i).collect();
-        let mut rest = ranked.into_iter().filter(|s| !pinned.contains(&s.item));
-        let mut pins = pins.into_iter().peekable();
-        let mut out = Vec::with_capacity(count);
-        while out.len() < count {
-            if let Some(&(p, i)) = pins.peek() {
-                if p <= out.len() {
-                    pins.next();
-                    out.push(Scored {
-                        item: i,
-                        score: 0.0,
-                        reason: Reason::Pinned,
-                    });
-                    continue;
-                }
-            }
-            match rest.next() {
-                Some(s) => out.push(s),
-                None => match pins.next() {
-                    Some((_, i)) => out.push(Scored {
-                        item: i,
-                        score: 0.0,
-                        reason: Reason::Pinned,
-                    }),
-                    None => break,
-                },
+        if !pins.is_empty() {
+            ranked.retain(|s| !pins.iter().any(|&(_, i)| i == s.item));
+            // Each pin at its position, after the pin before it, or at the end of a list too
+            // short to reach it.
+            let mut next = 0;
+            for (p, i) in pins {
+                let at = p.max(next).min(ranked.len());
+                ranked.insert(at, fill(i, Reason::Pinned));
+                next = at + 1;
             }
         }
-        out
+        ranked.truncate(count);
+        ranked
     }
 }
 
@@ -788,6 +792,64 @@ mod tests {
             id: "d".into(),
         }];
         assert!(!ids(&m, &m.recommend(&q)).contains(&"d".to_string()));
+    }
+
+    /// The pin walk as first written: at each position the next pin whose position is reached,
+    /// else the next ranked item, else the remaining pins in order.
+    fn pins_by_walk(ranked: &[String], pins: &[(usize, String)], count: usize) -> Vec<String> {
+        let mut pins = pins.to_vec();
+        pins.sort_by_key(|p| p.0);
+        let pinned: Vec<String> = pins.iter().map(|p| p.1.clone()).collect();
+        let mut rest = ranked.iter().filter(|r| !pinned.contains(r));
+        let mut pins = pins.into_iter().peekable();
+        let mut out = Vec::new();
+        while out.len() < count {
+            if let Some((p, _)) = pins.peek() {
+                if *p <= out.len() {
+                    out.push(pins.next().unwrap().1);
+                    continue;
+                }
+            }
+            match rest.next().cloned().or_else(|| pins.next().map(|p| p.1)) {
+                Some(id) => out.push(id),
+                None => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pins_match_the_walk() {
+        let m = shop();
+        let all = ["a", "b", "c", "e", "f", "g"];
+        let mut x = 0x9e37_79b9u32;
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let count = 1 + (x % 6) as usize;
+            let mut q = Query::new(Strategy::Popular, count);
+            let ranked = ids(&m, &m.recommend(&q));
+            let mut pins: Vec<(usize, String)> = Vec::new();
+            for k in 0..(x >> 3) % 4 {
+                let id = all[((x >> (5 + 3 * k)) % 6) as usize];
+                let position = ((x >> (17 + 3 * k)) % 7) as usize;
+                q.rules.pins.push(Pin {
+                    position,
+                    id: id.into(),
+                });
+                if position < count && !pins.iter().any(|p| p.1 == id) {
+                    pins.push((position, id.to_string()));
+                }
+            }
+            let got = ids(&m, &m.recommend(&q));
+            assert_eq!(
+                got,
+                pins_by_walk(&ranked, &pins, count),
+                "{:?}",
+                q.rules.pins
+            );
+        }
     }
 
     #[test]

@@ -472,7 +472,7 @@ mod tests {
         );
         let p2 = model.index_of("p2").unwrap_or(u32::MAX);
         assert_eq!(model.meta(p2).map(|m| m.price_cents), Some(Some(1000)));
-        assert_eq!(model.meta(p2).map(|m| m.name.as_str()), Some("Second"));
+        assert_eq!(model.name(p2), Some("Second"));
         let mut q = Query::new(Strategy::ForYou, 1);
         q.viewed("p1", 5000);
         let recs: Vec<&str> = model
