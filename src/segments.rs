@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use crate::json::Value as Json;
 use crate::profile::{PastEvent, Profile};
-use crate::rules::{Facts, PastEvent as RulePastEvent, PathRef, Value};
+use crate::rules::{Facts, PastEvent as RulePastEvent, Path, Value};
 
 /// The moment a segment is evaluated in: the page and the visit.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -101,11 +101,11 @@ fn json_value(v: &Json) -> Value<'_> {
 }
 
 impl Facts for ProfileFacts<'_> {
-    fn property(&self, path: PathRef<'_>, now_ms: i64) -> Value<'_> {
+    fn property(&self, path: &Path, now_ms: i64) -> Value<'_> {
         let p = self.profile;
         let c = &p.counters;
-        let len = path.len();
-        let name = |i: usize| path.get(i).unwrap_or("");
+        let segs = path.segments();
+        let name = |i: usize| segs.get(i).map_or("", String::as_str);
         let is = |a: &[&str]| path.is(a);
         if is(&["orders"]) {
             c.orders.into()
@@ -147,12 +147,12 @@ impl Facts for ProfileFacts<'_> {
             text(&self.context.title)
         } else if is(&["device", "type"]) {
             opt_text(self.context.device_type.as_deref())
-        } else if len == 2 && name(0).eq_ignore_ascii_case("utm") {
+        } else if segs.len() == 2 && name(0).eq_ignore_ascii_case("utm") {
             let i = ["source", "medium", "campaign", "term", "content"]
                 .iter()
                 .position(|k| name(1).eq_ignore_ascii_case(k));
             opt_text(i.and_then(|i| self.context.utm[i].as_deref()))
-        } else if len == 3 && name(0).eq_ignore_ascii_case("affinity") {
+        } else if segs.len() == 3 && name(0).eq_ignore_ascii_case("affinity") {
             if name(1).eq_ignore_ascii_case("category") {
                 p.category_affinity(name(2), now_ms).into()
             } else if name(1).eq_ignore_ascii_case("brand") {
@@ -160,9 +160,9 @@ impl Facts for ProfileFacts<'_> {
             } else {
                 Value::Null
             }
-        } else if len >= 2 && name(0).eq_ignore_ascii_case("traits") {
+        } else if segs.len() >= 2 && name(0).eq_ignore_ascii_case("traits") {
             let mut v = &p.traits;
-            for key in path.segments().skip(1) {
+            for key in &segs[1..] {
                 let found = v.as_object().and_then(|pairs| {
                     pairs
                         .iter()

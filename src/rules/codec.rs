@@ -171,7 +171,7 @@ impl Writer {
         }
     }
 
-    pub(crate) fn test(&mut self, t: &Test) {
+    fn test(&mut self, t: &Test) {
         match t {
             Test::Eq(l) => {
                 self.0.push(0);
@@ -325,14 +325,7 @@ pub fn encode(rule: &Rule) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------------
 // Reading
-//
-// One reader serves the page and the edge: [`Reader::node`] reads one node of the tree in
-// prefix order and checks it completely (lengths, tags, limits, UTF-8), returning borrowed views
-// ([`Node`], [`TestRef`], [`EventRef`]) instead of owned values. The evaluator answers rules
-// straight from those views; [`decode`] (edge and tools only) turns them into a [`Rule`].
 
-/// A position in compiled bytes. Every read checks the bytes left, so no input panics.
-#[derive(Clone)]
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -351,16 +344,6 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::new(DecodeErrorKind::Version, 1));
         }
         Ok(r)
-    }
-
-    /// A reader at byte `pos` of `bytes` (a position an earlier read returned).
-    pub(crate) fn at(bytes: &'a [u8], pos: usize) -> Reader<'a> {
-        Reader { bytes, pos }
-    }
-
-    /// The byte offset of the next read.
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
     }
 
     fn fail<T>(&self, kind: DecodeErrorKind) -> R<T> {
@@ -386,13 +369,12 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> R<&'a [u8]> {
-        match self.bytes.get(self.pos..).and_then(|rest| rest.get(..n)) {
-            Some(s) => {
-                self.pos += n;
-                Ok(s)
-            }
-            None => self.fail(DecodeErrorKind::Truncated),
+        if n > self.bytes.len() - self.pos {
+            return self.fail(DecodeErrorKind::Truncated);
         }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
     }
 
     fn uint(&mut self) -> R<u64> {
@@ -421,7 +403,7 @@ impl<'a> Reader<'a> {
     /// A count of items, each at least one byte long, so never more than the bytes left.
     pub(crate) fn count(&mut self) -> R<usize> {
         let n = self.uint()?;
-        if n > self.bytes.len().saturating_sub(self.pos) as u64 {
+        if n > (self.bytes.len() - self.pos) as u64 {
             return self.fail(DecodeErrorKind::Truncated);
         }
         Ok(n as usize)
@@ -452,16 +434,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn text(&mut self) -> R<&'a str> {
+    pub(crate) fn text(&mut self) -> R<String> {
         let n = self.count()?;
         let raw = self.take(n)?;
         match core::str::from_utf8(raw) {
-            Ok(s) => Ok(s),
+            Ok(s) => Ok(s.to_string()),
             Err(_) => self.fail(DecodeErrorKind::Invalid),
         }
     }
 
-    fn name(&mut self) -> R<&'a str> {
+    fn name(&mut self) -> R<String> {
         let s = self.text()?;
         if s.is_empty() {
             return self.fail(DecodeErrorKind::Invalid);
@@ -469,72 +451,53 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    fn literal(&mut self) -> R<Lit<'a>> {
+    fn literal(&mut self) -> R<Literal> {
         Ok(match self.byte()? {
-            0 => Lit::Number(self.number()?),
-            1 => Lit::Text(self.text()?),
-            2 => Lit::Bool(false),
-            3 => Lit::Bool(true),
+            0 => Literal::Number(self.number()?),
+            1 => Literal::Text(self.text()?),
+            2 => Literal::Bool(false),
+            3 => Literal::Bool(true),
             _ => return self.fail(DecodeErrorKind::Invalid),
         })
     }
 
-    /// A non-empty list of literals, checked and then viewed in place.
-    fn list(&mut self) -> R<Lits<'a>> {
+    fn list(&mut self) -> R<Vec<Literal>> {
         let n = self.count()?;
         if n == 0 {
             return self.fail(DecodeErrorKind::Invalid);
         }
-        let items = Lits { r: self.clone(), n };
+        let mut items = Vec::with_capacity(n);
         for _ in 0..n {
-            self.literal()?;
+            items.push(self.literal()?);
         }
         Ok(items)
     }
 
-    pub(crate) fn test(&mut self) -> R<TestRef<'a>> {
-        let tag = self.byte()?;
-        let kind = match tag {
-            0 | 1 => Positive::Eq(self.literal()?),
-            2..=5 => {
-                let n = self.number()?;
-                // `<` and `<=` are bounded above, `>` and `>=` below; `<` and `>` are strict.
-                let (lo, hi) = if tag < 4 {
-                    (f64::NEG_INFINITY, n)
-                } else {
-                    (n, f64::INFINITY)
-                };
-                let strict = tag % 2 == 0;
-                Positive::Range {
-                    lo,
-                    hi,
-                    lo_open: strict && tag > 3,
-                    hi_open: strict && tag < 4,
-                }
-            }
+    fn test(&mut self) -> R<Test> {
+        Ok(match self.byte()? {
+            0 => Test::Eq(self.literal()?),
+            1 => Test::Ne(self.literal()?),
+            2 => Test::Lt(self.number()?),
+            3 => Test::Le(self.number()?),
+            4 => Test::Gt(self.number()?),
+            5 => Test::Ge(self.number()?),
             6 => {
-                let lo = self.number()?;
-                let hi = self.number()?;
-                if lo > hi {
+                let a = self.number()?;
+                let b = self.number()?;
+                if a > b {
                     return self.fail(DecodeErrorKind::Invalid);
                 }
-                Positive::Range {
-                    lo,
-                    hi,
-                    lo_open: false,
-                    hi_open: false,
-                }
+                Test::Between(a, b)
             }
-            7 | 8 => Positive::Contains(self.text()?),
-            9 => Positive::StartsWith(self.text()?),
-            10 => Positive::EndsWith(self.text()?),
-            11 | 12 => Positive::In(self.list()?),
-            13 | 14 => Positive::Set,
+            7 => Test::Contains(self.text()?),
+            8 => Test::NotContains(self.text()?),
+            9 => Test::StartsWith(self.text()?),
+            10 => Test::EndsWith(self.text()?),
+            11 => Test::In(self.list()?),
+            12 => Test::NotIn(self.list()?),
+            13 => Test::IsSet,
+            14 => Test::IsNotSet,
             _ => return self.fail(DecodeErrorKind::Invalid),
-        };
-        Ok(TestRef {
-            negated: matches!(tag, 1 | 8 | 12 | 14),
-            kind,
         })
     }
 
@@ -558,17 +521,18 @@ impl<'a> Reader<'a> {
         Ok(Duration { amount, unit })
     }
 
-    fn event(&mut self) -> R<EventRef<'a>> {
+    fn event(&mut self) -> R<EventCondition> {
         let event = self.name()?;
         let n = self.count()?;
-        let filters = Filters { r: self.clone(), n };
+        let mut filters = Vec::with_capacity(n);
         for _ in 0..n {
-            self.name()?;
-            self.test()?;
+            let key = self.name()?;
+            let test = self.test()?;
+            filters.push(Filter { key, test });
         }
         let sequence = match self.byte()? {
             0 => None,
-            t @ (1 | 2) => Some(SequenceRef {
+            t @ (1 | 2) => Some(Sequence {
                 absent: t == 2,
                 event: self.name()?,
                 within: self.duration()?,
@@ -597,7 +561,7 @@ impl<'a> Reader<'a> {
             }
             _ => return self.fail(DecodeErrorKind::Invalid),
         };
-        Ok(EventRef {
+        Ok(EventCondition {
             event,
             filters,
             sequence,
@@ -606,9 +570,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Reads and checks the next node of a tree at nesting `depth`. `And` and `Or` are followed
-    /// by their parts, `Not` by its inner rule.
-    pub(crate) fn node(&mut self, depth: usize) -> R<Node<'a>> {
+    pub(crate) fn rule(&mut self, depth: usize) -> R<Rule> {
         if depth >= MAX_TREE_DEPTH {
             return self.fail(DecodeErrorKind::TooDeep);
         }
@@ -618,349 +580,51 @@ impl<'a> Reader<'a> {
                 if n < 2 {
                     return self.fail(DecodeErrorKind::Invalid);
                 }
+                let mut parts = Vec::with_capacity(n);
+                for _ in 0..n {
+                    parts.push(self.rule(depth + 1)?);
+                }
                 if tag == 0 {
-                    Node::And(n)
+                    Rule::And(parts)
                 } else {
-                    Node::Or(n)
+                    Rule::Or(parts)
                 }
             }
-            2 => Node::Not,
+            2 => Rule::Not(Box::new(self.rule(depth + 1)?)),
             3 => {
                 let n = self.count()?;
                 if n == 0 {
                     return self.fail(DecodeErrorKind::Invalid);
                 }
-                let first = self.name()?;
-                let rest = self.clone();
-                for _ in 1..n {
-                    self.name()?;
+                let mut segs = Vec::with_capacity(n);
+                for _ in 0..n {
+                    segs.push(self.name()?);
                 }
-                let path = PathRef {
-                    first,
-                    rest,
-                    len: n,
-                };
-                Node::Compare(path, self.test()?)
+                let test = self.test()?;
+                Rule::Condition(Condition::Compare {
+                    property: Path::new(segs),
+                    test,
+                })
             }
-            4 => Node::InSegment(self.name()?),
+            4 => Rule::Condition(Condition::InSegment(self.name()?)),
             5 => {
                 let percent = self.number()?;
                 if !(0.0..=100.0).contains(&percent) {
                     return self.fail(DecodeErrorKind::Invalid);
                 }
-                Node::Bucket(percent, self.name()?)
+                let name = self.name()?;
+                Rule::Condition(Condition::Bucket { percent, name })
             }
-            6 => Node::Performed(self.event()?),
+            6 => Rule::Condition(Condition::Performed(Box::new(self.event()?))),
             _ => return self.fail(DecodeErrorKind::Invalid),
         })
     }
-
-    /// Reads and checks one whole rule at nesting `depth`, calling `f` on each condition.
-    pub(crate) fn conditions(&mut self, depth: usize, f: &mut dyn FnMut(&Node<'a>)) -> R<()> {
-        match self.node(depth)? {
-            Node::And(n) | Node::Or(n) => {
-                for _ in 0..n {
-                    self.conditions(depth + 1, f)?;
-                }
-            }
-            Node::Not => self.conditions(depth + 1, f)?,
-            c => f(&c),
-        }
-        Ok(())
-    }
-
-    /// Reads and checks one whole rule without answering it.
-    pub(crate) fn skip(&mut self, depth: usize) -> R<()> {
-        self.conditions(depth, &mut |_| {})
-    }
-}
-
-/// One node of a compiled rule, borrowing its text from the bytes.
-pub(crate) enum Node<'a> {
-    /// `and` of this many parts (they follow).
-    And(usize),
-    /// `or` of this many parts (they follow).
-    Or(usize),
-    /// `not` (its inner rule follows).
-    Not,
-    /// A property test.
-    Compare(PathRef<'a>, TestRef<'a>),
-    /// `in segment`.
-    InSegment(&'a str),
-    /// A percentage bucket: the share and the bucket's name.
-    Bucket(f64, &'a str),
-    /// A past-event condition.
-    Performed(EventRef<'a>),
-}
-
-/// A literal inside compiled bytes.
-#[derive(Clone, Copy)]
-pub(crate) enum Lit<'a> {
-    Number(f64),
-    Text(&'a str),
-    Bool(bool),
-}
-
-/// A checked, non-empty list of literals inside compiled bytes, read again on each use.
-#[derive(Clone)]
-pub(crate) struct Lits<'a> {
-    r: Reader<'a>,
-    n: usize,
-}
-
-impl<'a> Iterator for Lits<'a> {
-    type Item = Lit<'a>;
-
-    fn next(&mut self) -> Option<Lit<'a>> {
-        self.n = self.n.checked_sub(1)?;
-        self.r.literal().ok()
-    }
-}
-
-/// A [`Test`] inside compiled bytes, as the evaluator answers it: a positive test and whether
-/// it is negated (every negative test is exactly the negation of its positive twin).
-pub(crate) struct TestRef<'a> {
-    /// `!=`, `does not contain`, `not in`, `is not set`.
-    pub(crate) negated: bool,
-    /// The positive twin.
-    pub(crate) kind: Positive<'a>,
-}
-
-/// The positive tests.
-pub(crate) enum Positive<'a> {
-    /// `= x`.
-    Eq(Lit<'a>),
-    /// A number from `lo` to `hi`, each end excluded when open: `<`, `<=`, `>`, `>=` (an
-    /// infinite end, included) and `between` (both ends finite and included).
-    Range {
-        lo: f64,
-        hi: f64,
-        lo_open: bool,
-        hi_open: bool,
-    },
-    /// `contains "x"`.
-    Contains(&'a str),
-    /// `starts with "x"`.
-    StartsWith(&'a str),
-    /// `ends with "x"`.
-    EndsWith(&'a str),
-    /// `in [..]`.
-    In(Lits<'a>),
-    /// `is set`.
-    Set,
-}
-
-/// The filters of a past-event condition inside compiled bytes: `(key, test)` pairs, read again
-/// on each use.
-#[derive(Clone)]
-pub(crate) struct Filters<'a> {
-    r: Reader<'a>,
-    n: usize,
-}
-
-impl<'a> Iterator for Filters<'a> {
-    type Item = (&'a str, TestRef<'a>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.n = self.n.checked_sub(1)?;
-        Some((self.r.name().ok()?, self.r.test().ok()?))
-    }
-}
-
-/// A [`Sequence`] inside compiled bytes.
-pub(crate) struct SequenceRef<'a> {
-    pub(crate) absent: bool,
-    pub(crate) event: &'a str,
-    pub(crate) within: Duration,
-}
-
-/// An [`EventCondition`] inside compiled bytes.
-pub(crate) struct EventRef<'a> {
-    pub(crate) event: &'a str,
-    pub(crate) filters: Filters<'a>,
-    pub(crate) sequence: Option<SequenceRef<'a>>,
-    pub(crate) count: Count,
-    pub(crate) window: Window,
-}
-
-/// A property path as it sits in compiled rules: what [`Facts::property`](super::Facts::property)
-/// is asked for. Unquoted segments are lower-case, quoted ones as written (see [`Path`]).
-#[derive(Clone)]
-pub struct PathRef<'a> {
-    /// The first segment, read when the rule was (most paths are told apart by it).
-    first: &'a str,
-    /// At the second segment.
-    rest: Reader<'a>,
-    len: usize,
-}
-
-impl<'a> PathRef<'a> {
-    /// Number of segments (at least one).
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Always false: a path has at least one segment.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The segments, first to last.
-    pub fn segments(&self) -> impl Iterator<Item = &'a str> + 'a {
-        let mut r = self.rest.clone();
-        let rest = (1..self.len).map_while(move |_| r.text().ok());
-        core::iter::once(self.first).chain(rest)
-    }
-
-    /// Segment `i`, if present.
-    pub fn get(&self, i: usize) -> Option<&'a str> {
-        match i {
-            0 => Some(self.first),
-            _ => self.segments().nth(i),
-        }
-    }
-
-    /// True when the path has exactly these segments, ignoring ASCII case.
-    pub fn is(&self, segments: &[&str]) -> bool {
-        self.len == segments.len()
-            && segments
-                .first()
-                .is_some_and(|s| self.first.eq_ignore_ascii_case(s))
-            && self
-                .segments()
-                .zip(segments)
-                .skip(1)
-                .all(|(a, b)| a.eq_ignore_ascii_case(b))
-    }
-
-    /// The path as an owned [`Path`].
-    pub fn to_path(&self) -> Path {
-        Path::new(self.segments())
-    }
-
-    /// Calls `f` with the compiled form of `path` (for [`Facts`](super::Facts) implementations
-    /// and tests that look a [`Path`] up directly).
-    pub fn with<T>(path: &Path, f: impl FnOnce(PathRef<'_>) -> T) -> T {
-        let mut w = Writer(Vec::new());
-        for s in path.segments().iter().skip(1) {
-            w.text(s);
-        }
-        f(PathRef {
-            first: path.get(0).unwrap_or(""),
-            rest: Reader::at(&w.0, 0),
-            len: path.segments().len(),
-        })
-    }
-}
-
-impl core::fmt::Debug for PathRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.segments()).finish()
-    }
-}
-
-impl Lit<'_> {
-    fn to_literal(self) -> Literal {
-        match self {
-            Lit::Number(n) => Literal::Number(n),
-            Lit::Text(s) => Literal::Text(s.to_string()),
-            Lit::Bool(b) => Literal::Bool(b),
-        }
-    }
-}
-
-impl TestRef<'_> {
-    fn to_test(&self) -> Test {
-        let negated = self.negated;
-        let text = |s: &str| s.to_string();
-        let list = |items: &Lits<'_>| items.clone().map(Lit::to_literal).collect();
-        match &self.kind {
-            Positive::Eq(l) if negated => Test::Ne(l.to_literal()),
-            Positive::Eq(l) => Test::Eq(l.to_literal()),
-            // Numbers in the compiled form are finite: an infinite end is a one-sided test.
-            Positive::Range {
-                lo, hi, hi_open, ..
-            } if *lo == f64::NEG_INFINITY => {
-                if *hi_open {
-                    Test::Lt(*hi)
-                } else {
-                    Test::Le(*hi)
-                }
-            }
-            Positive::Range {
-                lo, hi, lo_open, ..
-            } if *hi == f64::INFINITY => {
-                if *lo_open {
-                    Test::Gt(*lo)
-                } else {
-                    Test::Ge(*lo)
-                }
-            }
-            Positive::Range { lo, hi, .. } => Test::Between(*lo, *hi),
-            Positive::Contains(s) if negated => Test::NotContains(text(s)),
-            Positive::Contains(s) => Test::Contains(text(s)),
-            Positive::StartsWith(s) => Test::StartsWith(text(s)),
-            Positive::EndsWith(s) => Test::EndsWith(text(s)),
-            Positive::In(items) if negated => Test::NotIn(list(items)),
-            Positive::In(items) => Test::In(list(items)),
-            Positive::Set if negated => Test::IsNotSet,
-            Positive::Set => Test::IsSet,
-        }
-    }
-}
-
-/// The syntax tree of the rule at `r` (edge and tools; the page evaluates the bytes).
-pub(crate) fn read_rule(r: &mut Reader<'_>, depth: usize) -> R<Rule> {
-    Ok(match r.node(depth)? {
-        Node::And(n) => Rule::And(read_parts(r, depth, n)?),
-        Node::Or(n) => Rule::Or(read_parts(r, depth, n)?),
-        Node::Not => Rule::Not(Box::new(read_rule(r, depth + 1)?)),
-        Node::Compare(path, test) => Rule::Condition(Condition::Compare {
-            property: path.to_path(),
-            test: test.to_test(),
-        }),
-        Node::InSegment(name) => Rule::Condition(Condition::InSegment(name.to_string())),
-        Node::Bucket(percent, name) => Rule::Condition(Condition::Bucket {
-            percent,
-            name: name.to_string(),
-        }),
-        Node::Performed(ec) => Rule::Condition(Condition::Performed(Box::new(EventCondition {
-            event: ec.event.to_string(),
-            filters: ec
-                .filters
-                .map(|(key, test)| Filter {
-                    key: key.to_string(),
-                    test: test.to_test(),
-                })
-                .collect(),
-            sequence: ec.sequence.map(|s| Sequence {
-                absent: s.absent,
-                event: s.event.to_string(),
-                within: s.within,
-            }),
-            count: ec.count,
-            window: ec.window,
-        }))),
-    })
-}
-
-fn read_parts(r: &mut Reader<'_>, depth: usize, n: usize) -> R<Vec<Rule>> {
-    let mut parts = Vec::with_capacity(n);
-    for _ in 0..n {
-        parts.push(read_rule(r, depth + 1)?);
-    }
-    Ok(parts)
-}
-
-/// A reader at the tree of a rule written by [`encode`], its header checked.
-pub(crate) fn open_rule(bytes: &[u8]) -> R<Reader<'_>> {
-    Reader::open(bytes, RULE_MAGIC)
 }
 
 /// Decodes a rule written by [`encode`].
 pub fn decode(bytes: &[u8]) -> Result<Rule, DecodeError> {
-    let mut r = open_rule(bytes)?;
-    let rule = read_rule(&mut r, 0)?;
+    let mut r = Reader::open(bytes, RULE_MAGIC)?;
+    let rule = r.rule(0)?;
     r.finish()?;
     Ok(rule)
 }

@@ -1,32 +1,27 @@
-//! The evaluator: compiled rule bytes against [`Facts`] at a moment `now_ms`, and the next
-//! moment the answer could change on its own ([`Rule::next_change_ms`]).
+//! The evaluator: a [`Rule`] against [`Facts`] at a moment `now_ms`, and the next moment its
+//! answer could change on its own ([`Rule::next_change_ms`]).
 //!
-//! One evaluator for the page and the edge: it reads the compiled form (`codec`) in place, with
-//! no syntax tree, so the page links neither the tree's construction nor its drops. A
-//! [`Rule`] is evaluated by compiling it first. Bytes the reader refuses (a set is checked
-//! whole when it is decoded, so this never happens there) answer false.
+//! This module is part of the page build: it depends on the syntax tree and the facts only, never
+//! on the parser, the printer or error text.
 //!
 //! Cost: one pass over the customer's events to sort them by name and time (`O(n log n)`), then
 //! per past-event condition a binary search plus a scan of the events with that name inside the
 //! window (each with one more binary search for `followed by`); every other condition is one
-//! property read. Reading a node of the compiled form is a few byte reads.
+//! property read.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::ast::{Count, Rule, Window};
-use super::codec::{DecodeError, EventRef, Lit, Node, Positive, Reader, SequenceRef, TestRef};
+use super::ast::{Condition, Count, EventCondition, Literal, Rule, Sequence, Test, Window};
 use super::facts::{Facts, PastEvent, Value};
 use core::cell::OnceCell;
 use core::cmp::Ordering;
 
-type R<T> = Result<T, DecodeError>;
-
 /// One event of the snapshot: its name and time read once.
-pub(crate) struct Entry<'a> {
+struct Entry<'a> {
     name: &'a str,
-    pub(crate) at: i64,
-    pub(crate) event: &'a dyn PastEvent,
+    at: i64,
+    event: &'a dyn PastEvent,
 }
 
 /// The customer's events, sorted by name ignoring ASCII case and then by time, so a condition
@@ -46,7 +41,7 @@ fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
 }
 
 impl<'a> Events<'a> {
-    pub(crate) fn read(facts: &'a dyn Facts) -> Events<'a> {
+    fn read<F: Facts + ?Sized>(facts: &'a F) -> Events<'a> {
         let mut entries = Vec::new();
         facts.for_each_event(&mut |e| {
             entries.push(Entry {
@@ -61,7 +56,7 @@ impl<'a> Events<'a> {
         Events { entries }
     }
 
-    pub(crate) fn named(&self, name: &str) -> &[Entry<'a>] {
+    fn named(&self, name: &str) -> &[Entry<'a>] {
         let start = self
             .entries
             .partition_point(|e| cmp_ignore_case(e.name, name) == Ordering::Less);
@@ -73,15 +68,15 @@ impl<'a> Events<'a> {
 
 /// Everything one evaluation needs: the facts, the moment, the events (read on first use) and how
 /// to answer `in segment`.
-pub(crate) struct Ctx<'a> {
-    facts: &'a dyn Facts,
+pub(crate) struct Ctx<'a, F: Facts + ?Sized> {
+    facts: &'a F,
     now: i64,
     events: OnceCell<Events<'a>>,
     segment: &'a dyn Fn(&str) -> bool,
 }
 
-impl<'a> Ctx<'a> {
-    pub(crate) fn new(facts: &'a dyn Facts, now: i64, segment: &'a dyn Fn(&str) -> bool) -> Self {
+impl<'a, F: Facts + ?Sized> Ctx<'a, F> {
+    pub(crate) fn new(facts: &'a F, now: i64, segment: &'a dyn Fn(&str) -> bool) -> Self {
         Ctx {
             facts,
             now,
@@ -94,59 +89,43 @@ impl<'a> Ctx<'a> {
         self.events.get_or_init(|| Events::read(self.facts))
     }
 
-    /// Reads the rule at `r` (nested `depth` deep) and answers it. Parts after the one that
-    /// decides an `and` or `or` are read without being answered.
-    pub(crate) fn rule(&self, r: &mut Reader<'_>, depth: usize) -> R<bool> {
-        Ok(match r.node(depth)? {
-            Node::And(n) => {
-                let mut all = true;
-                for _ in 0..n {
-                    if all {
-                        all = self.rule(r, depth + 1)?;
-                    } else {
-                        r.skip(depth + 1)?;
-                    }
-                }
-                all
+    pub(crate) fn rule(&self, rule: &Rule) -> bool {
+        match rule {
+            Rule::And(parts) => parts.iter().all(|p| self.rule(p)),
+            Rule::Or(parts) => parts.iter().any(|p| self.rule(p)),
+            Rule::Not(inner) => !self.rule(inner),
+            Rule::Condition(c) => self.condition(c),
+        }
+    }
+
+    fn condition(&self, c: &Condition) -> bool {
+        match c {
+            Condition::Compare { property, test } => {
+                holds(test, &self.facts.property(property, self.now))
             }
-            Node::Or(n) => {
-                let mut any = false;
-                for _ in 0..n {
-                    if any {
-                        r.skip(depth + 1)?;
-                    } else {
-                        any = self.rule(r, depth + 1)?;
-                    }
-                }
-                any
-            }
-            Node::Not => !self.rule(r, depth + 1)?,
-            Node::Compare(path, test) => holds(&test, &self.facts.property(path, self.now)),
-            Node::InSegment(name) => (self.segment)(name),
-            Node::Bucket(percent, name) => crate::bucket::in_percent(
+            Condition::InSegment(name) => (self.segment)(name),
+            Condition::Bucket { percent, name } => crate::bucket::in_percent(
                 self.facts.shop_id(),
                 self.facts.customer_id(),
                 name,
-                percent,
+                *percent,
             ),
-            Node::Performed(ec) => self.performed(&ec),
-        })
+            Condition::Performed(ec) => self.performed(ec),
+        }
     }
 
-    fn performed(&self, ec: &EventRef<'_>) -> bool {
+    fn performed(&self, ec: &EventCondition) -> bool {
         let (after, upto) = window_bounds(ec.window, self.now);
         let limit = match ec.count {
             Count::AtLeast(n) => n,
             Count::AtMost(n) | Count::Exactly(n) => n.saturating_add(1),
         };
         let mut seen: u32 = 0;
-        // Read once for all the events they are tested on.
-        let filters: Vec<(&str, TestRef<'_>)> = ec.filters.clone().collect();
-        for e in between(self.events().named(ec.event), after, upto) {
+        for e in between(self.events().named(&ec.event), after, upto) {
             if seen >= limit {
                 break;
             }
-            if !filters_hold(&filters, e.event) {
+            if !filters_hold(ec, e.event) {
                 continue;
             }
             if let Some(seq) = &ec.sequence {
@@ -163,9 +142,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn sequence_holds(&self, seq: &SequenceRef<'_>, at: i64) -> bool {
+    fn sequence_holds(&self, seq: &Sequence, at: i64) -> bool {
         let end = at.saturating_add(seq.within.ms());
-        let follows = self.events().named(seq.event);
+        let follows = self.events().named(&seq.event);
         if seq.absent {
             self.now >= end && between(follows, at, end).is_empty()
         } else {
@@ -173,9 +152,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Earliest time after `now` at which a past-event condition of the rule at `r` could
-    /// change its answer with no new event.
-    pub(crate) fn next_change(&self, r: &mut Reader<'_>) -> R<Option<i64>> {
+    /// Earliest time after `now` at which a past-event condition of `rule` could change its
+    /// answer with no new event.
+    pub(crate) fn next_change(&self, rule: &Rule) -> Option<i64> {
         let mut best: Option<i64> = None;
         let now = self.now;
         let mut consider = |t: i64| {
@@ -183,8 +162,8 @@ impl<'a> Ctx<'a> {
                 best = Some(t);
             }
         };
-        r.conditions(0, &mut |c| {
-            let Node::Performed(ec) = c else {
+        rule.for_each_condition(&mut |c| {
+            let Condition::Performed(ec) = c else {
                 return;
             };
             let (enter, leave) = match ec.window {
@@ -199,10 +178,9 @@ impl<'a> Ctx<'a> {
             let reach = leave
                 .unwrap_or(enter)
                 .max(ec.sequence.as_ref().map_or(0, |s| s.within.ms()));
-            let named = self.events().named(ec.event);
-            let filters: Vec<(&str, TestRef<'_>)> = ec.filters.clone().collect();
+            let named = self.events().named(&ec.event);
             for e in between(named, now.saturating_sub(reach), i64::MAX) {
-                if !filters_hold(&filters, e.event) {
+                if !filters_hold(ec, e.event) {
                     continue;
                 }
                 consider(e.at.saturating_add(enter));
@@ -216,24 +194,24 @@ impl<'a> Ctx<'a> {
                 }
             }
             if let Some(seq) = &ec.sequence {
-                if let Some(f) = between(self.events().named(seq.event), now, i64::MAX).first() {
+                if let Some(f) = between(self.events().named(&seq.event), now, i64::MAX).first() {
                     consider(f.at);
                 }
             }
-        })?;
-        Ok(best)
+        });
+        best
     }
 }
 
 /// The events of a name-group (sorted by time) with `after < time ≤ upto`.
-pub(crate) fn between<'e, 'a>(events: &'e [Entry<'a>], after: i64, upto: i64) -> &'e [Entry<'a>] {
+fn between<'e, 'a>(events: &'e [Entry<'a>], after: i64, upto: i64) -> &'e [Entry<'a>] {
     let start = events.partition_point(|e| e.at <= after);
     let end = events.partition_point(|e| e.at <= upto).max(start);
     &events[start..end]
 }
 
 /// `(after, upto)`: an event is in the window when `after < time ≤ upto`.
-pub(crate) fn window_bounds(window: Window, now: i64) -> (i64, i64) {
+fn window_bounds(window: Window, now: i64) -> (i64, i64) {
     match window {
         Window::Ever => (i64::MIN, now),
         Window::Last(d) => (now.saturating_sub(d.ms()), now),
@@ -244,10 +222,10 @@ pub(crate) fn window_bounds(window: Window, now: i64) -> (i64, i64) {
     }
 }
 
-fn filters_hold(filters: &[(&str, TestRef<'_>)], event: &dyn PastEvent) -> bool {
-    filters
+fn filters_hold(ec: &EventCondition, event: &dyn PastEvent) -> bool {
+    ec.filters
         .iter()
-        .all(|(key, test)| holds(test, &event.property(key)))
+        .all(|f| holds(&f.test, &event.property(&f.key)))
 }
 
 /// True when `f` holds for the value, or for any element when the value is a list.
@@ -258,13 +236,15 @@ fn any(v: &Value<'_>, f: &dyn Fn(&Value<'_>) -> bool) -> bool {
     }
 }
 
-fn equals(v: &Value<'_>, lit: Lit<'_>) -> bool {
+fn equals(v: &Value<'_>, lit: &Literal) -> bool {
     match (v, lit) {
-        (Value::Text(t), Lit::Text(s)) => t.eq_ignore_ascii_case(s),
-        (Value::Bool(a), Lit::Bool(b)) => *a == b,
-        (_, Lit::Number(n)) => v.as_number() == Some(n),
-        (Value::Number(a), Lit::Text(s)) => crate::platform::parse_f64(s.trim()) == Some(*a),
-        (Value::Text(t), Lit::Bool(b)) => t.eq_ignore_ascii_case(if b { "true" } else { "false" }),
+        (Value::Text(t), Literal::Text(s)) => t.eq_ignore_ascii_case(s),
+        (Value::Bool(a), Literal::Bool(b)) => a == b,
+        (_, Literal::Number(n)) => v.as_number() == Some(*n),
+        (Value::Number(a), Literal::Text(s)) => crate::platform::parse_f64(s.trim()) == Some(*a),
+        (Value::Text(t), Literal::Bool(b)) => {
+            t.eq_ignore_ascii_case(if *b { "true" } else { "false" })
+        }
         _ => false,
     }
 }
@@ -286,7 +266,7 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 
 fn contains(v: &Value<'_>, s: &str) -> bool {
     match v {
-        Value::List(items) => items.iter().any(|x| equals(x, Lit::Text(s))),
+        Value::List(items) => items.iter().any(|x| equals(x, &Literal::Text(s.into()))),
         Value::Text(t) => contains_ignore_case(t.as_bytes(), s.as_bytes()),
         _ => false,
     }
@@ -302,46 +282,39 @@ fn is_set(v: &Value<'_>) -> bool {
 }
 
 /// True when `test` holds for `v`. Text comparisons ignore the case of ASCII letters.
-fn holds(test: &TestRef<'_>, v: &Value<'_>) -> bool {
-    test.negated
-        != match &test.kind {
-            Positive::Eq(lit) => any(v, &|x| equals(x, *lit)),
-            Positive::Range {
-                lo,
-                hi,
-                lo_open,
-                hi_open,
-            } => number_test(v, &|x| {
-                (if *lo_open { x > *lo } else { x >= *lo })
-                    && (if *hi_open { x < *hi } else { x <= *hi })
-            }),
-            Positive::Contains(s) => contains(v, s),
-            Positive::StartsWith(s) => text_test(v, &|t| {
-                t.len() >= s.len() && t[..s.len()].eq_ignore_ascii_case(s.as_bytes())
-            }),
-            Positive::EndsWith(s) => text_test(v, &|t| {
-                t.len() >= s.len() && t[t.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
-            }),
-            Positive::In(list) => any(v, &|x| list.clone().any(|l| equals(x, l))),
-            Positive::Set => is_set(v),
-        }
+pub(crate) fn holds(test: &Test, v: &Value<'_>) -> bool {
+    match test {
+        Test::Eq(lit) => any(v, &|x| equals(x, lit)),
+        Test::Ne(lit) => !any(v, &|x| equals(x, lit)),
+        Test::Lt(n) => number_test(v, &|x| x < *n),
+        Test::Le(n) => number_test(v, &|x| x <= *n),
+        Test::Gt(n) => number_test(v, &|x| x > *n),
+        Test::Ge(n) => number_test(v, &|x| x >= *n),
+        Test::Between(a, b) => number_test(v, &|x| *a <= x && x <= *b),
+        Test::Contains(s) => contains(v, s),
+        Test::NotContains(s) => !contains(v, s),
+        Test::StartsWith(s) => text_test(v, &|t| {
+            t.len() >= s.len() && t[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+        }),
+        Test::EndsWith(s) => text_test(v, &|t| {
+            t.len() >= s.len() && t[t.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
+        }),
+        Test::In(list) => any(v, &|x| list.iter().any(|l| equals(x, l))),
+        Test::NotIn(list) => !any(v, &|x| list.iter().any(|l| equals(x, l))),
+        Test::IsSet => is_set(v),
+        Test::IsNotSet => !is_set(v),
+    }
 }
 
 impl Rule {
     /// Evaluates the rule for the customer described by `facts` at `now_ms`.
     ///
-    /// The rule is compiled ([`encode`](super::encode)) and its bytes evaluated, as the page
-    /// and the edge evaluate segments. `in segment` conditions ask [`Facts::in_segment`]; use a
+    /// `in segment` conditions ask [`Facts::in_segment`]; use a
     /// [`SegmentSet`](super::SegmentSet) to evaluate segments that refer to each other.
-    /// The answer depends only on the facts and `now_ms`; a tree the compiled form cannot hold
-    /// (one the parser never produces, such as an `And` of one part) answers false.
-    pub fn evaluate(&self, facts: &dyn Facts, now_ms: i64) -> bool {
-        let bytes = super::encode(self);
+    /// The answer depends only on the facts and `now_ms`.
+    pub fn evaluate<F: Facts + ?Sized>(&self, facts: &F, now_ms: i64) -> bool {
         let segment = |name: &str| facts.in_segment(name);
-        let ctx = Ctx::new(facts, now_ms, &segment);
-        super::codec::open_rule(&bytes)
-            .and_then(|mut r| ctx.rule(&mut r, 0))
-            .unwrap_or(false)
+        Ctx::new(facts, now_ms, &segment).rule(self)
     }
 
     /// The earliest time after `now_ms` at which a time-windowed condition could change its
@@ -350,35 +323,17 @@ impl Rule {
     ///
     /// The answer is conservative (the rule may still give the same answer then), and it does
     /// not cover properties that change with time inside [`Facts`], such as `rfm.recency`.
-    pub fn next_change_ms(&self, facts: &dyn Facts, now_ms: i64) -> Option<i64> {
-        let bytes = super::encode(self);
-        let never = |_: &str| false;
-        let ctx = Ctx::new(facts, now_ms, &never);
-        super::codec::open_rule(&bytes)
-            .and_then(|mut r| ctx.next_change(&mut r))
-            .ok()
-            .flatten()
+    pub fn next_change_ms<F: Facts + ?Sized>(&self, facts: &F, now_ms: i64) -> Option<i64> {
+        let segment = |name: &str| facts.in_segment(name);
+        Ctx::new(facts, now_ms, &segment).next_change(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::ast::{
-        Condition, Duration, EventCondition, Filter, Literal, Path, Test, Unit,
-    };
-    use super::super::codec::Writer;
+    use super::super::ast::{Duration, Filter, Path, Unit};
     use super::super::facts::{MemoryEvent, MemoryFacts};
     use super::*;
-
-    /// `test` compiled, then answered for `v` by the byte evaluator.
-    fn holds(test: &Test, v: &Value<'_>) -> bool {
-        let mut w = Writer(Vec::new());
-        w.test(test);
-        let t = Reader::at(&w.0, 0)
-            .test()
-            .expect("a compiled test reads back");
-        super::holds(&t, v)
-    }
 
     const DAY: i64 = 86_400_000;
 

@@ -9,7 +9,6 @@
 use crate::prelude::*;
 
 use super::ast::Path;
-use super::codec::PathRef;
 use std::borrow::Cow;
 
 /// A value read from a profile, the page context or a past event.
@@ -128,11 +127,11 @@ pub trait PastEvent {
 /// `orders`, `total_spend`, `rfm.recency`, `affinity.category.shoes`, `traits.plan`,
 /// `predicted.clv`, and context such as `page.path`, `utm.source`, `device.type`, `visitor`,
 /// `cart.value`. Unquoted path segments arrive lower-cased; implementations should compare keys
-/// ignoring ASCII case (see [`PathRef::is`]).
+/// ignoring ASCII case (see [`Path::is`]).
 pub trait Facts {
-    /// The value at `path` (read in place from the compiled rule) as of `now_ms` (affinities
-    /// decay, recency grows); [`Value::Null`] when unknown.
-    fn property(&self, path: PathRef<'_>, now_ms: i64) -> Value<'_>;
+    /// The value at `path` as of `now_ms` (affinities decay, recency grows);
+    /// [`Value::Null`] when unknown.
+    fn property(&self, path: &Path, now_ms: i64) -> Value<'_>;
 
     /// Calls `visit` once for every past event the customer has, in any order.
     fn for_each_event<'a>(&'a self, visit: &mut dyn FnMut(&'a dyn PastEvent));
@@ -266,11 +265,11 @@ impl MemoryFacts {
 }
 
 impl Facts for MemoryFacts {
-    fn property(&self, path: PathRef<'_>, _now_ms: i64) -> Value<'_> {
+    fn property(&self, path: &Path, _now_ms: i64) -> Value<'_> {
         self.properties
             .iter()
             .find(|(p, _)| {
-                p.segments().len() == path.len()
+                p.segments().len() == path.segments().len()
                     && p.segments()
                         .iter()
                         .zip(path.segments())
@@ -302,21 +301,17 @@ impl Facts for MemoryFacts {
 mod tests {
     use super::*;
 
-    fn get<'f>(f: &'f MemoryFacts, path: &Path) -> Value<'f> {
-        PathRef::with(path, |p| f.property(p, 0))
-    }
-
     #[test]
     fn memory_facts_lookup_ignores_case() {
         let f = MemoryFacts::new("s", "c")
             .with("Affinity.Category.Shoes", 0.5)
             .with("traits.plan", "pro");
         assert_eq!(
-            get(&f, &Path::new(["affinity", "category", "SHOES"])),
+            f.property(&Path::new(["affinity", "category", "SHOES"]), 0),
             Value::Number(0.5)
         );
-        assert_eq!(get(&f, &Path::dotted("traits.plan")), "pro".into());
-        assert_eq!(get(&f, &Path::dotted("traits.other")), Value::Null);
+        assert_eq!(f.property(&Path::dotted("traits.plan"), 0), "pro".into());
+        assert_eq!(f.property(&Path::dotted("traits.other"), 0), Value::Null);
     }
 
     #[test]
@@ -325,7 +320,7 @@ mod tests {
         f.set("orders", 1.0);
         f.set("ORDERS", 2.0);
         assert_eq!(f.properties.len(), 1);
-        assert_eq!(get(&f, &Path::dotted("orders")), Value::Number(2.0));
+        assert_eq!(f.property(&Path::dotted("orders"), 0), Value::Number(2.0));
     }
 
     #[test]

@@ -12,8 +12,7 @@
 //!
 //! - [`parse`] turns the text into a [`Rule`], or an [`Error`] that points at the line and column
 //!   and says what was expected. `Display` on a [`Rule`] ([`print()`]) gives back one canonical text.
-//! - [`Rule::evaluate`] answers the rule (compiled first: one evaluator, over the compiled form)
-//!   for one customer from any [`Facts`] implementation at a
+//! - [`Rule::evaluate`] answers the rule for one customer from any [`Facts`] implementation at a
 //!   given `now_ms`; [`MemoryFacts`] is a plain in-memory one. [`Rule::next_change_ms`] says when
 //!   the answer could next change on its own, for the edge's alarm.
 //! - [`SegmentSet`] compiles named segments, resolves `in segment` references in dependency order,
@@ -25,11 +24,9 @@
 //!
 //! # What the page links
 //!
-//! The page module needs only `facts`, `eval`, the reader of `codec` and `segments`: a
-//! [`SegmentSet`] is its compiled bytes, checked once and evaluated in place. Those paths never
-//! build a syntax tree or refer to the parser, the printer or error rendering (`parser`, `lexer`,
-//! `print`, the `Display` of [`Error`], [`decode`]), so link-time optimisation leaves them out of
-//! the page build.
+//! The page module needs only `ast`, `facts`, `eval`, `codec` and `segments`. Those modules never
+//! refer to the parser, the printer or error rendering (`parser`, `lexer`, `print`, and the
+//! `Display` of [`Error`]), so link-time optimisation leaves them out of the page build.
 //!
 //! # Example
 //!
@@ -62,8 +59,6 @@ mod error;
 mod eval;
 mod facts;
 mod lexer;
-#[cfg(test)]
-mod oracle;
 mod parser;
 mod print;
 mod segments;
@@ -72,9 +67,7 @@ pub use ast::{
     Condition, Count, Duration, EventCondition, Filter, Literal, Path, Rule, Sequence, Test, Unit,
     Window, MAX_AMOUNT, MAX_DEPTH,
 };
-pub use codec::{
-    decode, encode, DecodeError, DecodeErrorKind, PathRef, FORMAT_VERSION, MAX_TREE_DEPTH,
-};
+pub use codec::{decode, encode, DecodeError, DecodeErrorKind, FORMAT_VERSION, MAX_TREE_DEPTH};
 pub use error::{Error, ErrorKind};
 pub use facts::{Facts, MemoryEvent, MemoryFacts, PastEvent, Value};
 pub use parser::{parse, MAX_RULE_BYTES};

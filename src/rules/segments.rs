@@ -1,15 +1,13 @@
 //! A set of named segments evaluated together, with `in segment` resolved inside the set.
 //!
-//! Part of the page build: a set is its compiled bytes ([`SegmentSet::decode`] checks them and
-//! keeps them; the evaluator reads them in place), so the page links no parser and no syntax tree.
+//! Part of the page build: the set can be built from decoded rules ([`SegmentSet::decode`]) with
+//! no parser.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use super::ast::Rule;
-use super::codec::{
-    read_rule, DecodeError, DecodeErrorKind, Node, Reader, Writer, SEGMENT_SET_MAGIC,
-};
+use super::codec::{DecodeError, DecodeErrorKind, Reader, Writer, SEGMENT_SET_MAGIC};
 use super::error::{Error, ErrorKind};
 use super::eval::Ctx;
 use super::facts::Facts;
@@ -19,12 +17,8 @@ use core::cell::Cell;
 /// fixed so that a segment is evaluated after the segments it refers to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentSet {
-    /// The compiled set (magic byte `S`), checked whole: what [`SegmentSet::encode`] gives and
-    /// what the evaluator reads.
-    bytes: Vec<u8>,
     names: Vec<String>,
-    /// Where each segment's rule starts in `bytes`, aligned with `names`.
-    starts: Vec<usize>,
+    rules: Vec<Rule>,
     /// Indexes into `names`, sorted by name: the name lookup is a binary search (no map code in
     /// the page).
     index: Vec<usize>,
@@ -75,18 +69,10 @@ fn closest<'a>(name: &str, names: &'a [String]) -> Option<&'a str> {
 impl SegmentSet {
     /// Compiles named rules into a set.
     ///
-    /// Fails when a rule is a tree the compiled form cannot hold (one the parser never gives,
-    /// such as an `And` of one part), when two segments share a name, when `in segment` names a segment not in the set, or
+    /// Fails when two segments share a name, when `in segment` names a segment not in the set, or
     /// when segments refer to each other in a circle.
     pub fn new(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Error> {
-        let mut w = Writer::header(SEGMENT_SET_MAGIC);
-        w.uint(segments.len() as u64);
-        for (name, rule) in &segments {
-            w.text(name);
-            w.rule(rule);
-        }
-        SegmentSet::compile(w.0).map_err(|invalid| match invalid {
-            Invalid::Decode(e) => e.into(),
+        SegmentSet::compile(segments).map_err(|invalid| match invalid {
             Invalid::Duplicate(name) => Error::new(
                 ErrorKind::DuplicateSegment,
                 format!("two segments are named {name:?}; segment names must be unique"),
@@ -121,26 +107,15 @@ impl SegmentSet {
         })
     }
 
-    /// Checks a compiled set: every rule (as [`SegmentSet::decode`] reads it), then the checks
-    /// of [`SegmentSet::new`], without the error text, so that the page links no message
-    /// formatting.
-    fn compile(bytes: Vec<u8>) -> Result<SegmentSet, Invalid> {
-        let mut r = Reader::open(&bytes, SEGMENT_SET_MAGIC)?;
-        let n = r.count()?;
-        let mut names = Vec::with_capacity(n);
-        let mut starts = Vec::with_capacity(n);
-        // (segment, the name it refers to), in order of appearance.
-        let mut refs: Vec<(usize, &str)> = Vec::new();
-        for i in 0..n {
-            names.push(r.text()?.to_string());
-            starts.push(r.pos());
-            r.conditions(0, &mut |c| {
-                if let Node::InSegment(name) = c {
-                    refs.push((i, name));
-                }
-            })?;
+    /// The checks of [`SegmentSet::new`] without the error text, so that
+    /// [`SegmentSet::decode`] (the page) links no message formatting.
+    fn compile(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Invalid> {
+        let mut names = Vec::with_capacity(segments.len());
+        let mut rules = Vec::with_capacity(segments.len());
+        for (name, rule) in segments {
+            names.push(name);
+            rules.push(rule);
         }
-        r.finish()?;
         let mut index: Vec<usize> = (0..names.len()).collect();
         // Stable: equal names stay in the order given, so the first name given again is the
         // smallest later index of an equal pair.
@@ -153,27 +128,30 @@ impl SegmentSet {
         if let Some(i) = again {
             return Err(Invalid::Duplicate(names.swap_remove(i)));
         }
-        let mut deps = vec![Vec::new(); n];
-        for (i, name) in refs {
-            match position(&names, &index, name) {
-                Some(j) => deps[i].push(j),
-                None => {
-                    return Err(Invalid::Unknown {
-                        segment: i,
-                        reference: name.to_string(),
-                        names,
-                    })
+        let mut deps = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.iter().enumerate() {
+            let mut d = Vec::new();
+            for r in rule.segment_references() {
+                match position(&names, &index, r) {
+                    Some(j) => d.push(j),
+                    None => {
+                        return Err(Invalid::Unknown {
+                            segment: i,
+                            reference: r.to_string(),
+                            names,
+                        })
+                    }
                 }
             }
+            deps.push(d);
         }
         let order = match topological_order(names.len(), &deps) {
             Ok(order) => order,
             Err(path) => return Err(Invalid::Cycle { path, names }),
         };
         Ok(SegmentSet {
-            bytes,
             names,
-            starts,
+            rules,
             index,
             order,
         })
@@ -189,10 +167,9 @@ impl SegmentSet {
         &self.names
     }
 
-    /// The rule of segment `name`, decoded from the compiled set (edge and tools).
-    pub fn rule(&self, name: &str) -> Option<Rule> {
-        let i = self.position(name)?;
-        read_rule(&mut Reader::at(&self.bytes, self.starts[i]), 0).ok()
+    /// The rule of segment `name`.
+    pub fn rule(&self, name: &str) -> Option<&Rule> {
+        self.position(name).map(|i| &self.rules[i])
     }
 
     /// Number of segments.
@@ -208,14 +185,12 @@ impl SegmentSet {
     /// Evaluates every segment for the customer described by `facts` at `now_ms`.
     ///
     /// The customer's events are read once for the whole set.
-    pub fn evaluate(&self, facts: &dyn Facts, now_ms: i64) -> Membership<'_> {
+    pub fn evaluate<F: Facts + ?Sized>(&self, facts: &F, now_ms: i64) -> Membership<'_> {
         let results: Vec<Cell<bool>> = vec![Cell::new(false); self.names.len()];
         let lookup = |name: &str| self.position(name).is_some_and(|j| results[j].get());
         let ctx = Ctx::new(facts, now_ms, &lookup);
         for &i in &self.order {
-            let mut r = Reader::at(&self.bytes, self.starts[i]);
-            // Checked when the set was built: a rule always reads.
-            results[i].set(ctx.rule(&mut r, 0).unwrap_or(false));
+            results[i].set(ctx.rule(&self.rules[i]));
         }
         Membership {
             set: self,
@@ -226,34 +201,41 @@ impl SegmentSet {
     /// The earliest time after `now_ms` at which any segment's time-windowed condition could
     /// change with no new event (see [`Rule::next_change_ms`]); `None` when none is
     /// time-dependent. The edge sets its alarm to this time.
-    pub fn next_change_ms(&self, facts: &dyn Facts, now_ms: i64) -> Option<i64> {
+    pub fn next_change_ms<F: Facts + ?Sized>(&self, facts: &F, now_ms: i64) -> Option<i64> {
         let never = |_: &str| false;
         let ctx = Ctx::new(facts, now_ms, &never);
-        self.starts
-            .iter()
-            .filter_map(|&at| ctx.next_change(&mut Reader::at(&self.bytes, at)).ok()?)
-            .min()
+        self.rules.iter().filter_map(|r| ctx.next_change(r)).min()
     }
 
-    /// The whole set in the compact binary form (magic byte `S`): the bytes it was built from.
+    /// Encodes the whole set in the compact binary form (magic byte `S`).
     pub fn encode(&self) -> Vec<u8> {
-        self.bytes.clone()
+        let mut w = Writer::header(SEGMENT_SET_MAGIC);
+        w.uint(self.names.len() as u64);
+        for (name, rule) in self.names.iter().zip(&self.rules) {
+            w.text(name);
+            w.rule(rule);
+        }
+        w.0
     }
 
-    /// Checks and keeps a set written by [`SegmentSet::encode`]: every rule read whole,
-    /// references and cycles checked again.
+    /// Decodes a set written by [`SegmentSet::encode`], checking references and cycles again.
     pub fn decode(bytes: &[u8]) -> Result<SegmentSet, DecodeError> {
-        SegmentSet::compile(bytes.to_vec()).map_err(|invalid| match invalid {
-            Invalid::Decode(e) => e,
-            _ => DecodeError::new(DecodeErrorKind::Invalid, bytes.len()),
-        })
+        let mut r = Reader::open(bytes, SEGMENT_SET_MAGIC)?;
+        let n = r.count()?;
+        let mut segments = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = r.text()?;
+            let rule = r.rule(0)?;
+            segments.push((name, rule));
+        }
+        r.finish()?;
+        SegmentSet::compile(segments)
+            .map_err(|_| DecodeError::new(DecodeErrorKind::Invalid, bytes.len()))
     }
 }
 
 /// Why [`SegmentSet::compile`] refused a set (the names are kept for the error text).
 enum Invalid {
-    /// The bytes are not a compiled set.
-    Decode(DecodeError),
     /// Two segments share this name.
     Duplicate(String),
     /// Segment `segment` refers to `reference`, which is not in `names`.
@@ -269,12 +251,8 @@ enum Invalid {
     },
 }
 
-impl From<DecodeError> for Invalid {
-    fn from(e: DecodeError) -> Invalid {
-        Invalid::Decode(e)
-    }
-}
-
+/// Dependencies first; a cycle is reported with its path (segment indices, the first segment
+/// repeated at the end). Iterative, so long chains of segments cannot overflow the stack.
 /// The position of `name` in `names`, through `index` (positions sorted by name).
 fn position(names: &[String], index: &[usize], name: &str) -> Option<usize> {
     let k = index
@@ -283,8 +261,6 @@ fn position(names: &[String], index: &[usize], name: &str) -> Option<usize> {
     index.get(k).copied()
 }
 
-/// Dependencies first; a cycle is reported with its path (segment indices, the first segment
-/// repeated at the end). Iterative, so long chains of segments cannot overflow the stack.
 fn topological_order(n: usize, deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
