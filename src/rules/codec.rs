@@ -6,7 +6,8 @@
 //! [`DecodeError`], never a panic, an unbounded allocation or a deep recursion.
 //!
 //! Layout (version 1): a magic byte (`R` for a rule, `S` for a segment set), the version byte,
-//! then the tree in prefix order. Unsigned integers are LEB128; numbers are a tag byte followed by
+//! then the tree in prefix order. A segment set (version [`SET_FORMAT_VERSION`]) is a count, then
+//! each segment's name and rule, dependencies first. Unsigned integers are LEB128; numbers are a tag byte followed by
 //! a zig-zag LEB128 integer (whole numbers up to 2⁵³) or 8 little-endian IEEE-754 bytes; text is
 //! a length and UTF-8 bytes.
 
@@ -21,6 +22,16 @@ use core::fmt;
 
 /// Version of the binary form written by [`encode`]; [`decode`] reads this version only.
 pub const FORMAT_VERSION: u8 = 1;
+
+/// Version of a compiled segment set ([`SegmentSet::encode`](super::SegmentSet::encode)): the
+/// rules are those of [`FORMAT_VERSION`]; since version 2 the segments come dependencies first,
+/// so an `in segment` names an earlier segment and the page needs no ordering of its own.
+/// [`SegmentSet::decode`](super::SegmentSet::decode) reads version 2; the edge also reads
+/// version 1 ([`SegmentSet::decode_any_version`](super::SegmentSet::decode_any_version)).
+pub const SET_FORMAT_VERSION: u8 = 2;
+
+/// The set version before segments were written dependencies first.
+pub(crate) const SET_VERSION_1: u8 = 1;
 
 /// Deepest tree [`decode`] accepts. Any rule the parser accepts is shallower.
 pub const MAX_TREE_DEPTH: usize = 100;
@@ -113,8 +124,8 @@ impl From<DecodeError> for super::Error {
 pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
-    pub(crate) fn header(magic: u8) -> Writer {
-        Writer(vec![magic, FORMAT_VERSION])
+    pub(crate) fn header(magic: u8, version: u8) -> Writer {
+        Writer(vec![magic, version])
     }
 
     pub(crate) fn uint(&mut self, mut n: u64) {
@@ -318,7 +329,7 @@ impl Writer {
 /// # Ok::<(), affinity::rules::Error>(())
 /// ```
 pub fn encode(rule: &Rule) -> Vec<u8> {
-    let mut w = Writer::header(RULE_MAGIC);
+    let mut w = Writer::header(RULE_MAGIC, FORMAT_VERSION);
     w.rule(rule);
     w.0
 }
@@ -335,12 +346,12 @@ type R<T> = Result<T, DecodeError>;
 
 impl<'a> Reader<'a> {
     /// Checks the magic byte and version.
-    pub(crate) fn open(bytes: &'a [u8], magic: u8) -> R<Reader<'a>> {
+    pub(crate) fn open(bytes: &'a [u8], magic: u8, version: u8) -> R<Reader<'a>> {
         let mut r = Reader { bytes, pos: 0 };
         if r.byte()? != magic {
             return Err(DecodeError::new(DecodeErrorKind::NotRules, 0));
         }
-        if r.byte()? != FORMAT_VERSION {
+        if r.byte()? != version {
             return Err(DecodeError::new(DecodeErrorKind::Version, 1));
         }
         Ok(r)
@@ -623,7 +634,7 @@ impl<'a> Reader<'a> {
 
 /// Decodes a rule written by [`encode`].
 pub fn decode(bytes: &[u8]) -> Result<Rule, DecodeError> {
-    let mut r = Reader::open(bytes, RULE_MAGIC)?;
+    let mut r = Reader::open(bytes, RULE_MAGIC, FORMAT_VERSION)?;
     let rule = r.rule(0)?;
     r.finish()?;
     Ok(rule)
@@ -676,7 +687,7 @@ mod tests {
     #[test]
     fn hostile_lengths() {
         // A list claiming 2^60 items must not allocate.
-        let mut w = Writer::header(RULE_MAGIC);
+        let mut w = Writer::header(RULE_MAGIC, FORMAT_VERSION);
         w.0.extend([3, 1, 1, b'a', 11]);
         w.uint(1 << 60);
         let e = decode(&w.0).expect_err("truncated");
@@ -711,7 +722,7 @@ mod tests {
         // Invalid UTF-8 in a name.
         assert!(decode(&[RULE_MAGIC, FORMAT_VERSION, 4, 1, 0xff]).is_err());
         // Infinite numbers.
-        let mut w = Writer::header(RULE_MAGIC);
+        let mut w = Writer::header(RULE_MAGIC, FORMAT_VERSION);
         w.0.extend([3, 1, 1, b'a', 2, 1]);
         w.0.extend(f64::INFINITY.to_le_bytes());
         assert!(decode(&w.0).is_err());

@@ -67,7 +67,10 @@ pub use ast::{
     Condition, Count, Duration, EventCondition, Filter, Literal, Path, Rule, Sequence, Test, Unit,
     Window, MAX_AMOUNT, MAX_DEPTH,
 };
-pub use codec::{decode, encode, DecodeError, DecodeErrorKind, FORMAT_VERSION, MAX_TREE_DEPTH};
+pub use codec::{
+    decode, encode, DecodeError, DecodeErrorKind, FORMAT_VERSION, MAX_TREE_DEPTH,
+    SET_FORMAT_VERSION,
+};
 pub use error::{Error, ErrorKind};
 pub use facts::{Facts, MemoryEvent, MemoryFacts, PastEvent, Value};
 pub use parser::{parse, MAX_RULE_BYTES};

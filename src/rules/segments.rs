@@ -1,29 +1,33 @@
 //! A set of named segments evaluated together, with `in segment` resolved inside the set.
 //!
 //! Part of the page build: the set can be built from decoded rules ([`SegmentSet::decode`]) with
-//! no parser.
+//! no parser. A set is held dependencies first (the edge orders it when it compiles, so the
+//! compiled form is in that order too): the page only checks that every `in segment` names an
+//! earlier segment, and evaluates in order.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use super::ast::Rule;
-use super::codec::{DecodeError, DecodeErrorKind, Reader, Writer, SEGMENT_SET_MAGIC};
+use super::codec::{
+    DecodeError, DecodeErrorKind, Reader, Writer, SEGMENT_SET_MAGIC, SET_FORMAT_VERSION,
+    SET_VERSION_1,
+};
 use super::error::{Error, ErrorKind};
 use super::eval::Ctx;
 use super::facts::Facts;
 use core::cell::Cell;
 
-/// Named segments compiled together: references resolved, cycles rejected, evaluation order
-/// fixed so that a segment is evaluated after the segments it refers to.
+/// Named segments compiled together: references resolved, cycles rejected, and the segments
+/// held dependencies first, so that a segment is evaluated after the segments it refers to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentSet {
+    /// Dependencies first; otherwise in the order given.
     names: Vec<String>,
     rules: Vec<Rule>,
     /// Indexes into `names`, sorted by name: the name lookup is a binary search (no map code in
     /// the page).
     index: Vec<usize>,
-    /// Indexes into `names`, dependencies first.
-    order: Vec<usize>,
 }
 
 /// Which segments of a [`SegmentSet`] a customer is in.
@@ -39,7 +43,7 @@ impl Membership<'_> {
         self.set.position(name).is_some_and(|i| self.member[i])
     }
 
-    /// `(name, member)` for every segment, in the order the set was given.
+    /// `(name, member)` for every segment, in the set's order ([`SegmentSet::names`]).
     pub fn iter(&self) -> impl Iterator<Item = (&str, bool)> + '_ {
         self.set
             .names
@@ -48,7 +52,7 @@ impl Membership<'_> {
             .zip(self.member.iter().copied())
     }
 
-    /// Names of the segments the customer is in, in the order the set was given.
+    /// Names of the segments the customer is in, in the set's order.
     pub fn members(&self) -> impl Iterator<Item = &str> + '_ {
         self.iter().filter(|(_, m)| *m).map(|(n, _)| n)
     }
@@ -67,12 +71,14 @@ fn closest<'a>(name: &str, names: &'a [String]) -> Option<&'a str> {
 }
 
 impl SegmentSet {
-    /// Compiles named rules into a set.
+    /// Compiles named rules into a set, dependencies first (otherwise in the order given).
     ///
     /// Fails when two segments share a name, when `in segment` names a segment not in the set, or
     /// when segments refer to each other in a circle.
     pub fn new(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Error> {
         SegmentSet::compile(segments).map_err(|invalid| match invalid {
+            // Only a compiled set is read in order.
+            Invalid::Forward => Error::new(ErrorKind::Decode, "a segment refers to a later one"),
             Invalid::Duplicate(name) => Error::new(
                 ErrorKind::DuplicateSegment,
                 format!("two segments are named {name:?}; segment names must be unique"),
@@ -107,9 +113,45 @@ impl SegmentSet {
         })
     }
 
-    /// The checks of [`SegmentSet::new`] without the error text, so that
-    /// [`SegmentSet::decode`] (the page) links no message formatting.
+    /// The checks of [`SegmentSet::new`] without the error text, and the segments put
+    /// dependencies first (edge and tools; the page reads sets already in order).
     fn compile(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Invalid> {
+        let set = SegmentSet::named(segments)?;
+        let mut deps = Vec::with_capacity(set.rules.len());
+        for (i, rule) in set.rules.iter().enumerate() {
+            let mut d = Vec::new();
+            for r in rule.segment_references() {
+                match set.position(r) {
+                    Some(j) => d.push(j),
+                    None => {
+                        return Err(Invalid::Unknown {
+                            segment: i,
+                            reference: r.to_string(),
+                            names: set.names,
+                        })
+                    }
+                }
+            }
+            deps.push(d);
+        }
+        let order = match topological_order(set.names.len(), &deps) {
+            Ok(order) => order,
+            Err(path) => {
+                return Err(Invalid::Cycle {
+                    path,
+                    names: set.names,
+                })
+            }
+        };
+        // The depth-first order keeps the given order wherever dependencies allow.
+        let mut slots: Vec<Option<(String, Rule)>> =
+            set.names.into_iter().zip(set.rules).map(Some).collect();
+        let ordered = order.iter().filter_map(|&i| slots[i].take()).collect();
+        SegmentSet::named(ordered)
+    }
+
+    /// A set of `segments` as they are, with its name index; fails on a name given twice.
+    fn named(segments: Vec<(String, Rule)>) -> Result<SegmentSet, Invalid> {
         let mut names = Vec::with_capacity(segments.len());
         let mut rules = Vec::with_capacity(segments.len());
         for (name, rule) in segments {
@@ -128,32 +170,10 @@ impl SegmentSet {
         if let Some(i) = again {
             return Err(Invalid::Duplicate(names.swap_remove(i)));
         }
-        let mut deps = Vec::with_capacity(rules.len());
-        for (i, rule) in rules.iter().enumerate() {
-            let mut d = Vec::new();
-            for r in rule.segment_references() {
-                match position(&names, &index, r) {
-                    Some(j) => d.push(j),
-                    None => {
-                        return Err(Invalid::Unknown {
-                            segment: i,
-                            reference: r.to_string(),
-                            names,
-                        })
-                    }
-                }
-            }
-            deps.push(d);
-        }
-        let order = match topological_order(names.len(), &deps) {
-            Ok(order) => order,
-            Err(path) => return Err(Invalid::Cycle { path, names }),
-        };
         Ok(SegmentSet {
             names,
             rules,
             index,
-            order,
         })
     }
 
@@ -162,7 +182,7 @@ impl SegmentSet {
         position(&self.names, &self.index, name)
     }
 
-    /// Segment names, in the order given.
+    /// Segment names: dependencies first, otherwise in the order given.
     pub fn names(&self) -> &[String] {
         &self.names
     }
@@ -189,8 +209,9 @@ impl SegmentSet {
         let results: Vec<Cell<bool>> = vec![Cell::new(false); self.names.len()];
         let lookup = |name: &str| self.position(name).is_some_and(|j| results[j].get());
         let ctx = Ctx::new(facts, now_ms, &lookup);
-        for &i in &self.order {
-            results[i].set(ctx.rule(&self.rules[i]));
+        // Dependencies first: a segment's references are answered before it.
+        for (result, rule) in results.iter().zip(&self.rules) {
+            result.set(ctx.rule(rule));
         }
         Membership {
             set: self,
@@ -207,9 +228,10 @@ impl SegmentSet {
         self.rules.iter().filter_map(|r| ctx.next_change(r)).min()
     }
 
-    /// Encodes the whole set in the compact binary form (magic byte `S`).
+    /// Encodes the whole set in the compact binary form (magic byte `S`, version
+    /// [`SET_FORMAT_VERSION`](super::SET_FORMAT_VERSION)), dependencies first.
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::header(SEGMENT_SET_MAGIC);
+        let mut w = Writer::header(SEGMENT_SET_MAGIC, SET_FORMAT_VERSION);
         w.uint(self.names.len() as u64);
         for (name, rule) in self.names.iter().zip(&self.rules) {
             w.text(name);
@@ -218,24 +240,51 @@ impl SegmentSet {
         w.0
     }
 
-    /// Decodes a set written by [`SegmentSet::encode`], checking references and cycles again.
+    /// Decodes a set written by [`SegmentSet::encode`] (what the page does): every rule checked,
+    /// names unique, and every `in segment` naming an earlier segment (so no cycle).
     pub fn decode(bytes: &[u8]) -> Result<SegmentSet, DecodeError> {
-        let mut r = Reader::open(bytes, SEGMENT_SET_MAGIC)?;
-        let n = r.count()?;
-        let mut segments = Vec::with_capacity(n);
-        for _ in 0..n {
-            let name = r.text()?;
-            let rule = r.rule(0)?;
-            segments.push((name, rule));
+        let invalid = |_| DecodeError::new(DecodeErrorKind::Invalid, bytes.len());
+        let set = SegmentSet::named(read_segments(bytes, SET_FORMAT_VERSION)?).map_err(invalid)?;
+        for (i, rule) in set.rules.iter().enumerate() {
+            for r in rule.segment_references() {
+                if set.position(r).is_none_or(|j| j >= i) {
+                    return Err(invalid(Invalid::Forward));
+                }
+            }
         }
-        r.finish()?;
-        SegmentSet::compile(segments)
+        Ok(set)
+    }
+
+    /// Decodes a set of the current version, or of version 1 (segments in the order given),
+    /// which it puts dependencies first: what the edge reads from its store, so a set stored
+    /// before version 2 is still evaluated and ships re-encoded.
+    pub fn decode_any_version(bytes: &[u8]) -> Result<SegmentSet, DecodeError> {
+        if bytes.get(1) != Some(&SET_VERSION_1) {
+            return SegmentSet::decode(bytes);
+        }
+        SegmentSet::compile(read_segments(bytes, SET_VERSION_1)?)
             .map_err(|_| DecodeError::new(DecodeErrorKind::Invalid, bytes.len()))
     }
 }
 
+/// The `(name, rule)` pairs of a compiled set of `version`, every rule checked.
+fn read_segments(bytes: &[u8], version: u8) -> Result<Vec<(String, Rule)>, DecodeError> {
+    let mut r = Reader::open(bytes, SEGMENT_SET_MAGIC, version)?;
+    let n = r.count()?;
+    let mut segments = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.text()?;
+        let rule = r.rule(0)?;
+        segments.push((name, rule));
+    }
+    r.finish()?;
+    Ok(segments)
+}
+
 /// Why [`SegmentSet::compile`] refused a set (the names are kept for the error text).
 enum Invalid {
+    /// A compiled set refers to a later segment (or an unknown one).
+    Forward,
     /// Two segments share this name.
     Duplicate(String),
     /// Segment `segment` refers to `reference`, which is not in `names`.
@@ -332,8 +381,50 @@ mod tests {
             ("a".into(), refs(&[])),
         ])
         .expect("compiles");
-        let pos = |n: &str| set.order.iter().position(|&i| set.names[i] == n);
-        assert!(pos("a") < pos("b") && pos("b") < pos("c"));
+        assert_eq!(set.names(), ["a", "b", "c"]);
+        // Otherwise the order given is kept.
+        let set = SegmentSet::new(vec![
+            ("x".into(), refs(&[])),
+            ("c".into(), refs(&["a"])),
+            ("y".into(), refs(&[])),
+            ("a".into(), refs(&[])),
+        ])
+        .expect("compiles");
+        assert_eq!(set.names(), ["x", "a", "c", "y"]);
+    }
+
+    /// `(name, rule)` pairs written as a compiled set of `version`, in the order given.
+    fn written(version: u8, segments: &[(&str, Rule)]) -> Vec<u8> {
+        let mut w = Writer::header(SEGMENT_SET_MAGIC, version);
+        w.uint(segments.len() as u64);
+        for (name, rule) in segments {
+            w.text(name);
+            w.rule(rule);
+        }
+        w.0
+    }
+
+    #[test]
+    fn compiled_sets_come_dependencies_first() {
+        let forward = [("vip", refs(&["big"])), ("big", refs(&[]))];
+        // Version 2 must name earlier segments only: a later (or unknown) one is refused.
+        let e = SegmentSet::decode(&written(2, &forward)).expect_err("forward");
+        assert_eq!(e.kind(), DecodeErrorKind::Invalid);
+        let unknown = [("vip", refs(&["nope"]))];
+        assert!(SegmentSet::decode(&written(2, &unknown)).is_err());
+        let back = [("big", refs(&[])), ("vip", refs(&["big"]))];
+        let set = SegmentSet::decode(&written(2, &back)).expect("in order");
+        assert_eq!(set.names(), ["big", "vip"]);
+        assert_eq!(set.encode(), written(2, &back));
+        // Version 1 (any order) is another version for the page; the edge reads it and puts it
+        // dependencies first, re-encoded as version 2.
+        let old = written(1, &forward);
+        assert!(SegmentSet::decode(&old).expect_err("v1").is_version());
+        let upgraded = SegmentSet::decode_any_version(&old).expect("v1 reads");
+        assert_eq!(upgraded, set);
+        assert_eq!(SegmentSet::decode_any_version(&upgraded.encode()), Ok(set));
+        let cycle = [("a", refs(&["b"])), ("b", refs(&["a"]))];
+        assert!(SegmentSet::decode_any_version(&written(1, &cycle)).is_err());
     }
 
     #[test]
@@ -384,6 +475,7 @@ mod tests {
             })
             .collect();
         let set = SegmentSet::new(segs).expect("compiles");
-        assert_eq!(set.order.len(), n);
+        assert_eq!(set.names()[0], format!("s{}", n - 1));
+        assert_eq!(set.names().len(), n);
     }
 }

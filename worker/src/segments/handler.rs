@@ -34,7 +34,7 @@ pub fn forget(shop: &str) {
 pub async fn shipped(db: &D1Database, shop: &str) -> Result<(i64, String)> {
     let row = d1::first(db, &sql::set_of(shop)).await?;
     Ok(match row {
-        Some(r) => (r.version as i64, r.compiled),
+        Some(r) => (r.version as i64, segments::shipped_form(r.compiled)),
         None => (0, segments::encode_set(&segments::compile(&[]))),
     })
 }

@@ -127,9 +127,23 @@ pub fn encode_set(set: &SegmentSet) -> String {
     encode_base64(&set.encode())
 }
 
-/// Decodes [`encode_set`] text.
+/// Decodes [`encode_set`] text, or a set stored before set format 2 (put dependencies first).
 pub fn decode_set(text: &str) -> Option<SegmentSet> {
-    decode_base64(text).and_then(|b| SegmentSet::decode(&b).ok())
+    decode_base64(text).and_then(|b| SegmentSet::decode_any_version(&b).ok())
+}
+
+/// The stored set text as the page reads it: a set stored before set format 2 re-encoded
+/// (the page reads the current format only); anything else as stored.
+pub fn shipped_form(text: String) -> String {
+    // The version is the second byte: the first four characters hold it.
+    let older = text
+        .get(..4)
+        .and_then(decode_base64)
+        .is_some_and(|b| b.get(1).is_some_and(|&v| v < rules::SET_FORMAT_VERSION));
+    match older.then(|| decode_set(&text)).flatten() {
+        Some(set) => encode_set(&set),
+        None => text,
+    }
 }
 
 /// Why a rule cannot be saved: the engine's error, with where it is.
@@ -500,6 +514,29 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn sets_stored_before_format_2_ship_dependencies_first() {
+        let vip = rules::parse(r#"in segment "big" and orders > 1"#).unwrap();
+        let big = rules::parse("total_spend > 100").unwrap();
+        // Version 1 as the edge stored it: the segments in the order given.
+        let mut v1 = vec![b'S', 1, 2];
+        for (name, rule) in [("vip", &vip), ("big", &big)] {
+            v1.push(name.len() as u8);
+            v1.extend(name.bytes());
+            v1.extend(&rules::encode(rule)[2..]);
+        }
+        let stored = encode_base64(&v1);
+        assert!(SegmentSet::decode(&v1).expect_err("the page").is_version());
+        let shipped = shipped_form(stored.clone());
+        let page =
+            SegmentSet::decode(&decode_base64(&shipped).unwrap()).expect("the page reads it");
+        assert_eq!(page.names(), ["big", "vip"]);
+        assert_eq!(decode_set(&stored), Some(page.clone()));
+        let current = encode_set(&page);
+        assert_eq!(shipped_form(current.clone()), current);
+        assert_eq!(shipped_form("!!not a set!!".into()), "!!not a set!!");
+    }
     use crate::platform::store::Arg;
     use affinity::event::{names, Event};
 
