@@ -172,7 +172,7 @@ export function affinity_price(amount, currency) {
   }
 }
 export function affinity_prepare(currency) {
-  affinity_price(0, currency);
+  affinity_idle(() => affinity_price(0, currency));
 }
 const hex = [];
 for (let i = 0; i < 256; i++) hex.push((i | 256).toString(16).slice(1));
@@ -269,7 +269,7 @@ extern "C" {
     /// (`toLocaleString` builds a new one each call: 2 ms a card on a loaded machine); the bare
     /// number and code for a currency code `Intl` refuses.
     fn affinity_price(amount: f64, currency: &str) -> String;
-    /// Builds `currency`'s formatter ahead of the first price.
+    /// Builds `currency`'s formatter ahead of the first price, in an idle callback of its own.
     fn affinity_prepare(currency: &str);
     /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
     /// (storage forbidden, full) reads as nothing.
