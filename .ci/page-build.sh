@@ -25,7 +25,8 @@ if [[ ",$features," == *",page,"* && "${PAGE_CORE:-}" != prebuilt ]]; then
     --features "$features" -Zbuild-std=core,alloc \
     --config profile.release.package.core.opt-level=3 --config profile.release.package.alloc.opt-level=3 >&2
 else
-  # The std build (e.g. BENCH_FEATURES=bench) links std, which build-std would rebuild too.
+  # With the toolchain's prebuilt core and std: a std build (e.g. BENCH_FEATURES=bench), which
+  # build-std would have to rebuild std for, or PAGE_CORE=prebuilt.
   CARGO_TARGET_DIR="$out-std" cargo build --release --target wasm32-unknown-unknown -p affinity --lib \
     --features "$features" >&2
   out="$out-std"

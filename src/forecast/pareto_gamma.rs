@@ -406,6 +406,20 @@ mod tests {
         beta: 11.67,
     };
 
+    /// `m` with its `i`-th parameter (r, α, s, β) multiplied by `exp(h)`: a step of `h` in that
+    /// log-parameter, for the central differences below.
+    fn stepped(m: &ParetoGamma, i: usize, h: f64) -> ParetoGamma {
+        let mut p = [m.r, m.alpha, m.s, m.beta];
+        p[i] *= h.exp();
+        ParetoGamma {
+            k: m.k,
+            r: p[0],
+            alpha: p[1],
+            s: p[2],
+            beta: p[3],
+        }
+    }
+
     fn with_k(k: f64) -> ParetoGamma {
         ParetoGamma {
             k,
@@ -587,14 +601,9 @@ mod tests {
             let old_s = started.elapsed().as_secs_f64();
             println!("k {k}: this fit {new:?} in {new_s:.3} s\n  earlier {old:?} in {old_s:.3} s");
             for (name, m) in [("this", new.model), ("earlier", old.model)] {
-                let p = [m.r, m.alpha, m.s, m.beta];
                 let slopes: Vec<String> = (0..4)
                     .map(|i| {
-                        let at = |h: f64| {
-                            let mut q = p;
-                            q[i] *= h.exp();
-                            reference_rows(&model(&q), &rows, true)
-                        };
+                        let at = |h: f64| reference_rows(&stepped(&m, i, h), &rows, true);
                         format!("{:.1e}", (at(1e-4) - at(-1e-4)) / 2e-4)
                     })
                     .collect();
@@ -725,16 +734,9 @@ mod tests {
             let p = [m.r, m.alpha, m.s, m.beta];
             for i in 0..4 {
                 let at = |h: f64| {
-                    let mut q = p;
-                    q[i] *= h.exp();
-                    let m = ParetoGamma {
-                        k: m.k,
-                        r: q[0],
-                        alpha: q[1],
-                        s: q[2],
-                        beta: q[3],
-                    };
-                    m.rows_log_likelihood(&rows, &rules, false).0
+                    stepped(&m, i, h)
+                        .rows_log_likelihood(&rows, &rules, false)
+                        .0
                 };
                 let h = 1e-5;
                 let want = (at(h) - at(-h)) / (2.0 * h) / p[i];
@@ -757,20 +759,8 @@ mod tests {
             let m = fit.model;
             let want = reference_log_likelihood(&m, &customers);
             assert!((fit.log_likelihood - want).abs() < 1e-8 * want.abs());
-            let p = [m.r, m.alpha, m.s, m.beta];
             for i in 0..4 {
-                let at = |h: f64| {
-                    let mut q = p;
-                    q[i] *= h.exp();
-                    let m = ParetoGamma {
-                        k,
-                        r: q[0],
-                        alpha: q[1],
-                        s: q[2],
-                        beta: q[3],
-                    };
-                    reference_log_likelihood(&m, &customers)
-                };
+                let at = |h: f64| reference_log_likelihood(&stepped(&m, i, h), &customers);
                 let slope = (at(1e-4) - at(-1e-4)) / 2e-4;
                 assert!(slope.abs() < 1e-4, "k {k} d{i}: slope {slope} at {m:?}");
                 assert!(at(1e-3) <= want && at(-1e-3) <= want, "k {k} d{i}");
@@ -830,12 +820,7 @@ mod tests {
             // The gradient against central differences in the log-parameters.
             let p = [r, alpha, s, beta];
             for i in 0..4 {
-                let at = |h: f64| {
-                    let mut q = p;
-                    q[i] *= h.exp();
-                    let m = ParetoGamma { k, r: q[0], alpha: q[1], s: q[2], beta: q[3] };
-                    m.rows_log_likelihood(&rows, &rules, false).0
-                };
+                let at = |h: f64| stepped(&m, i, h).rows_log_likelihood(&rows, &rules, false).0;
                 let want = (at(1e-5) - at(-1e-5)) / 2e-5;
                 let got = g[i] * p[i];
                 proptest::prop_assert!(
