@@ -191,8 +191,8 @@ async fn captures_renders_and_persists() {
     assert!(slot.inner_html().contains("Trail &lt;Runner&gt;"));
     assert!(slot.text_content().unwrap().contains("$89.00"));
 
-    // A currency code `Intl` refuses (the shop's markup says "dollars"): the cards still render,
-    // with the bare amount and the code, and nothing throws.
+    // A currency code that is not one (the shop's markup says "dollars"): the cards still render,
+    // with the bare amount, and nothing throws.
     body.set_inner_html(
         &product_markup("p3", "Camp Stove", "Stoves", "39.00").replace("\"USD\"", "\"dollars\""),
     );
@@ -204,7 +204,38 @@ async fn captures_renders_and_persists() {
         .unwrap();
     let text = slot.text_content().unwrap();
     assert!(
-        text.contains("89 dollars") && text.contains("249 dollars"),
+        text.contains("89.00") && text.contains("249.00") && !text.contains('$'),
+        "{text}"
+    );
+    // Prices in the dashboard's notation, without the browser's locale data (`Intl`): yen whole,
+    // a code without a symbol spelled out, thousands grouped.
+    let slot_text = |id: &str, price: &str, currency: &str| {
+        body.set_inner_html(
+            &product_markup(id, "Camp Chair", "Chairs", price)
+                .replace("\"USD\"", &format!("\"{currency}\"")),
+        );
+        navigate(&format!("/p/{id}/"));
+    };
+    let recent = || {
+        document()
+            .query_selector("[data-affinity-slot=recently-viewed]")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap()
+    };
+    slot_text("p4", "1249.50", "jpy");
+    sleep(50).await;
+    let text = recent();
+    assert!(
+        text.contains("\u{a5}39") && text.contains("\u{a5}249") && !text.contains('.'),
+        "{text}"
+    );
+    slot_text("p5", "5.00", "SEK");
+    sleep(50).await;
+    let text = recent();
+    assert!(
+        text.contains("SEK 1,249.50") && text.contains("SEK 39.00"),
         "{text}"
     );
 

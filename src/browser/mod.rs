@@ -388,10 +388,6 @@ fn on_idle() {
         sys::when_idle(on_idle);
     } else {
         persist();
-        // The page's first price formatter loads the locale's data (5-16 ms in CPU profiles):
-        // built in the next idle period (its own task, not this one) after the page view and
-        // usually before the model arrives, the slots' first render does not pay it.
-        with_state(|s| sys::prepare_prices(&s.currency));
     }
 }
 

@@ -163,16 +163,18 @@ export function affinity_privacy() {
   const n = navigator;
   return (n.globalPrivacyControl === true ? 1 : 0) | (n.doNotTrack === "1" ? 2 : 0);
 }
-const prices = {};
-export function affinity_price(amount, currency) {
-  try {
-    return (prices[currency] ||= new Intl.NumberFormat(undefined, { style: "currency", currency })).format(amount);
-  } catch (e) {
-    return amount + " " + currency;
-  }
-}
-export function affinity_prepare(currency) {
-  affinity_idle(() => affinity_price(0, currency));
+// Prices as the dashboard writes money (worker/src/platform/html.rs, `Currency`): the currency's
+// symbol, or its code and a space, before the amount with a thousands comma and two decimals
+// (none for currencies without minor units); a code that is not three letters gets no mark. No
+// `Intl`: the first `Intl.NumberFormat` a page builds loads the JS engine's locale data, a task of
+// 14-29 ms on a quiet machine and over 50 ms in `make bench-page`.
+const symbols = { USD: "$", EUR: "\u20ac", GBP: "\xa3", JPY: "\xa5", INR: "\u20b9", KRW: "\u20a9",
+  CNY: "CN\xa5", BRL: "R$", CAD: "CA$", AUD: "A$", NZD: "NZ$", MXN: "MX$" };
+export function affinity_price(amount, code) {
+  code = code.trim().toUpperCase() || "USD";
+  const known = /^[A-Z]{3}$/.test(code);
+  const text = Math.abs(amount).toFixed(known && /JPY|KRW|VND|CLP|ISK|PYG|UGX|XAF|XOF/.test(code) ? 0 : 2);
+  return (amount < 0 ? "-" : "") + (known ? symbols[code] || code + " " : "") + text.replace(/\B(?=(\d{3})+\b)/g, ",");
 }
 const hex = [];
 for (let i = 0; i < 256; i++) hex.push((i | 256).toString(16).slice(1));
@@ -265,12 +267,8 @@ extern "C" {
     fn affinity_page() -> String;
     /// The privacy signals: 1 Global Privacy Control, 2 Do Not Track.
     fn affinity_privacy() -> u32;
-    /// `amount` in the shopper's locale as `currency`, with one `Intl.NumberFormat` per currency
-    /// (`toLocaleString` builds a new one each call: 2 ms a card on a loaded machine); the bare
-    /// number and code for a currency code `Intl` refuses.
+    /// `amount` as a price in `currency` (an ISO 4217 code): `$1,234.50`, `¥1,235`, `SEK 9.50`.
     fn affinity_price(amount: f64, currency: &str) -> String;
-    /// Builds `currency`'s formatter ahead of the first price, in an idle callback of its own.
-    fn affinity_prepare(currency: &str);
     /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
     /// (storage forbidden, full) reads as nothing.
     fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
@@ -436,15 +434,9 @@ pub fn remove(key: &str) {
     affinity_store(2, key, "");
 }
 
-/// Formats a price in the shopper's locale, e.g. `$49.00`.
+/// Formats a price as the shop shows it, e.g. `$49.00` (no locale data: see `affinity_price`).
 pub fn format_price(amount: f64, currency: &str) -> String {
     affinity_price(amount, currency)
-}
-
-/// Builds the price formatter of `currency` ahead of time: the first one a page builds loads the
-/// locale's data (5-16 ms in CPU profiles).
-pub fn prepare_prices(currency: &str) {
-    affinity_prepare(currency);
 }
 
 /// A one-shot JS callback running `f`. Every caller's closure goes through this one boxed type, so
