@@ -203,8 +203,8 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// Writes a number as JSON: integers without a fraction, non-finite numbers as `null`, other
-/// numbers as Rust's `{}` writes them (through [`crate::platform`], so the page module links no
-/// float formatting).
+/// numbers as their shortest digits that read back as the same number (through
+/// [`crate::platform`], so the page module links no float formatting).
 fn write_number(n: f64, out: &mut String) {
     if !n.is_finite() {
         out.push_str("null");

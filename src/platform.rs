@@ -13,7 +13,9 @@ use crate::prelude::*;
 /// Number text functions a platform provides (the page module's browser seam fills them).
 #[derive(Debug, Clone, Copy)]
 pub struct Numbers {
-    /// Appends a finite `f64` exactly as Rust's `{}` writes it.
+    /// Appends a finite `f64` as JSON digits that read back as the same number: Rust's `{}` at
+    /// the edge, the JS engine's `String(n)` in the page (the same value, exponent notation
+    /// beyond 1e21 and below 1e-6).
     pub write: fn(f64, &mut String),
     /// Parses a text that [`is_decimal`] accepts, to the nearest `f64` (as `str::parse` does).
     pub parse: fn(&str) -> f64,
@@ -47,7 +49,7 @@ mod hook {
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
 pub use hook::set_numbers;
 
-/// Appends a finite `n` as Rust's `{}` writes it.
+/// Appends a finite `n` as digits that read back as `n` ([`Numbers::write`]).
 pub(crate) fn write_f64(n: f64, out: &mut String) {
     #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
     match hook::get() {

@@ -30,117 +30,19 @@ pub fn install_platform() {
     });
 }
 
-/// Writes a finite `n` exactly as Rust's `{}` Display does, without linking Rust's float
-/// formatting (about 17 KB of code) into the page.
+/// Writes a finite `n` as the JS engine's shortest round-trip digits (`String(n)`), without
+/// linking Rust's float formatting (about 17 KB of code) into the page.
 ///
-/// Both Rust and JS write the shortest digits that read back as `n`, the closest such to `n`.
-/// They differ in notation — JS switches to exponent form (`1.5e-7`, `1e+21`) where Rust writes
-/// every digit (`0.00000015`, `1000000000000000000000`) — and in one rare case: when `n` lies
-/// exactly halfway between the two closest shortest candidates (e.g. `1658206780088562.25`),
-/// V8 takes the even last digit and Rust rounds up. This spells the digits out in Rust's notation
-/// and detects that tie exactly. `json_numbers_match_rust_display` (tests/browser.rs) checks the
-/// equality on many values, ties included.
+/// The edge writes Rust's `{}`: the same shortest digits, which read back as the same `n`, in
+/// another notation where they differ — JS switches to exponent form (`1.5e-7`, `1e+21`) where
+/// Rust writes every digit (`0.00000015`, `1000000000000000000000`), and when `n` lies exactly
+/// halfway between the two closest shortest candidates (`1658206780088562.25`) V8 takes the even
+/// last digit and Rust rounds up. Both are JSON with the same value, and nothing compares a
+/// number's text across the two builds. Spelling the digits out in Rust's notation, with an exact
+/// tie check, cost 587 B brotli (BENCHMARKS.md, "Size"). `json_numbers_round_trip`
+/// (tests/browser.rs) checks that every text reads back as the same number.
 pub(crate) fn write_f64(n: f64, out: &mut String) {
-    let text = number_text(n);
-    let (body, exp) = match crate::text::split_once(&text, b'e') {
-        Some((m, e)) => {
-            let exp = match e.strip_prefix('-') {
-                Some(d) => crate::text::parse_u32(d).map(|v| -(v as i32)),
-                None => crate::text::parse_u32(e).map(|v| v as i32),
-            };
-            (m, exp.unwrap_or(0))
-        }
-        None => (text.as_str(), 0),
-    };
-    let body = match body.strip_prefix('-') {
-        Some(rest) => {
-            out.push('-');
-            rest
-        }
-        None => body,
-    };
-    let (int, frac) = crate::text::split_once(body, b'.').unwrap_or((body, ""));
-    // Significant digits and the position of the decimal point relative to their start.
-    let all = crate::text::concat(&[int, frac]);
-    let lead = all.len() - all.trim_start_matches('0').len();
-    // `.get` (ASCII digits: never `None`): a str index would link the char-boundary panic and its
-    // formatting.
-    let mut digits = all
-        .get(lead..)
-        .unwrap_or("")
-        .trim_end_matches('0')
-        .to_string();
-    let mut point = int.len() as i32 - lead as i32 + exp;
-    if let Some((s, p10)) = exact_decimal(n) {
-        let mut s_text = String::new();
-        crate::platform::write_u64(s, &mut s_text);
-        if s % 10 == 5 && s_text.len() == digits.len() + 1 {
-            // A tie: Rust rounds the halfway case up.
-            let mut up = String::new();
-            crate::platform::write_u64(s / 10 + 1, &mut up);
-            // `up` is the value up × 10^(p10 + 1); its point sits `len + p10 + 1` digits in.
-            point = up.len() as i32 + p10 + 1;
-            digits = up.trim_end_matches('0').to_string();
-        }
-    }
-    let zeros = |out: &mut String, k: i32| {
-        for _ in 0..k {
-            out.push('0');
-        }
-    };
-    if point <= 0 {
-        out.push_str("0.");
-        zeros(out, -point);
-        out.push_str(&digits);
-    } else if point as usize >= digits.len() {
-        out.push_str(&digits);
-        zeros(out, point - digits.len() as i32);
-    } else {
-        let (int, frac) = digits
-            .split_at_checked(point as usize)
-            .unwrap_or((&digits, ""));
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
-    }
-}
-
-/// `|n| = s × 10^p10` exactly, when `s` fits 64 bits (otherwise `n` has more than 19 significant
-/// digits and cannot lie halfway between two shortest candidates of at most 17 digits).
-fn exact_decimal(n: f64) -> Option<(u64, i32)> {
-    let bits = n.to_bits();
-    let field = ((bits >> 52) & 0x7ff) as i32;
-    let frac = bits & ((1 << 52) - 1);
-    let (mut m, mut e) = if field == 0 {
-        (frac, -1074)
-    } else {
-        (frac | (1 << 52), field - 1075)
-    };
-    if m == 0 {
-        return None;
-    }
-    while m % 2 == 0 {
-        m /= 2;
-        e += 1;
-    }
-    if e < 0 {
-        // m / 2^k = m × 5^k / 10^k
-        let mut s = m;
-        for _ in 0..-e {
-            s = s.checked_mul(5)?;
-        }
-        Some((s, e))
-    } else {
-        // m × 2^e = (m / 5^e) × 10^e, when 5^e divides m.
-        let mut s = m;
-        for _ in 0..e {
-            if s % 5 != 0 {
-                return None;
-            }
-            s /= 5;
-        }
-        Some((s, e))
-    }
+    out.push_str(&number_text(n));
 }
 
 /// The page's network and Cache Storage calls, in JS: each takes a callback, so the page module
