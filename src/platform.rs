@@ -1,4 +1,4 @@
-//! The engine's one platform hook: number text.
+//! The engine's one platform hook: number text (and time stamps, numbers written as dates).
 //!
 //! Rust's float formatting and parsing weigh about 25 KB of Wasm, more than the rest of the JSON
 //! code together, and the browser already carries both. So the engine asks the platform: at the
@@ -19,6 +19,9 @@ pub struct Numbers {
     pub write: fn(f64, &mut String),
     /// Parses a text that [`is_decimal`] accepts, to the nearest `f64` (as `str::parse` does).
     pub parse: fn(&str) -> f64,
+    /// Unix milliseconds within years 0-9999 as RFC 3339 UTC with milliseconds
+    /// (`2026-12-01T21:05:44.123Z`), the text [`crate::time::format_rfc3339`] writes.
+    pub time: fn(f64) -> String,
 }
 
 #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
@@ -61,6 +64,21 @@ pub(crate) fn write_f64(n: f64, out: &mut String) {
     {
         use core::fmt::Write;
         let _ = write!(out, "{n}");
+    }
+}
+
+/// The platform's RFC 3339 text of Unix milliseconds ([`Numbers::time`]); `None` where the engine
+/// writes it itself (natively, and in the page before the seam has started, which no page path
+/// reaches).
+pub(crate) fn time_text(ms: i64) -> Option<String> {
+    #[cfg(all(feature = "browser", target_arch = "wasm32", target_os = "unknown"))]
+    {
+        hook::get().map(|numbers| (numbers.time)(ms as f64))
+    }
+    #[cfg(not(all(feature = "browser", target_arch = "wasm32", target_os = "unknown")))]
+    {
+        let _ = ms;
+        None
     }
 }
 

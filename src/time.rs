@@ -117,7 +117,27 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 }
 
 /// Formats Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+///
+/// In the page module the JS engine writes it (`Date.prototype.toISOString`, through
+/// [`crate::platform`]) and this calendar arithmetic is not linked; the page only stamps times
+/// of its own clock, well within the years 0-9999 where both texts are the same.
 pub fn format_rfc3339(ms: i64) -> String {
+    #[cfg(all(feature = "page", target_arch = "wasm32", target_os = "unknown"))]
+    {
+        crate::platform::time_text(ms).unwrap_or_else(|| crate::platform::int_text(ms))
+    }
+    #[cfg(not(all(feature = "page", target_arch = "wasm32", target_os = "unknown")))]
+    {
+        if let Some(text) = crate::platform::time_text(ms) {
+            return text;
+        }
+        format_rfc3339_here(ms)
+    }
+}
+
+/// [`format_rfc3339`] by the engine's own calendar arithmetic.
+#[cfg(not(all(feature = "page", target_arch = "wasm32", target_os = "unknown")))]
+fn format_rfc3339_here(ms: i64) -> String {
     let rem = ms.rem_euclid(DAY_MS);
     let (h, mi, s, milli) = (
         rem / 3_600_000,

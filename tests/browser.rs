@@ -306,6 +306,16 @@ fn engine_matches_native_behaviour() {
         affinity::time::parse_rfc3339("2026-11-24T11:00:00+01:00"),
         Some(1_795_514_400_000)
     );
+    // Written by the JS engine in the page (toISOString); the texts from Python's datetime.
+    for (ms, text) in [
+        (0, "1970-01-01T00:00:00.000Z"),
+        (1, "1970-01-01T00:00:00.001Z"),
+        (951_782_400_123, "2000-02-29T00:00:00.123Z"),
+        (1_795_514_400_000, "2026-11-24T10:00:00.000Z"),
+        (4_102_444_799_999, "2099-12-31T23:59:59.999Z"),
+    ] {
+        assert_eq!(affinity::time::format_rfc3339(ms), text);
+    }
     assert_eq!(
         affinity::bucket::bucket("shop", "customer", "purpose"),
         affinity::bucket::bucket("shop", "customer", "purpose")

@@ -27,6 +27,7 @@ pub fn install_platform() {
     crate::platform::set_numbers(crate::platform::Numbers {
         write: write_f64,
         parse: number_value,
+        time: affinity_time,
     });
 }
 
@@ -77,6 +78,9 @@ export function affinity_price(amount, code) {
   const known = /^[A-Z]{3}$/.test(code);
   const text = Math.abs(amount).toFixed(known && /JPY|KRW|VND|CLP|ISK|PYG|UGX|XAF|XOF/.test(code) ? 0 : 2);
   return (amount < 0 ? "-" : "") + (known ? symbols[code] || code + " " : "") + text.replace(/\B(?=(\d{3})+\b)/g, ",");
+}
+export function affinity_time(ms) {
+  return new Date(ms).toISOString();
 }
 const hex = [];
 for (let i = 0; i < 256; i++) hex.push((i | 256).toString(16).slice(1));
@@ -171,6 +175,8 @@ extern "C" {
     fn affinity_privacy() -> u32;
     /// `amount` as a price in `currency` (an ISO 4217 code): `$1,234.50`, `¥1,235`, `SEK 9.50`.
     fn affinity_price(amount: f64, currency: &str) -> String;
+    /// Unix milliseconds as RFC 3339 UTC with milliseconds (`Date.prototype.toISOString`).
+    fn affinity_time(ms: f64) -> String;
     /// `localStorage`: `op` 0 reads `key`, 1 writes `value` under it, 2 removes it; what throws
     /// (storage forbidden, full) reads as nothing.
     fn affinity_store(op: u32, key: &str, value: &str) -> Option<String>;
