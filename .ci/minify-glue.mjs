@@ -1,7 +1,8 @@
 // Renames the glue's references to the page module's imports and exports after wasm-opt's
 // `--minify-imports-and-exports-and-modules` (its mapping is the JSON it printed), so that neither
 // file carries wasm-bindgen's hashed names (`__wbg_addEventListener_70e3766f6252144d`, ~95 of
-// them, in both files). The glue's own exports (`start`, `track`, …) keep their names.
+// them, in both files). The glue's own exports (`start`, `track`, …) keep their names. Its
+// loading code is reduced to the one call the loader makes (below).
 //   node .ci/minify-glue.mjs <glue.js> <mapping.json> <module.wasm>   (rewrites the glue in place)
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -63,4 +64,47 @@ if (missing.length) fail(`imports without a glue function: ${missing.map((i) => 
 const returned = /return \{\n\s+__proto__: null,\n(\s+"[^"]+": import\d+,\n)+\s+\};/;
 if (!returned.test(glue)) fail("no returned import object");
 glue = glue.replace(returned, `return { ${JSON.stringify([...names][0])}: import0 };`);
+// The loading code: wasm-bindgen's, for every way of calling it (initSync, deprecated positional
+// arguments with their warnings, the MIME-type warning's text), replaced by the one way the loader
+// and the npm package's types use: `default({ module_or_path })` with a URL, a Request, a
+// Response or bytes. As before, a streaming compile that fails on a server not sending
+// `application/wasm` falls back to the bytes, and a failed start may be retried.
+const load = glue.indexOf("async function __wbg_load(");
+const end = "export { initSync, __wbg_init as default };";
+if (load < 0 || !glue.trimEnd().endsWith(end) || !glue.includes("function __wbg_finalize_init(")) {
+  fail("the glue's loading code is not the one this script replaces (a new wasm-bindgen?)");
+}
+glue = glue.slice(0, load) + `async function __wbg_load(source, imports) {
+    if (typeof Response === "function" && source instanceof Response) {
+        if (!source.ok) throw new Error("failed to fetch Wasm: " + source.status);
+        if (WebAssembly.instantiateStreaming) {
+            try {
+                return await WebAssembly.instantiateStreaming(source, imports);
+            } catch (e) {
+                if (source.headers.get("Content-Type") === "application/wasm") throw e;
+            }
+        }
+        source = await source.arrayBuffer();
+    }
+    const result = await WebAssembly.instantiate(source, imports);
+    return result instanceof WebAssembly.Instance ? { instance: result, module: source } : result;
+}
+let __wbg_init_promise;
+function __wbg_init(options) {
+    if (wasm !== undefined) return Promise.resolve(wasm);
+    let source = options && options.module_or_path;
+    if (source === undefined) source = new URL("affinity_core_bg.wasm", import.meta.url);
+    if (typeof source === "string" || source instanceof URL || (typeof Request === "function" && source instanceof Request)) {
+        source = fetch(source);
+    }
+    return __wbg_init_promise ||= Promise.resolve(source)
+        .then((s) => __wbg_load(s, __wbg_get_imports()))
+        .then(({ instance, module }) => __wbg_finalize_init(instance, module))
+        .catch((e) => {
+            __wbg_init_promise = undefined;
+            throw e;
+        });
+}
+export { __wbg_init as default };
+`;
 writeFileSync(gluePath, glue);
