@@ -362,7 +362,10 @@ fn json_numbers_round_trip() {
             d.trim_matches('0').len()
         };
         let native = format!("{n}");
-        assert!(digits(&text) <= digits(&native), "{text} longer than {native}");
+        assert!(
+            digits(&text) <= digits(&native),
+            "{text} longer than {native}"
+        );
     }
     let mut values = vec![
         0.1,
