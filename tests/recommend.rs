@@ -8,15 +8,6 @@ use proptest::prelude::*;
 use proptest::strategy::Strategy as PropStrategy;
 use proptest::test_runner::{Config, RngSeed};
 
-const STRATEGIES: [Strategy; 7] = [
-    Strategy::ForYou,
-    Strategy::Similar,
-    Strategy::BoughtTogether,
-    Strategy::Trending,
-    Strategy::Popular,
-    Strategy::RecentlyViewed,
-    Strategy::CartCrossSell,
-];
 const CATEGORIES: [&str; 3] = ["Shoes", "Hats", "Bags"];
 
 fn id(i: u8) -> String {
@@ -128,7 +119,7 @@ fn case() -> impl PropStrategy<Value = Case> {
 }
 
 fn query_of(c: &Case) -> Query {
-    let mut q = Query::new(STRATEGIES[c.strategy], c.count);
+    let mut q = Query::new(Strategy::ALL[c.strategy], c.count);
     for (t, &i) in c.history.iter().enumerate() {
         q.viewed(&id(i), t as i64);
     }
@@ -265,7 +256,7 @@ proptest! {
     fn results_fill_up_to_count(c in case()) {
         // Without rules, every strategy but recently-viewed fills to min(count, eligible items).
         let m = model_from(&c.sessions, &c.orders, &[], c.k);
-        let mut q = Query::new(STRATEGIES[c.strategy], c.count);
+        let mut q = Query::new(Strategy::ALL[c.strategy], c.count);
         q.anchor = c.anchor.map(id);
         q.cart = c.cart.iter().map(|&i| id(i)).collect();
         let r = m.recommend(&q);

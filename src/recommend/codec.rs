@@ -642,15 +642,7 @@ mod tests {
                 // Whatever decodes must be internally consistent enough to rank with, with every
                 // strategy, and to read every item's accessors.
                 use crate::recommend::{Query, Strategy};
-                for strategy in [
-                    Strategy::ForYou,
-                    Strategy::Similar,
-                    Strategy::BoughtTogether,
-                    Strategy::Trending,
-                    Strategy::Popular,
-                    Strategy::RecentlyViewed,
-                    Strategy::CartCrossSell,
-                ] {
+                for strategy in Strategy::ALL {
                     let mut q = Query::new(strategy, 5);
                     q.viewed("p1", 1).viewed("p2", 2);
                     q.anchor = Some("p3".into());
