@@ -9,7 +9,7 @@ ENV := source .ci/env.sh &&
 PORT ?= 8787
 STATE ?= target/demo-state
 
-.PHONY: demo test setup site worker-vars migrate shop lint unit eval browser-test e2e sizes bench bench-browser bench-page load clean
+.PHONY: demo test setup site worker-vars migrate shop lint unit eval browser-test e2e sizes size-floor bench bench-browser bench-page load clean
 
 demo: setup site worker-vars migrate
 	@$(ENV) echo "Affinity demo: shop http://127.0.0.1:$(PORT)/  dashboard http://127.0.0.1:$(PORT)/dashboard (secret: ADMIN_SECRET in worker/.dev.vars)"
@@ -74,6 +74,11 @@ e2e: worker-vars
 
 sizes:
 	@bash .ci/size-report.sh
+
+# The page module with the engine alone (no browser seam), beside the shipped one: how small the
+# page could get by making the seam cheaper (benches/page-floor/floor.rs; BENCHMARKS.md "Size").
+size-floor: setup
+	@bash .ci/page-floor.sh
 
 bench:
 	@$(ENV) cargo bench -p affinity
