@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use affinity::json::Value;
 use affinity::profile::{Affinity, CartLine, Order, Product, Profile, Viewed};
 use affinity_worker::dashboard::explore::{self, Question, Row};
-use affinity_worker::dashboard::insights::{self, CustomerInsights};
+use affinity_worker::dashboard::insights::{self, CustomerInsights, InstallTags};
 use affinity_worker::dashboard::period::{Grain, Period, Zone};
 use affinity_worker::dashboard::{
     self, ConsentChange, CustomerExtras, CustomerRow, OrderRefunds, OrderRow, Overview, Shown,
@@ -224,6 +224,7 @@ const TAGS: &[&str] = &[
     "b", "main", "h1", "h2", "p", "section", "table", "thead", "tbody", "tr", "th", "td", "svg",
     "line", "text", "rect", "polyline", "circle", "form", "label", "input", "button", "textarea",
     "pre", "code", "dl", "dt", "dd", "ol", "ul", "li", "br", "time", "script", "select", "option",
+    "details", "summary",
 ];
 
 /// The attributes the templates write (besides `data-*`).
@@ -500,7 +501,7 @@ fn hostile_overview() -> Overview {
             page_views: 4.0,
             events: 9.0,
         }),
-        tag: evil("tag"),
+        tags: InstallTags::new(&evil("edge"), &evil("key")),
         top_products: vec![
             TopProduct {
                 product_id: evil("product"),
@@ -664,14 +665,19 @@ fn pages_write_the_shops_currency() {
 #[test]
 fn overview_and_customers() {
     let o = hostile_overview();
-    let html = insights::overview_page(&evil("shop"), &o, NOW);
-    assert_harmless("overview", &html, &[]);
-    assert!(html.contains("id=\"revenue-chart\"") && html.contains("<rect"));
+    let installed = insights::overview_page(&evil("shop"), &o, NOW);
+    assert_harmless("overview", &installed, &[]);
+    assert!(installed.contains("id=\"revenue-chart\"") && installed.contains("<rect"));
     let mut new_shop = o.clone();
     new_shop.freshness = None;
     let html = insights::overview_page(&evil("shop"), &new_shop, NOW);
     assert_harmless("overview of a new shop", &html, &[]);
     assert!(html.contains("No event received yet"));
+    // A new shop sees both forms of the tag at once; an installed one behind a disclosure.
+    for (html, folded) in [(&html, false), (&installed, true)] {
+        assert!(html.contains("id=\"tag-async\"") && html.contains("id=\"tag-import\""));
+        assert_eq!(html.contains("<details>"), folded);
+    }
     let rows = vec![hostile_customer_row("a"), hostile_customer_row("b")];
     let card = insights::customer_insights(
         &CustomerInsights {

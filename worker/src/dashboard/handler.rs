@@ -110,10 +110,7 @@ pub async fn overview(ctx: Ctx) -> Result<Response> {
         previous: totals.next().unwrap_or_default(),
         trend: buckets.into_iter().zip(trend).collect(),
         freshness: d1::first(&db, &sql::freshness(id)).await?,
-        tag: format!(
-            "<script async src=\"{origin}/affinity.js\" data-key=\"{}\"></script>",
-            shop.write_key
-        ),
+        tags: insights::InstallTags::new(&origin, &shop.write_key),
         top_products: d1::all(&db, &sql::top_products(id, 8)).await?,
         latest_orders: d1::all(&db, &sql::latest_orders(id, 8)).await?,
         zone,

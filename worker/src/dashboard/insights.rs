@@ -6,7 +6,8 @@
 //! Refunds come off revenue everywhere: in a trend at the time of the refund (net revenue of a
 //! day = its orders' revenue − its refunds), for customers, cohorts and orders on the order
 //! they refund. Stable hooks: `#visitors`, `#sessions`, `#orders`, `#revenue`, `#conversion`,
-//! `#aov` (each with `data-value`, `data-previous`), `#freshness`, `#install-check`,
+//! `#aov` (each with `data-value`, `data-previous`), `#freshness`, `#install-check` (with the
+//! two forms of the tag, `#tag-async` and `#tag-import`),
 //! `#revenue-chart`, `#visitors-chart` (marks with `data-label`, `data-value`), `#funnel`
 //! (rows `data-step`, `data-count`), `#retention` (cells `data-cohort`, `data-age`,
 //! `data-customers`, `data-rate`), `#returning-share`, `#rfm-grid` (cells `data-r`, `data-f`,
@@ -133,12 +134,41 @@ pub struct Overview {
     pub trend: Vec<(Bucket, SlotTotals)>,
     /// The latest event received (none yet for a new shop).
     pub freshness: Option<Freshness>,
-    /// The tag a new shop pastes: `<script async src="…/affinity.js" data-key="…">`.
-    pub tag: String,
+    /// The tag, in the two forms a shop may paste.
+    pub tags: InstallTags,
     /// Most viewed products.
     pub top_products: Vec<TopProduct>,
     /// Latest orders.
     pub latest_orders: Vec<OrderRow>,
+}
+
+/// The shop's tag in its two forms (README.md, "The tag").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallTags {
+    /// `<script async src="{edge}/affinity.js" data-key="{key}"></script>`: works under any
+    /// Content Security Policy that allows the edge's origin, but the page's `load` event waits
+    /// until the loader has been fetched and run.
+    pub script: String,
+    /// `<script>affinity={key:…,src:…};import(affinity.src)</script>`: the page's `load` never
+    /// waits for Affinity (a dynamic import does not hold it), but it is an inline script, which
+    /// a strict Content Security Policy must allow by nonce or hash.
+    pub import: String,
+}
+
+impl InstallTags {
+    /// The tags that load the plugin from `edge` (an origin, e.g. `https://edge.example`) for the
+    /// shop with public write key `key`. Neither needs quoting: an origin has no quote, and a
+    /// write key is `A-Z a-z 0-9 _ -` ([`crate::shops::valid_write_key`]). The page that shows
+    /// the tags escapes them as text.
+    pub fn new(edge: &str, key: &str) -> InstallTags {
+        let src = format!("{edge}/affinity.js");
+        InstallTags {
+            script: format!("<script async src=\"{src}\" data-key=\"{key}\"></script>"),
+            import: format!(
+                "<script>affinity={{key:\"{key}\",src:\"{src}\"}};import(affinity.src)</script>"
+            ),
+        }
+    }
 }
 
 struct Kpi {
@@ -176,7 +206,7 @@ struct OverviewHtml<'a> {
     freshness: Option<String>,
     install: String,
     installed: bool,
-    tag: &'a str,
+    tags: &'a InstallTags,
     revenue_chart: Chart,
     visitors_chart: Chart,
     products: Vec<ProductRow<'a>>,
@@ -310,7 +340,7 @@ pub fn overview_page(shop_name: &str, o: &Overview, now_ms: i64) -> String {
         freshness,
         install,
         installed,
-        tag: &o.tag,
+        tags: &o.tags,
         revenue_chart,
         visitors_chart,
         products: o
@@ -884,6 +914,19 @@ pub fn products_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn install_tags_in_both_forms() {
+        let tags = InstallTags::new("https://edge.example", "pk_live_Ab-9");
+        assert_eq!(
+            tags.script,
+            r#"<script async src="https://edge.example/affinity.js" data-key="pk_live_Ab-9"></script>"#
+        );
+        assert_eq!(
+            tags.import,
+            r#"<script>affinity={key:"pk_live_Ab-9",src:"https://edge.example/affinity.js"};import(affinity.src)</script>"#
+        );
+    }
 
     #[test]
     fn metrics_take_refunds_off() {
