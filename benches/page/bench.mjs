@@ -10,6 +10,11 @@
 // 1000) tune it; TRACE=1 prints every page load's resources, Wasm compile, long tasks and long
 // animation frames. Long frames are attributed with the Long Animation Frames API (its scripts name
 // their file): one counts as caused by Affinity when, without its scripts' time, it would be short.
+// PROFILE=1 records a Chromium trace with V8's sampling profiler for every load with the tag and
+// sums the main thread's samples whose stack holds Affinity's code (the loader, the glue or the
+// Wasm), before the page's `load` event and in the second after it: what Affinity itself can add
+// to `load`, at a 0.1 ms grain instead of the ±30 ms noise between whole loads (the trace slows
+// the page, so that run's other figures are not comparable with a run without it).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -122,6 +127,47 @@ const median = (xs) => {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
 
+/** Affinity's code in the page's script URLs (the loader, the glue, the Wasm module). */
+const OURS = /\/affinity(_core)?\.js|\/affinity_core_bg\.wasm/;
+
+/**
+ * From a Chromium trace with `disabled-by-default-v8.cpu_profiler` (PROFILE=1): the page main
+ * thread's sampled time in Affinity's code before the `load` event and after it, in ms. A sample
+ * is Affinity's when a frame of its stack is in one of Affinity's files; each counts until the next.
+ */
+function affinityCpu(trace) {
+  const events = trace.traceEvents ?? trace;
+  const load = events.filter((e) => e.name === "loadEventStart").at(-1);
+  const profile = load && events.find((e) => e.name === "Profile" && e.pid === load.pid && e.tid === load.tid);
+  if (!profile) return { before: null, after: null };
+  const nodes = new Map();
+  const samples = [];
+  let clock = profile.args.data.startTime;
+  for (const e of events) {
+    if (e.name !== "ProfileChunk" || e.pid !== profile.pid || e.id !== profile.id) continue;
+    const { cpuProfile = {}, timeDeltas = [] } = e.args.data;
+    for (const n of cpuProfile.nodes ?? []) nodes.set(n.id, n);
+    (cpuProfile.samples ?? []).forEach((id, i) => samples.push([(clock += timeDeltas[i]), id]));
+  }
+  const ours = new Map();
+  const isOurs = (id) => {
+    if (!ours.has(id)) {
+      const n = nodes.get(id);
+      ours.set(id, !!n && (OURS.test(n.callFrame.url) || isOurs(n.parent)));
+    }
+    return ours.get(id);
+  };
+  let before = 0, after = 0;
+  for (let i = 0; i + 1 < samples.length; i++) {
+    const [at, id] = samples[i];
+    if (!isOurs(id)) continue;
+    const dt = samples[i + 1][0] - at;
+    if (at < load.ts) before += dt;
+    else after += dt;
+  }
+  return { before: before / 1000, after: after / 1000 };
+}
+
 /** One load of `url` in a fresh context; `variant` is "without", "async" or "import". */
 async function load(browser, url, variant) {
   const withAffinity = variant !== "without";
@@ -131,6 +177,10 @@ async function load(browser, url, variant) {
   let bytes = 0;
   const sizes = [];
   page.on("requestfinished", (r) => sizes.push(r.sizes().then((s) => { bytes += s.responseBodySize + s.responseHeadersSize; }).catch(() => {})));
+  const profiled = process.env.PROFILE && withAffinity;
+  if (profiled) {
+    await browser.startTracing(page, { categories: ["blink.user_timing", "disabled-by-default-v8.cpu_profiler"] });
+  }
   await page.goto(variant === "async" ? url : `${url}${url.includes("?") ? "&" : "?"}${variant}`, { waitUntil: "load" });
   if (withAffinity) {
     // Until the plugin has rendered what it will render (or 5 s).
@@ -139,6 +189,7 @@ async function load(browser, url, variant) {
   }
   await page.waitForTimeout(1_000);
   await Promise.all(sizes);
+  const cpu = profiled ? affinityCpu(JSON.parse((await browser.stopTracing()).toString())) : {};
   const r = await page.evaluate(() => {
     const nav = performance.getEntriesByType("navigation")[0];
     const b = window.__bench;
@@ -162,6 +213,8 @@ async function load(browser, url, variant) {
     };
   });
   r.bytes = bytes;
+  r.cpu_before = cpu.before ?? null;
+  r.cpu_after = cpu.after ?? null;
   if (process.env.TRACE && withAffinity) {
     const t = r.trace, f = (v) => v.toFixed(1).padStart(7);
     log(`trace ${variant} ${url}: ${Object.entries(t.milestones).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`);
@@ -247,6 +300,10 @@ try {
     row("total blocking time (ms)", "tbt");
     row("recommendations rendered (ms)", "recs");
     row("segment content decided (ms)", "segments");
+    if (process.env.PROFILE) {
+      row("Affinity's CPU before load (ms)", "cpu_before", 2);
+      row("Affinity's CPU in the 1 s after (ms)", "cpu_after", 2);
+    }
     row("bytes transferred", "bytes", 0);
     row("JS heap used (bytes)", "heap", 0);
     // What the tag adds to `load` and DOMContentLoaded, run by run: run i of a tag against run i
@@ -260,6 +317,13 @@ try {
         console.log(`${variant} tag adds to ${label}: median of ${d.length} paired differences ${fmt(median(d))} ms` +
           ` (95 % interval ${fmt(lo)} to ${fmt(hi)} ms)`);
       }
+    }
+    for (const variant of tags) {
+      if (!process.env.PROFILE) break;
+      const before = r[variant].map((x) => x.cpu_before).filter((x) => x !== null);
+      const ran = before.filter((x) => x > 0).length;
+      console.log(`${variant} tag: Affinity's main-thread time before load (sampled): median ${fmt(median(before), 2)} ms,` +
+        ` most ${fmt(before.length ? Math.max(...before) : null, 2)} ms; Affinity ran before load in ${ran} of ${before.length} loads`);
     }
     for (const variant of tags) {
       const cap = median(r[variant].map((x) => x.capture_us));
