@@ -137,7 +137,9 @@ const OURS = /\/affinity(_core)?\.js|\/affinity_core_bg\.wasm/;
  */
 function affinityCpu(trace) {
   const events = trace.traceEvents ?? trace;
-  const load = events.filter((e) => e.name === "loadEventStart").at(-1);
+  // The page's own document: every SVG image is a document with a load event of its own.
+  const nav = events.find((e) => e.name === "navigationStart" && /^https?:/.test(e.args?.data?.documentLoaderURL ?? ""));
+  const load = nav && events.filter((e) => e.name === "loadEventStart" && e.args?.frame === nav.args.frame).at(-1);
   const profile = load && events.find((e) => e.name === "Profile" && e.pid === load.pid && e.tid === load.tid);
   if (!profile) return { before: null, after: null };
   const nodes = new Map();
