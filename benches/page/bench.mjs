@@ -12,7 +12,8 @@
 // their file): one counts as caused by Affinity when, without its scripts' time, it would be short.
 // PROFILE=1 records a Chromium trace with V8's sampling profiler for every load with the tag and
 // sums the main thread's samples whose stack holds Affinity's code (the loader, the glue or the
-// Wasm), before the page's `load` event and in the second after it: what Affinity itself can add
+// Wasm), before the page's `load` event and after it until the trace ends (the plugin done, then
+// 1 s more): what Affinity itself can add
 // to `load`, at a 0.1 ms grain instead of the ±30 ms noise between whole loads (the trace slows
 // the page, so that run's other figures are not comparable with a run without it).
 import { execFileSync } from "node:child_process";
@@ -304,7 +305,7 @@ try {
     row("segment content decided (ms)", "segments");
     if (process.env.PROFILE) {
       row("Affinity's CPU before load (ms)", "cpu_before", 2);
-      row("Affinity's CPU in the 1 s after (ms)", "cpu_after", 2);
+      row("Affinity's CPU after load (ms)", "cpu_after", 2);
     }
     row("bytes transferred", "bytes", 0);
     row("JS heap used (bytes)", "heap", 0);
@@ -320,8 +321,7 @@ try {
           ` (95 % interval ${fmt(lo)} to ${fmt(hi)} ms)`);
       }
     }
-    for (const variant of tags) {
-      if (!process.env.PROFILE) break;
+    for (const variant of process.env.PROFILE ? tags : []) {
       const before = r[variant].map((x) => x.cpu_before).filter((x) => x !== null);
       const ran = before.filter((x) => x > 0).length;
       console.log(`${variant} tag: Affinity's main-thread time before load (sampled): median ${fmt(median(before), 2)} ms,` +
